@@ -1,0 +1,18 @@
+// Every error code streamfront can produce, gathered from one file per area so each part
+// of the code owns its wording while the catalogue stays one list (see docs/errors.md).
+import { cliErrors } from './codes/cli.js';
+
+export interface ErrorDef {
+  /** One sentence: what went wrong, in general terms (the instance message adds specifics). */
+  readonly summary: string;
+  /** Process exit code when this error ends a command: 1 refusal, 2 usage. */
+  readonly exitCode: 1 | 2;
+  /** Status when this error answers an HTTP request (default 500). */
+  readonly httpStatus?: number;
+}
+
+export const catalogue = {
+  ...cliErrors,
+} as const satisfies Record<string, ErrorDef>;
+
+export type ErrorCode = keyof typeof catalogue;
