@@ -1,0 +1,48 @@
+// The engine-sim command: parse the flags, start the simulator, print one "listening" JSON
+// line, and stop cleanly on SIGTERM/SIGINT. All behaviour lives in src/engine-sim/.
+import { ENGINE_SIM_USAGE, parseEngineSimArgs } from '../engine-sim/args.js';
+import { startEngineSimulator } from '../engine-sim/server.js';
+import { formatErrorLine, isStreamfrontError } from '../errors/error.js';
+
+async function main(argv: readonly string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseEngineSimArgs(argv);
+  } catch (err) {
+    if (!isStreamfrontError(err)) throw err;
+    process.stderr.write(`engine-sim: ${formatErrorLine(err)}\n`);
+    return 2;
+  }
+  if (parsed.isHelp) {
+    process.stdout.write(`${ENGINE_SIM_USAGE}\n`);
+    return 0;
+  }
+  let sim;
+  try {
+    sim = await startEngineSimulator(parsed.options);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'ERROR';
+    process.stderr.write(`engine-sim: cannot listen on ${parsed.options.host}:${parsed.options.port} (${code}); fix: pick another --port or --host\n`);
+    return 1;
+  }
+  process.stdout.write(`${JSON.stringify({ event: 'listening', host: parsed.options.host, port: sim.port, url: sim.url })}\n`);
+  const running = sim;
+  return new Promise<number>((resolve) => {
+    const stop = (signal: string): void => {
+      process.stdout.write(`${JSON.stringify({ event: 'stopping', signal })}\n`);
+      running.close().then(() => resolve(0), () => resolve(1));
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`engine-sim: unexpected failure: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,8 @@
+// Error codes of the engine simulator and of the loopback admin listener (metrics, health).
+// Both are plain-HTTP helpers around the front; their refusals are start-up refusals.
+import type { ErrorDef } from '../catalogue.js';
+
+export const engineSimErrors = {
+  ADMIN_NOT_LOOPBACK: { summary: 'The admin listener (plain HTTP, unauthenticated) was asked to listen on an address that is not loopback.', exitCode: 1 },
+  ADMIN_LISTEN_FAILED: { summary: 'The admin listener could not listen on its address and port.', exitCode: 1 },
+} as const satisfies Record<string, ErrorDef>;
