@@ -1,6 +1,7 @@
 // Every error code streamfront can produce, gathered from one file per area so each part
 // of the code owns its wording while the catalogue stays one list (see docs/errors.md).
 import { cliErrors } from './codes/cli.js';
+import { engineSimErrors } from './codes/engine-sim.js';
 
 export interface ErrorDef {
   /** One sentence: what went wrong, in general terms (the instance message adds specifics). */
@@ -13,6 +14,7 @@ export interface ErrorDef {
 
 export const catalogue = {
   ...cliErrors,
+  ...engineSimErrors,
 } as const satisfies Record<string, ErrorDef>;
 
 export type ErrorCode = keyof typeof catalogue;
