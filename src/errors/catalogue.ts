@@ -1,6 +1,7 @@
 // Every error code streamfront can produce, gathered from one file per area so each part
 // of the code owns its wording while the catalogue stays one list (see docs/errors.md).
 import { cliErrors } from './codes/cli.js';
+import { kmcErrors } from './codes/kmc.js';
 import { engineSimErrors } from './codes/engine-sim.js';
 
 export interface ErrorDef {
@@ -14,6 +15,7 @@ export interface ErrorDef {
 
 export const catalogue = {
   ...cliErrors,
+  ...kmcErrors,
   ...engineSimErrors,
 } as const satisfies Record<string, ErrorDef>;
 
