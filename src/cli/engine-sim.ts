@@ -1,6 +1,7 @@
 // The engine-sim command: parse the flags, start the simulator, print one "listening" JSON
 // line, and stop cleanly on SIGTERM/SIGINT. All behaviour lives in src/engine-sim/.
 import { ENGINE_SIM_USAGE, parseEngineSimArgs } from '../engine-sim/args.js';
+import { loadInferConfigRepository } from '../engine-sim/repository.js';
 import { startEngineSimulator } from '../engine-sim/server.js';
 import { formatErrorLine, isStreamfrontError } from '../errors/error.js';
 
@@ -16,6 +17,15 @@ async function main(argv: readonly string[]): Promise<number> {
   if (parsed.isHelp) {
     process.stdout.write(`${ENGINE_SIM_USAGE}\n`);
     return 0;
+  }
+  if (parsed.inferConfigRepo !== undefined) {
+    try {
+      parsed.options.targets = await loadInferConfigRepository(parsed.inferConfigRepo);
+    } catch (err) {
+      if (!isStreamfrontError(err)) throw err;
+      process.stderr.write(`engine-sim: ${formatErrorLine(err)}\n`);
+      return 1;
+    }
   }
   let sim;
   try {

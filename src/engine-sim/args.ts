@@ -14,6 +14,7 @@ Options:
   --server-name NAME          answered by GET /v2 (default StreamServer)
   --model NAME                a model target, repeatable (default: m)
   --stream NAME               a stream target, repeatable (default: s)
+  --infer-config-repo DIR     also serve the targets of an InferConfigRepository folder
   --latency-ms N              wait N ms before every engine answer (default 0)
   --max-content-length KB     body limit, larger bodies get 413 (default 20480)
   -h, --help                  show this help
@@ -21,13 +22,14 @@ Options:
 Runtime control (same port): GET/POST /__sim/mode {"mode":"normal|fail|reset|hang|slow",
 "delayMs":N,"status":N}; GET/DELETE /__sim/requests. See docs/engine-sim.md.
 
-Exit codes: 0 stopped by SIGTERM/SIGINT or --help, 1 could not listen, 2 bad command line.
+Exit codes: 0 stopped by SIGTERM/SIGINT or --help, 1 could not listen or bad repository,
+2 bad command line.
 
 Examples:
   engine-sim --port 0
   engine-sim --port 8080 --model yolo --stream camera1 --latency-ms 50`;
 
-export type EngineSimArgs = { isHelp: true } | { isHelp: false; options: EngineSimulatorOptions };
+export type EngineSimArgs = { isHelp: true } | { isHelp: false; options: EngineSimulatorOptions; inferConfigRepo?: string };
 
 function usageError(message: string, item: string): StreamfrontError {
   return new StreamfrontError('CLI_USAGE', message, { item, hint: 'run engine-sim --help' });
@@ -47,6 +49,7 @@ export function parseEngineSimArgs(argv: readonly string[]): EngineSimArgs {
   const models: string[] = [];
   const streams: string[] = [];
   const options: EngineSimulatorOptions = { host: '127.0.0.1', port: 8080 };
+  let inferConfigRepo: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     if (arg === '-h' || arg === '--help') return { isHelp: true };
@@ -68,6 +71,9 @@ export function parseEngineSimArgs(argv: readonly string[]): EngineSimArgs {
       case '--server-name':
         options.serverName = takeValue();
         break;
+      case '--infer-config-repo':
+        inferConfigRepo = takeValue();
+        break;
       case '--latency-ms':
         options.latencyMs = parseInteger(flag, takeValue(), 0, 600_000);
         break;
@@ -87,5 +93,5 @@ export function parseEngineSimArgs(argv: readonly string[]): EngineSimArgs {
   }
   if (models.length > 0) options.models = models;
   if (streams.length > 0) options.streams = streams;
-  return { isHelp: false, options };
+  return inferConfigRepo === undefined ? { isHelp: false, options } : { isHelp: false, options, inferConfigRepo };
 }
