@@ -109,6 +109,10 @@ function readBody(req: IncomingMessage, limitBytes: number): Promise<ReadBody> {
       resolve({ body: isTooLarge ? Buffer.alloc(0) : Buffer.concat(chunks), sha256: hash.digest('hex'), bytes, isTooLarge });
     });
     req.on('error', reject);
+    // A client that goes away mid-body must not leave this promise (and its chunks) pending.
+    req.on('close', () => {
+      if (!req.complete) reject(new Error('client closed before the body ended'));
+    });
   });
 }
 

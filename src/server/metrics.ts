@@ -109,6 +109,15 @@ export class FrontMetrics {
     this.openConnections = n;
   }
 
+  /** For a 'secureConnection' handler, with connectionClosed() on the socket's 'close'. */
+  connectionOpened(): void {
+    this.openConnections++;
+  }
+
+  connectionClosed(): void {
+    if (this.openConnections > 0) this.openConnections--;
+  }
+
   render(now: Date = new Date()): string {
     const out: string[] = [];
     out.push('# HELP streamfront_info The front process, labelled with its server_name.', '# TYPE streamfront_info gauge', `streamfront_info${this.serverLabel} 1`);

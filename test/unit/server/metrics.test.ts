@@ -130,6 +130,10 @@ describe('FrontMetrics', () => {
     assert.equal(find(samples, 'streamfront_material_last_good_load_timestamp_seconds')?.value, 1_700_000_000);
     assert.equal(find(samples, 'streamfront_revoked_connections_closed_total')?.value, 2);
     assert.equal(find(samples, 'streamfront_open_connections')?.value, 7);
+    m.connectionOpened();
+    m.connectionOpened();
+    m.connectionClosed();
+    assert.equal(find(parseExposition(m.render()).samples, 'streamfront_open_connections')?.value, 8);
     m.setStaleMaterial(false);
     assert.equal(find(parseExposition(m.render()).samples, 'streamfront_material_stale')?.value, 0);
   });
