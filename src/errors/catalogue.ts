@@ -3,6 +3,7 @@
 import { cliErrors } from './codes/cli.js';
 import { kmcErrors } from './codes/kmc.js';
 import { engineSimErrors } from './codes/engine-sim.js';
+import { frontErrors } from './codes/front.js';
 
 export interface ErrorDef {
   /** One sentence: what went wrong, in general terms (the instance message adds specifics). */
@@ -17,6 +18,7 @@ export const catalogue = {
   ...cliErrors,
   ...kmcErrors,
   ...engineSimErrors,
+  ...frontErrors,
 } as const satisfies Record<string, ErrorDef>;
 
 export type ErrorCode = keyof typeof catalogue;

@@ -1,0 +1,106 @@
+// The Fastify plugin that forwards every request to the engine through @fastify/http-proxy:
+// bodies streamed both ways, our header rules, our error mapping, no silent retries.
+import httpProxy from '@fastify/http-proxy';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import { peerOf } from '../tls/peer.js';
+import type { FrontMetrics, FrontServingConfig } from '../tls/types.js';
+import { buildCountingLimit } from './body-limit.js';
+import { mapEngineError } from './engine-errors.js';
+import { buildDownstreamHeaders, buildUpstreamHeaders } from './headers.js';
+
+export interface EngineProxyOptions {
+  readonly config: Pick<FrontServingConfig, 'engineUrl' | 'engineTimeoutMs' | 'maxContentLengthKb'>;
+  readonly metrics: FrontMetrics;
+}
+
+/** Set on the raw request when the counting limit tripped, so the engine error becomes a 413. */
+export const kBodyTooLarge = Symbol('streamfront.bodyTooLarge');
+const kEngineStart = Symbol('streamfront.engineStart');
+
+type MarkedRequest = FastifyRequest['raw'] & { [kBodyTooLarge]?: boolean; [kEngineStart]?: number };
+
+export const BODY_TOO_LARGE_JSON = '{"error":"request body too large"}';
+
+/** http://host:port as is; an absolute socket path as reply-from's unix+http form. */
+export function buildUpstream(engineUrl: string): string {
+  return engineUrl.startsWith('/') ? `unix+http://${encodeURIComponent(engineUrl)}` : engineUrl;
+}
+
+function noRetry(): null {
+  // reply-from retries a GET that got 503 up to 10 times by default; the engine's answer is final.
+  return null;
+}
+
+function rewriteRequestHeaders(request: FastifyRequest, headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  const raw = request.raw as MarkedRequest;
+  raw[kEngineStart] = performance.now();
+  return buildUpstreamHeaders(headers, peerOf(raw.socket as TLSSocket), raw.socket.remoteAddress, request.id);
+}
+
+function rewriteHeaders(headers: IncomingHttpHeaders, request: FastifyRequest | undefined): IncomingHttpHeaders {
+  return buildDownstreamHeaders(headers, request === undefined ? '' : request.id) as IncomingHttpHeaders;
+}
+
+export async function engineProxy(app: FastifyInstance, opts: EngineProxyOptions): Promise<void> {
+  const limitBytes = opts.config.maxContentLengthKb * 1024;
+  const metrics = opts.metrics;
+
+  // Bodies stay streams: no JSON parsing, no buffering. With a Content-Length (already checked
+  // against the limit in onRequest) Node's parser delivers exactly that many bytes; without one
+  // (chunked) a counting pass-through enforces the limit.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (request, payload, done) => {
+    if (request.headers['content-length'] !== undefined) {
+      done(null, payload);
+      return;
+    }
+    const raw = request.raw as MarkedRequest;
+    const counted = buildCountingLimit(limitBytes, () => {
+      raw[kBodyTooLarge] = true;
+    });
+    payload.on('error', (err) => counted.destroy(err));
+    done(null, payload.pipe(counted));
+  });
+
+  function onError(reply: FastifyReply, { error }: { error: Error }): void {
+    const raw = reply.request.raw as MarkedRequest;
+    if (raw[kBodyTooLarge] === true) {
+      // The rest of the body is unread: the connection cannot carry another request.
+      reply.code(413).header('connection', 'close').type('application/json').send(BODY_TOO_LARGE_JSON);
+      return;
+    }
+    const answer = mapEngineError(error);
+    reply.log.warn({ err: { code: (error as NodeJS.ErrnoException).code, cause: (error.cause as NodeJS.ErrnoException | undefined)?.code }, status: answer.status }, 'engine fault');
+    reply.code(answer.status).type('application/json').send(answer.body);
+  }
+
+  function onResponse(request: FastifyRequest, reply: FastifyReply, res: { stream: NodeJS.ReadableStream }): void {
+    const start = (request.raw as MarkedRequest)[kEngineStart];
+    if (start !== undefined) metrics.observeEngineLatency((performance.now() - start) / 1000);
+    reply.send(res.stream);
+  }
+
+  await app.register(httpProxy, {
+    upstream: buildUpstream(opts.config.engineUrl),
+    prefix: '/',
+    proxyPayloads: false,
+    disableRequestLogging: true,
+    undici: {
+      connections: 256,
+      pipelining: 1,
+      headersTimeout: opts.config.engineTimeoutMs,
+      bodyTimeout: opts.config.engineTimeoutMs,
+      keepAliveTimeout: 4000,
+    },
+    replyOptions: {
+      onError,
+      onResponse,
+      rewriteRequestHeaders,
+      rewriteHeaders,
+      retryDelay: noRetry,
+      retriesCount: 0,
+    } as never,
+  });
+}

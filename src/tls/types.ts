@@ -1,0 +1,43 @@
+// The minimal shapes the front needs from config, material and metrics, written structurally
+// so the real FrontConfig / TlsMaterial / metrics registry fit without the front importing them.
+export type CrlExpiredPolicy = 'keep-enforcing' | 'refuse-all';
+
+/** The FrontConfig items the serving core reads (a structural subset of config's FrontConfig). */
+export interface FrontServingConfig {
+  readonly serverName: string;
+  readonly serverIp: string;
+  readonly serverPort: number;
+  readonly engineUrl: string;
+  readonly maxContentLengthKb: number;
+  readonly cipherList: string;
+  readonly engineTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly keepAliveTimeoutMs: number;
+  readonly headerTimeoutMs: number;
+  readonly maxHeaderSizeKb: number;
+  readonly maxConnections: number;
+  readonly accessLog: boolean;
+  readonly crlExpiredPolicy: CrlExpiredPolicy;
+}
+
+/** The CrlSummary fields revocation needs. */
+export interface FrontCrl {
+  readonly revokedSerials: ReadonlySet<string>;
+  readonly nextUpdate: Date | undefined;
+}
+
+/** The TlsMaterial fields the front needs (caPem, certPem, decrypted keyPem, parsed CRL). */
+export interface FrontMaterial {
+  readonly caPem: string;
+  readonly certPem: string;
+  readonly keyPem: string;
+  readonly crl?: FrontCrl | undefined;
+}
+
+/** What the front reports to the metrics registry. */
+export interface FrontMetrics {
+  countRefusedHandshake(reason: string): void;
+  observeRequest(route: string, status: number): void;
+  /** Seconds from sending upstream to the engine's response head. */
+  observeEngineLatency(seconds: number): void;
+}
