@@ -66,6 +66,12 @@ export function parseCiphertext(value: string, item: string): CiphertextFields {
   };
 }
 
+/** What a ciphertext names, without decrypting it: for status, rewrap and retire. */
+export function inspectCiphertext(value: string, item: string): { domain: number; keyId: number; algorithmId: 8 | 9 } {
+  const { domain, keyId, algorithmId } = parseCiphertext(value, item);
+  return { domain, keyId, algorithmId };
+}
+
 // Plaintext is encoded as UTF-8 or UTF-16LE, whichever is shorter (a one-byte marker says which),
 // so 100 characters of any script stay within 200 bytes and the ciphertext within 400 characters.
 const UTF8 = 1;

@@ -5,5 +5,5 @@ export type { KeystoreOptions, KeystoreStatus, MasterKeyInfo, CopyReport, CopySt
 export { keystorePathsIn } from './paths.js';
 export type { KeystorePaths } from './paths.js';
 export { loadOperatorSecret, SECRET_FILE_ENV, CREDENTIAL_NAME } from './operator-secret.js';
-export { hasCiphertextPrefix, MAX_CIPHERTEXT_LENGTH } from './ciphertext.js';
+export { hasCiphertextPrefix, inspectCiphertext, MAX_CIPHERTEXT_LENGTH } from './ciphertext.js';
 export type { MasterKeyState } from './format.js';

@@ -297,11 +297,6 @@ export class Keystore {
     return retired;
   }
 
-  /** The master key id a ciphertext names (checks the prefix and fields, not authenticity). */
-  keyIdOf(ciphertext: string, item: string): number {
-    return parseCiphertext(ciphertext, item).keyId;
-  }
-
   encrypt(plaintext: string, item: string, algorithmId: 8 | 9): string {
     checkItem(item);
     if (algorithmId !== 8 && algorithmId !== 9) {

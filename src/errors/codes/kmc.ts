@@ -20,5 +20,6 @@ export const kmcErrors = {
   KMC_KEY_UNKNOWN: { summary: 'A KMC ciphertext names a master key the keystore does not hold.', exitCode: 1 },
   KMC_KEY_RETIRED: { summary: 'A KMC ciphertext names a master key that has been retired.', exitCode: 1 },
   KMC_PLAINTEXT_TOO_LONG: { summary: 'The value to protect would give a ciphertext longer than the config reader accepts (400 characters).', exitCode: 1 },
+  KMC_CONFIG_NO_CIPHERTEXT: { summary: 'The config item that should hold a KMC ciphertext is missing or empty.', exitCode: 1 },
   KMC_ITEM_INVALID: { summary: 'The config item name a ciphertext is bound to is empty or not printable.', exitCode: 1 },
 } as const satisfies Record<string, ErrorDef>;
