@@ -88,6 +88,11 @@ describe('kmc encrypt/decrypt', () => {
     assertCode(() => ks.encrypt('x'.repeat(300), ITEM, 9), 'KMC_PLAINTEXT_TOO_LONG');
   });
 
+  it('refuses an empty or non-printable item name', () => {
+    assertCode(() => ks.encrypt('pw', '', 9), 'KMC_ITEM_INVALID');
+    assertCode(() => ks.decrypt(ks.encrypt('pw', ITEM, 9), 'server key'), 'KMC_ITEM_INVALID');
+  });
+
   it('refuses an algorithm id other than 8 or 9', () => {
     assertCode(() => ks.encrypt('pw', ITEM, 7 as 8), 'KMC_CIPHERTEXT_UNSUPPORTED');
   });

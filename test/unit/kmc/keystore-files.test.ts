@@ -121,6 +121,12 @@ describe('kmc keystore files', () => {
     });
   }
 
+  it('reports a keystore folder that cannot be written as a write failure naming the lock file', async () => {
+    const missing = keystorePathsIn(`${dir}/absent`);
+    const err = await assertRejectsCode(Keystore.create({}).save(missing), 'KMC_KEYSTORE_WRITE_FAILED');
+    assert.match((err as Error & { file: string }).file, /absent\/\.kmc\.lock$/);
+  });
+
   it('refuses to save a stale in-memory keystore over a newer one on disk', async () => {
     await saved();
     const a = await Keystore.open(paths, {});
