@@ -10,11 +10,11 @@ import { engineProxy } from '../proxy/plugin.js';
 import { buildRequestId } from '../proxy/request-id.js';
 import { isDeclaredTooLarge } from '../proxy/body-limit.js';
 import { buildSecureContextOptions, validateSecureContext } from '../tls/context.js';
-import { identifyPeer, peerOf } from '../tls/peer.js';
+import { identifyPeer, peerOf, type PeerIdentity } from '../tls/peer.js';
 import { parseRefusalReason, type RefusalReason } from '../tls/refusal.js';
 import { buildRevocationState, isSameRevocation, type RevocationState } from '../tls/revocation.js';
 import type { FrontMaterial, FrontMetrics, FrontServingConfig } from '../tls/types.js';
-import { closeAfterCurrent, closeGracefully, isIdle } from './lifecycle.js';
+import { closeGracefully, isIdle } from './lifecycle.js';
 
 export type { FrontMaterial, FrontMetrics, FrontServingConfig } from '../tls/types.js';
 
@@ -42,6 +42,8 @@ const NO_CERT_JSON = '{"error":"client certificate required"}';
 const STALE_CRL_JSON = '{"error":"revocation list expired; refusing all clients until a fresh CRL is installed"}';
 const TOO_LARGE_JSON = '{"error":"request body too large"}';
 const TIMER_MAX_MS = 2 ** 31 - 1;
+
+type PeeredRequest = FastifyRequest & { peer: PeerIdentity | null };
 
 function pathOf(url: string): string {
   // Query strings may carry tokens: the access log keeps the path only.
@@ -80,6 +82,7 @@ export async function startFront<M extends FrontMaterial>(opts: StartFrontOption
     forceCloseConnections: 'idle',
     genReqId: (req) => buildRequestId(req.headers['x-request-id']),
   });
+  app.decorateRequest('peer', null);
   const server = app.server as unknown as HttpsServer;
   server.maxConnections = config.maxConnections;
   server.headersTimeout = Math.min(config.headerTimeoutMs, config.requestTimeoutMs);
@@ -148,6 +151,8 @@ export async function startFront<M extends FrontMaterial>(opts: StartFrontOption
     reply.header('x-request-id', request.id);
     const identity = peerOf(request.raw.socket as TLSSocket);
     if (identity === undefined) return answer(reply, 403, NO_CERT_JSON);
+    // Kept on the request: the socket may be gone by the time the access line is written.
+    (request as PeeredRequest).peer = identity;
     if (revocation.revoked.has(identity.serial)) return answer(reply, 403, REVOKED_JSON);
     if (isRefusingAll) return answer(reply, 503, STALE_CRL_JSON);
     if (isDeclaredTooLarge(request.headers['content-length'], limitBytes)) return answer(reply, 413, TOO_LARGE_JSON);
@@ -158,7 +163,7 @@ export async function startFront<M extends FrontMaterial>(opts: StartFrontOption
     const status = reply.statusCode;
     metrics.observeRequest(request.routeOptions.url ?? '*', status);
     if (config.accessLog) {
-      const identity = peerOf(request.raw.socket as TLSSocket);
+      const identity = (request as PeeredRequest).peer;
       logger.info(
         {
           requestId: request.id,
@@ -203,12 +208,10 @@ export async function startFront<M extends FrontMaterial>(opts: StartFrontOption
     for (const socket of sockets) {
       const identity = peerOf(socket);
       if (identity === undefined || !revocation.revoked.has(identity.serial)) continue;
-      // Busy ones finish their current answer and get 403 + close on the next request.
+      // Busy ones finish their current answer; their next request gets 403 + close (onRequest).
       if (isIdle(socket)) {
         socket.destroy();
         closed++;
-      } else {
-        closeAfterCurrent(socket);
       }
     }
     return closed;

@@ -1,7 +1,7 @@
 // The client's identity, read once per TLS connection: normalized serial, RFC 2253 subject and
 // the Envoy-format x-forwarded-client-cert value; cached on the socket so requests only look up.
-import { createHash } from 'node:crypto';
-import type { DetailedPeerCertificate, PeerCertificate, TLSSocket } from 'node:tls';
+import type { X509Certificate } from 'node:crypto';
+import type { TLSSocket } from 'node:tls';
 import { normalizeSerial } from './serial.js';
 
 export interface PeerIdentity {
@@ -13,19 +13,13 @@ export interface PeerIdentity {
 
 const identities = new WeakMap<TLSSocket, PeerIdentity>();
 
-function escapeDnValue(value: string): string {
-  return value.replace(/([,+"\\<>;=])/g, '\\$1');
-}
-
-/** RFC 2253 order (most specific first), as Envoy and OpenSSL's -nameopt RFC2253 print it. */
-export function formatSubject(subject: PeerCertificate['subject'] | undefined): string {
-  if (subject === undefined || subject === null) return '';
-  const parts: string[] = [];
-  for (const [key, value] of Object.entries(subject)) {
-    const values = Array.isArray(value) ? value : [value];
-    for (const v of values) parts.push(`${key}=${escapeDnValue(String(v))}`);
-  }
-  return parts.reverse().join(',');
+/**
+ * RFC 2253 order (most specific first), as Envoy prints it. Node gives the subject one
+ * attribute per line in certificate order, values already escaped.
+ */
+export function formatSubject(subjectLines: string | undefined): string {
+  if (subjectLines === undefined || subjectLines === '') return '';
+  return subjectLines.split('\n').reverse().join(',');
 }
 
 function quoteXfcc(value: string): string {
@@ -39,13 +33,14 @@ function urisOf(altNames: string | undefined): string[] {
   return uris;
 }
 
-/** undefined when the peer sent no certificate (an empty object from Node). */
-export function parsePeerIdentity(cert: PeerCertificate | DetailedPeerCertificate | undefined): PeerIdentity | undefined {
-  if (cert === undefined || cert === null || cert.raw === undefined || cert.serialNumber === undefined) return undefined;
-  const hash = createHash('sha256').update(cert.raw).digest('hex');
+/** undefined when the peer sent no certificate. */
+export function parsePeerIdentity(cert: X509Certificate | undefined): PeerIdentity | undefined {
+  if (cert === undefined) return undefined;
+  // fingerprint256 is the SHA-256 of the DER: Envoy's Hash, without hashing again.
+  const hash = cert.fingerprint256.replace(/:/g, '').toLowerCase();
   const subject = formatSubject(cert.subject);
   let xfcc = `Hash=${hash};Subject=${quoteXfcc(subject)}`;
-  for (const uri of urisOf(cert.subjectaltname)) xfcc += `;URI=${/[;,="]/.test(uri) ? quoteXfcc(uri) : uri}`;
+  for (const uri of urisOf(cert.subjectAltName)) xfcc += `;URI=${/[;,="]/.test(uri) ? quoteXfcc(uri) : uri}`;
   return { serial: normalizeSerial(cert.serialNumber), subject, xfcc };
 }
 
@@ -53,7 +48,7 @@ export function parsePeerIdentity(cert: PeerCertificate | DetailedPeerCertificat
 export function identifyPeer(socket: TLSSocket): PeerIdentity | undefined {
   let identity = identities.get(socket);
   if (identity === undefined) {
-    identity = parsePeerIdentity(socket.getPeerCertificate(false));
+    identity = parsePeerIdentity(socket.getPeerX509Certificate());
     if (identity !== undefined) identities.set(socket, identity);
   }
   return identity;

@@ -1,0 +1,358 @@
+// The mTLS front end to end in one process: real TLS on 127.0.0.1, a throwaway upstream,
+// refusals by reason, header rules, engine faults, limits, live material swap and drain.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomBytes, X509Certificate } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { Agent, request as httpsRequest } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import pino from 'pino';
+import { startFront, type FrontHandle, type FrontMaterial, type FrontServingConfig } from '../../../src/server/front.js';
+import { buildTestPki, type Pair, type TestPki } from '../tls/pki-openssl.js';
+
+interface Answer {
+  status: number;
+  headers: IncomingMessage['headers'];
+  body: Buffer;
+}
+
+let pki: TestPki;
+let upstream: Server;
+let upstreamPort: number;
+const hung: ServerResponse[] = [];
+
+function upstreamHandler(req: IncomingMessage, res: ServerResponse): void {
+  const url = req.url ?? '/';
+  if (url.startsWith('/hang')) {
+    hung.push(res);
+    return;
+  }
+  if (url.startsWith('/slow')) {
+    setTimeout(() => res.end('slow done'), 400);
+    return;
+  }
+  if (url.startsWith('/headers')) {
+    req.resume();
+    req.on('end', () => {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify(req.headers));
+    });
+    return;
+  }
+  // /echo: stream the body back with its digest as seen upstream.
+  const hash = createHash('sha256');
+  const chunks: Buffer[] = [];
+  req.on('data', (c: Buffer) => {
+    hash.update(c);
+    chunks.push(c);
+  });
+  req.on('end', () => {
+    res.setHeader('x-upstream-sha256', hash.digest('hex'));
+    res.end(Buffer.concat(chunks));
+  });
+}
+
+function config(over: Partial<FrontServingConfig> = {}): FrontServingConfig {
+  return {
+    serverName: 'test',
+    serverIp: '127.0.0.1',
+    serverPort: 0,
+    engineUrl: `http://127.0.0.1:${upstreamPort}`,
+    maxContentLengthKb: 8192,
+    cipherList: 'ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384',
+    engineTimeoutMs: 5000,
+    requestTimeoutMs: 30000,
+    keepAliveTimeoutMs: 5000,
+    headerTimeoutMs: 10000,
+    maxHeaderSizeKb: 16,
+    maxConnections: 100,
+    accessLog: true,
+    crlExpiredPolicy: 'keep-enforcing',
+    ...over,
+  };
+}
+
+function material(over: Partial<FrontMaterial> = {}): FrontMaterial {
+  return { caPem: pki.caPem, certPem: pki.server.cert, keyPem: pki.server.key, ...over };
+}
+
+class Metrics {
+  refused: string[] = [];
+  requests: Array<[string, number]> = [];
+  latencies = 0;
+  countRefusedHandshake(reason: string): void {
+    this.refused.push(reason);
+  }
+  observeRequest(route: string, status: number): void {
+    this.requests.push([route, status]);
+  }
+  observeEngineLatency(): void {
+    this.latencies++;
+  }
+}
+
+const logLines: Array<Record<string, unknown>> = [];
+const logger = pino({ level: 'info' }, { write: (line: string) => void logLines.push(JSON.parse(line) as Record<string, unknown>) });
+
+async function withFront<T>(over: Partial<FrontServingConfig>, fn: (front: FrontHandle, metrics: Metrics) => Promise<T>, mat = material()): Promise<T> {
+  const metrics = new Metrics();
+  const front = await startFront({ config: config(over), material: mat, logger, metrics });
+  try {
+    return await fn(front, metrics);
+  } finally {
+    await front.shutdown(1000);
+  }
+}
+
+function call(port: number, opts: { client?: Pair | undefined; path?: string; method?: string; headers?: Record<string, string>; body?: Buffer; chunked?: boolean; agent?: Agent }): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string | number> = { ...(opts.headers ?? {}) };
+    if (opts.body !== undefined && opts.chunked !== true) headers['content-length'] = opts.body.length;
+    const req = httpsRequest(
+      {
+        host: '127.0.0.1',
+        port,
+        path: opts.path ?? '/echo',
+        method: opts.method ?? (opts.body === undefined ? 'GET' : 'POST'),
+        ca: pki.caPem,
+        cert: opts.client?.cert,
+        key: opts.client?.key,
+        headers,
+        agent: opts.agent ?? false,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    if (opts.body !== undefined) {
+      if (opts.chunked === true) {
+        // Several writes without Content-Length: Node sends Transfer-Encoding: chunked.
+        const step = 256 * 1024;
+        for (let i = 0; i < opts.body.length; i += step) req.write(opts.body.subarray(i, i + step));
+      } else {
+        req.write(opts.body);
+      }
+    }
+    req.end();
+  });
+}
+
+const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+
+before(async () => {
+  pki = buildTestPki();
+  upstream = createServer(upstreamHandler);
+  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+  upstreamPort = (upstream.address() as AddressInfo).port;
+});
+
+after(async () => {
+  for (const res of hung) res.destroy();
+  upstream.closeAllConnections();
+  await new Promise<void>((r) => upstream.close(() => r()));
+  pki.cleanup();
+});
+
+describe('front: mutual TLS', () => {
+  it('a good client gets the engine answer with the exact bytes both ways', async () => {
+    await withFront({}, async (front, metrics) => {
+      const body = randomBytes(5 * 1024 * 1024 + 17);
+      const res = await call(front.port, { client: pki.good, body });
+      assert.equal(res.status, 200);
+      assert.equal(res.headers['x-upstream-sha256'], sha(body));
+      assert.equal(sha(res.body), sha(body));
+      assert.ok(metrics.latencies >= 1);
+      await new Promise((r) => setTimeout(r, 20)); // onResponse runs after the last byte left
+      assert.deepEqual(metrics.requests.at(-1), ['/*', 200]);
+      const line = logLines.find((l) => l.msg === 'request' && l.status === 200);
+      assert.equal(line?.subject, 'O=Front Test,CN=good client', JSON.stringify(logLines.slice(-3)));
+      assert.equal(line?.serial, pki.goodSerial);
+    });
+  });
+
+  it('refuses no certificate, another CA, an expired and a revoked certificate, counted by reason', async () => {
+    const crl = { revokedSerials: new Set([pki.revokedSerial]), nextUpdate: new Date(Date.now() + 86400000) };
+    await withFront(
+      {},
+      async (front, metrics) => {
+        for (const client of [undefined, pki.otherCa, pki.expired, pki.revoked]) {
+          await assert.rejects(call(front.port, { client }), (err: NodeJS.ErrnoException) => typeof err.code === 'string');
+        }
+        await new Promise((r) => setTimeout(r, 50));
+        assert.deepEqual(metrics.refused, ['no-certificate', 'unknown-ca', 'expired', 'revoked']);
+        assert.equal((await call(front.port, { client: pki.good })).status, 200);
+      },
+      material({ crl }),
+    );
+  });
+});
+
+describe('front: headers', () => {
+  it('strips spoofed identity headers and sends the Envoy-format XFCC of the real client', async () => {
+    await withFront({}, async (front) => {
+      const res = await call(front.port, {
+        client: pki.good,
+        path: '/headers',
+        headers: { 'x-forwarded-client-cert': 'Hash=evil', 'x-ssl-client-dn': 'CN=admin', 'x-forwarded-for': '10.0.0.1', forwarded: 'for=10.0.0.1', 'x-real-ip': '10.0.0.1', 'x-client-cert': 'x' },
+      });
+      assert.equal(res.status, 200);
+      const seen = JSON.parse(res.body.toString()) as Record<string, string>;
+      const der = new X509Certificate(pki.good.cert).raw;
+      assert.equal(seen['x-forwarded-client-cert'], `Hash=${sha(der)};Subject="O=Front Test,CN=good client";URI=spiffe://test/client`);
+      assert.equal(seen['x-forwarded-for'], '127.0.0.1');
+      assert.equal(seen['x-forwarded-proto'], 'https');
+      for (const name of ['x-ssl-client-dn', 'forwarded', 'x-real-ip', 'x-client-cert']) assert.equal(seen[name], undefined, name);
+    });
+  });
+
+  it('keeps a sane x-request-id and replaces a bad one', async () => {
+    await withFront({}, async (front) => {
+      const kept = await call(front.port, { client: pki.good, path: '/headers', headers: { 'x-request-id': 'abc-123' } });
+      assert.equal(kept.headers['x-request-id'], 'abc-123');
+      assert.equal((JSON.parse(kept.body.toString()) as Record<string, string>)['x-request-id'], 'abc-123');
+      const replaced = await call(front.port, { client: pki.good, path: '/headers', headers: { 'x-request-id': 'bad id <script>' } });
+      assert.match(String(replaced.headers['x-request-id']), /^[0-9a-f-]{36}$/);
+      const generated = await call(front.port, { client: pki.good });
+      assert.match(String(generated.headers['x-request-id']), /^[0-9a-f-]{36}$/);
+    });
+  });
+});
+
+describe('front: engine faults and limits', () => {
+  it('answers 502 JSON when the engine is down', async () => {
+    const dead = createServer();
+    await new Promise<void>((r) => dead.listen(0, '127.0.0.1', r));
+    const port = (dead.address() as AddressInfo).port;
+    await new Promise<void>((r) => dead.close(() => r()));
+    await withFront({ engineUrl: `http://127.0.0.1:${port}` }, async (front) => {
+      const res = await call(front.port, { client: pki.good });
+      assert.equal(res.status, 502);
+      assert.deepEqual(JSON.parse(res.body.toString()), { error: 'the engine is unreachable' });
+    });
+  });
+
+  it('answers 504 at the configured engine timeout, without retrying', async () => {
+    await withFront({ engineTimeoutMs: 300 }, async (front) => {
+      const before = hung.length;
+      const t0 = Date.now();
+      const res = await call(front.port, { client: pki.good, path: '/hang' });
+      const took = Date.now() - t0;
+      assert.equal(res.status, 504);
+      assert.deepEqual(JSON.parse(res.body.toString()), { error: 'the engine did not answer in time' });
+      assert.ok(took >= 280 && took < 2000, `took ${took} ms`);
+      assert.equal(hung.length - before, 1);
+    });
+  });
+
+  it('answers 413 for a body over max_content_length, with Content-Length and chunked', async () => {
+    await withFront({ maxContentLengthKb: 64 }, async (front) => {
+      const big = randomBytes(64 * 1024 + 1);
+      const declared = await call(front.port, { client: pki.good, body: big });
+      assert.equal(declared.status, 413);
+      assert.deepEqual(JSON.parse(declared.body.toString()), { error: 'request body too large' });
+      const chunked = await call(front.port, { client: pki.good, body: randomBytes(1024 * 1024), chunked: true }).catch((err: Error) => err);
+      assert.ok(!(chunked instanceof Error), `chunked upload failed: ${String(chunked)}`);
+      assert.equal((chunked as Answer).status, 413);
+      const fits = await call(front.port, { client: pki.good, body: randomBytes(64 * 1024), chunked: true });
+      assert.equal(fits.status, 200);
+    });
+  });
+});
+
+describe('front: live material', () => {
+  it('applyMaterial with a key that does not match keeps the old material serving', async () => {
+    await withFront({}, async (front) => {
+      const old = front.material;
+      assert.throws(() => front.applyMaterial(material({ keyPem: pki.server2.key })), { code: 'FRONT_TLS_CONTEXT' });
+      assert.equal(front.material, old);
+      assert.equal((await call(front.port, { client: pki.good })).status, 200);
+    });
+  });
+
+  it('a new CRL refuses the revoked client on a fresh connection and on a keep-alive one opened before', async () => {
+    await withFront({}, async (front, metrics) => {
+      const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+      try {
+        const busyAgent = new Agent({ keepAlive: true, maxSockets: 1 });
+        assert.equal((await call(front.port, { client: pki.revoked, agent })).status, 200);
+        assert.equal((await call(front.port, { client: pki.revoked, agent: busyAgent, path: '/slow' })).status, 200);
+        const inFlight = call(front.port, { client: pki.revoked, agent: busyAgent, path: '/slow' });
+        await new Promise((r) => setTimeout(r, 100));
+        front.applyMaterial(material({ crl: { revokedSerials: new Set([pki.revokedSerial]), nextUpdate: new Date(Date.now() + 86400000) } }));
+        // The request in flight finishes; the next one on that connection gets 403 and a close.
+        assert.equal((await inFlight).status, 200);
+        const next = await call(front.port, { client: pki.revoked, agent: busyAgent });
+        assert.equal(next.status, 403);
+        assert.deepEqual(JSON.parse(next.body.toString()), { error: 'client certificate revoked' });
+        assert.equal(next.headers.connection, 'close');
+        busyAgent.destroy();
+        await assert.rejects(call(front.port, { client: pki.revoked }));
+        assert.ok(metrics.refused.includes('revoked'));
+        // The idle keep-alive connection was closed; a fresh one is refused at the handshake.
+        await assert.rejects(call(front.port, { client: pki.revoked, agent }));
+        assert.equal((await call(front.port, { client: pki.good })).status, 200);
+      } finally {
+        agent.destroy();
+      }
+    });
+  });
+
+  it('a resumed TLS session carries the client identity, and a revocation rotates the ticket keys', async () => {
+    await withFront({}, async (front) => {
+      const agent = new Agent({ keepAlive: false, maxCachedSessions: 10 });
+      try {
+        const reused: boolean[] = [];
+        for (let i = 0; i < 2; i++) {
+          const res = await new Promise<IncomingMessage>((resolve, reject) => {
+            const req = httpsRequest({ host: '127.0.0.1', port: front.port, path: '/headers', ca: pki.caPem, cert: pki.revoked.cert, key: pki.revoked.key, agent }, resolve);
+            req.on('error', reject);
+            req.end();
+          });
+          reused.push((res.socket as import('node:tls').TLSSocket).isSessionReused());
+          const chunks: Buffer[] = [];
+          for await (const c of res) chunks.push(c as Buffer);
+          assert.equal(res.statusCode, 200);
+          const seen = JSON.parse(Buffer.concat(chunks).toString()) as Record<string, string>;
+          assert.match(seen['x-forwarded-client-cert'] ?? '', /Subject="O=Front Test,CN=revoked client"/);
+        }
+        assert.deepEqual(reused, [false, true]);
+        front.applyMaterial(material({ crl: { revokedSerials: new Set([pki.revokedSerial]), nextUpdate: undefined } }));
+        await assert.rejects(call(front.port, { client: pki.revoked, agent }));
+      } finally {
+        agent.destroy();
+      }
+    });
+  });
+
+  it('refuse-all answers 503 once the CRL nextUpdate has passed', async () => {
+    const crl = { revokedSerials: new Set<string>(), nextUpdate: new Date(Date.now() - 1000) };
+    await withFront(
+      { crlExpiredPolicy: 'refuse-all' },
+      async (front) => {
+        const res = await call(front.port, { client: pki.good });
+        assert.equal(res.status, 503);
+        front.applyMaterial(material({ crl: { revokedSerials: new Set<string>(), nextUpdate: new Date(Date.now() + 86400000) } }));
+        assert.equal((await call(front.port, { client: pki.good })).status, 200);
+      },
+      material({ crl }),
+    );
+  });
+});
+
+describe('front: shutdown', () => {
+  it('drains a request in flight, then stops accepting', async () => {
+    const metrics = new Metrics();
+    const front = await startFront({ config: config(), material: material(), logger, metrics });
+    const inFlight = call(front.port, { client: pki.good, path: '/slow' });
+    await new Promise((r) => setTimeout(r, 100));
+    await front.shutdown(3000);
+    const res = await inFlight;
+    assert.equal(res.status, 200);
+    assert.equal(res.body.toString(), 'slow done');
+    await assert.rejects(call(front.port, { client: pki.good }), { code: 'ECONNREFUSED' });
+  });
+});
