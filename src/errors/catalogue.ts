@@ -1,6 +1,7 @@
 // Every error code streamfront can produce, gathered from one file per area so each part
 // of the code owns its wording while the catalogue stays one list (see docs/errors.md).
 import { cliErrors } from './codes/cli.js';
+import { configErrors } from './codes/config.js';
 import { kmcErrors } from './codes/kmc.js';
 import { engineSimErrors } from './codes/engine-sim.js';
 import { frontErrors } from './codes/front.js';
@@ -16,6 +17,7 @@ export interface ErrorDef {
 
 export const catalogue = {
   ...cliErrors,
+  ...configErrors,
   ...kmcErrors,
   ...engineSimErrors,
   ...frontErrors,

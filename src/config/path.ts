@@ -1,0 +1,16 @@
+// Where streamserver.conf lives: --config, else $MX_SDK_HOME/config, else config/ under the
+// run folder. The same lookup serves certImport.sh and run.sh so both touch the same file.
+import { isAbsolute, join, resolve } from 'node:path';
+
+export const CONFIG_FILE_NAME = 'streamserver.conf';
+
+export function resolveConfigPath(opts: { explicit?: string; env: NodeJS.ProcessEnv; runDir: string }): string {
+  if (opts.explicit !== undefined && opts.explicit !== '') return resolve(opts.runDir, opts.explicit);
+  const sdkHome = opts.env['MX_SDK_HOME'];
+  if (sdkHome !== undefined && sdkHome !== '') {
+    // A relative MX_SDK_HOME would otherwise depend on the process's cwd, not the run folder.
+    const home = isAbsolute(sdkHome) ? sdkHome : resolve(opts.runDir, sdkHome);
+    return join(home, 'config', CONFIG_FILE_NAME);
+  }
+  return join(opts.runDir, 'config', CONFIG_FILE_NAME);
+}
