@@ -1,6 +1,6 @@
 // The mTLS front: Fastify over HTTPS with client certificates, per-connection identity,
 // per-request revocation, live material swap and graceful shutdown; proxies to the engine.
-import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import { randomBytes } from 'node:crypto';
 import type { Server as HttpsServer } from 'node:https';
 import type { TLSSocket } from 'node:tls';
@@ -65,7 +65,8 @@ export async function startFront<M extends FrontMaterial>(opts: StartFrontOption
 
   const app = Fastify({
     loggerInstance: logger,
-    disableRequestLogging: true,
+    // Our onResponse hook writes the one access line; Fastify's own two per request are off.
+    logController: new LogController({ disableRequestLogging: true }),
     https: {
       ...contextOptions,
       // Client certificates are required; we verify the outcome ourselves at 'secureConnection'

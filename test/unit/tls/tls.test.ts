@@ -1,0 +1,56 @@
+// The TLS side's pure rules: serial form, subject order, refusal reasons, revocation state,
+// and that a context refused by OpenSSL is reported without key bytes.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
+import { normalizeSerial } from '../../../src/tls/serial.js';
+import { formatSubject, parsePeerIdentity } from '../../../src/tls/peer.js';
+import { parseRefusalReason } from '../../../src/tls/refusal.js';
+import { buildRevocationState, isRefusingAll, isSameRevocation } from '../../../src/tls/revocation.js';
+import { buildSecureContextOptions, validateSecureContext } from '../../../src/tls/context.js';
+import { buildTestPki } from './pki-openssl.js';
+
+describe('tls rules', () => {
+  it('normalizes serials to uppercase hex without leading zeros', () => {
+    assert.equal(normalizeSerial('00a1:0b'), 'A10B');
+    assert.equal(normalizeSerial('000'), '0');
+  });
+
+  it('prints the subject most specific first', () => {
+    assert.equal(formatSubject('C=CN\nO=Org\nCN=client'), 'CN=client,O=Org,C=CN');
+  });
+
+  it('names refusal reasons', () => {
+    assert.equal(parseRefusalReason('CERT_HAS_EXPIRED'), 'expired');
+    assert.equal(parseRefusalReason('UNABLE_TO_VERIFY_LEAF_SIGNATURE'), 'unknown-ca');
+    assert.equal(parseRefusalReason(Object.assign(new Error('x'), { code: 'ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE' })), 'no-certificate');
+  });
+
+  it('tracks revocation changes and the refuse-all policy', () => {
+    const a = buildRevocationState({ revokedSerials: new Set(['1']), nextUpdate: new Date(1000) });
+    const b = buildRevocationState({ revokedSerials: new Set(['1']), nextUpdate: undefined });
+    const c = buildRevocationState({ revokedSerials: new Set(['2']), nextUpdate: undefined });
+    assert.equal(isSameRevocation(a, b), true);
+    assert.equal(isSameRevocation(a, c), false);
+    assert.equal(isRefusingAll(a, 'refuse-all', 2000), true);
+    assert.equal(isRefusingAll(a, 'keep-enforcing', 2000), false);
+    assert.equal(isRefusingAll(b, 'refuse-all', 2000), false);
+  });
+
+  it('builds the XFCC element from the certificate and refuses a mismatched key without echoing it', () => {
+    const pki = buildTestPki();
+    try {
+      const id = parsePeerIdentity(new X509Certificate(pki.good.cert));
+      assert.equal(id?.serial, pki.goodSerial);
+      assert.match(id?.xfcc ?? '', /^Hash=[0-9a-f]{64};Subject="O=Front Test,CN=good client";URI=spiffe:\/\/test\/client$/);
+      const options = buildSecureContextOptions({ cipherList: 'ECDHE-ECDSA-AES128-GCM-SHA256' }, { caPem: pki.caPem, certPem: pki.server.cert, keyPem: pki.server2.key });
+      assert.throws(() => validateSecureContext(options), (err: Error & { code: string }) => {
+        assert.equal(err.code, 'FRONT_TLS_CONTEXT');
+        assert.doesNotMatch(err.message, /PRIVATE KEY|BEGIN/);
+        return true;
+      });
+    } finally {
+      pki.cleanup();
+    }
+  });
+});
