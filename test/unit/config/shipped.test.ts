@@ -40,3 +40,13 @@ test('the material items are present and empty', () => {
 test('the shipped config reads as the defaults', () => {
   assert.deepEqual(readFrontConfig(parsed), readFrontConfig(parseConfigText('', 'empty.conf')));
 });
+
+test('docs/config.md has a row for every item with the default from the items table', () => {
+  const docs = readFileSync(join(projectRoot, 'docs', 'config.md'), 'utf8');
+  for (const spec of [...Object.values(CONFIG_ITEMS), ...ENGINE_ONLY_ITEMS]) {
+    const row = docs.split('\n').find((l) => l.startsWith(`| \`${spec.item}\` |`));
+    assert.ok(row !== undefined, `${spec.item} documented`);
+    const shown = spec.defaultText === '' ? '(empty)' : `\`${spec.defaultText}\``;
+    assert.ok(row.includes(`| ${shown}`), `${spec.item} shows default ${shown}`);
+  }
+});
