@@ -6,6 +6,9 @@ import { createHash, randomBytes, X509Certificate } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Agent, request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pino from 'pino';
 import { startFront, type FrontHandle, type FrontMaterial, type FrontServingConfig } from '../../../src/server/front.js';
 import { buildTestPki, type Pair, type TestPki } from '../tls/pki-openssl.js';
@@ -233,6 +236,25 @@ describe('front: engine faults and limits', () => {
       assert.equal(res.status, 502);
       assert.deepEqual(JSON.parse(res.body.toString()), { error: 'the engine is unreachable' });
     });
+  });
+
+  it('reaches an engine on a unix socket path', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sf-front-sock-'));
+    const socketPath = join(dir, 'engine.sock');
+    const engine = createServer(upstreamHandler);
+    await new Promise<void>((r) => engine.listen(socketPath, r));
+    try {
+      await withFront({ engineUrl: socketPath }, async (front) => {
+        const body = randomBytes(100_000);
+        const res = await call(front.port, { client: pki.good, body });
+        assert.equal(res.status, 200);
+        assert.equal(sha(res.body), sha(body));
+      });
+    } finally {
+      engine.closeAllConnections();
+      await new Promise<void>((r) => engine.close(() => r()));
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('answers 504 at the configured engine timeout, without retrying', async () => {
