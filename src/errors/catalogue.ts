@@ -1,9 +1,11 @@
 // Every error code streamfront can produce, gathered from one file per area so each part
 // of the code owns its wording while the catalogue stays one list (see docs/errors.md).
 import { cliErrors } from './codes/cli.js';
+import { engineSimErrors } from './codes/engine-sim.js';
 import { configErrors } from './codes/config.js';
 import { kmcErrors } from './codes/kmc.js';
-import { engineSimErrors } from './codes/engine-sim.js';
+import { importErrors } from './codes/import.js';
+import { materialErrors } from './codes/material.js';
 import { frontErrors } from './codes/front.js';
 
 export interface ErrorDef {
@@ -17,9 +19,11 @@ export interface ErrorDef {
 
 export const catalogue = {
   ...cliErrors,
+  ...engineSimErrors,
   ...configErrors,
   ...kmcErrors,
-  ...engineSimErrors,
+  ...importErrors,
+  ...materialErrors,
   ...frontErrors,
 } as const satisfies Record<string, ErrorDef>;
 
