@@ -6,6 +6,7 @@ import { configErrors } from './codes/config.js';
 import { kmcErrors } from './codes/kmc.js';
 import { importErrors } from './codes/import.js';
 import { materialErrors } from './codes/material.js';
+import { pkiErrors } from './codes/pki.js';
 import { frontErrors } from './codes/front.js';
 
 export interface ErrorDef {
@@ -24,6 +25,7 @@ export const catalogue = {
   ...kmcErrors,
   ...importErrors,
   ...materialErrors,
+  ...pkiErrors,
   ...frontErrors,
 } as const satisfies Record<string, ErrorDef>;
 
