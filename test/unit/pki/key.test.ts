@@ -48,3 +48,12 @@ test('a key that does not match the certificate is refused', async () => {
 test('a file that is not a PEM key is refused as unparsable', () => {
   assert.equal(inspectServerKey(Buffer.from([0x30, 0x82, 1, 2]))[0]?.code, 'PKI_KEY_UNPARSABLE');
 });
+
+test('an encrypted key that is not RSA is refused as such', async () => {
+  const { pki, cert } = await setup();
+  const { createPrivateKey } = await import('node:crypto');
+  const ec = createPrivateKey(readFileSync(pki.clients.goodEc.key)).export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: pki.password });
+  const r = validateServerKey(Buffer.from(ec), pki.password, cert);
+  assert.equal(r.findings[0]?.code, 'PKI_KEY_NOT_RSA');
+  assert.match(r.findings[0]?.message ?? '', /EC, not RSA/);
+});
