@@ -1,0 +1,124 @@
+// run.sh: the front as a process. Optionally runs the import stage, then loads the material
+// through the one loader, serves TLS and the admin listener, and drains on SIGTERM/SIGINT.
+import { parseArgs } from 'node:util';
+import pino from 'pino';
+import { loadConfigFile, readFrontConfig, resolveConfigPath } from '../config/index.js';
+import { StreamfrontError, errorLogFields, isStreamfrontError } from '../errors/error.js';
+import { loadMaterial } from '../material/load.js';
+import { buildAdminServer } from '../server/admin.js';
+import { startFront } from '../server/front.js';
+import { FrontMetrics } from '../server/metrics.js';
+import { IMPORT_OPTIONS, importArgsFromValues } from './cert-import-args.js';
+import { runImportStage } from './import-command.js';
+import { parseArgsError, reportFatal } from './report.js';
+
+const USAGE = `Usage: ./run.sh [--config F] [--log-level L] [-c ca.crt -s server.crt -k server.key [-r ca.crl] [password options]]
+
+Starts the mutual-TLS front from streamserver.conf. With -c/-s/-k it first runs the import
+stage (the same checks and prompt as certImport.sh). --demo runs the embedded demo.
+
+Options:
+      --config F        config file (default: $MX_SDK_HOME/config/streamserver.conf, else config/streamserver.conf)
+      --log-level L     fatal, error, warn, info, debug or trace (overrides log_level)
+      --check           load and check everything, then exit 0 without serving
+  -c, -s, -k, -r, --password-stdin, --password-file   as in certImport.sh --help
+  -h, --help            show this help
+
+Exit codes: 0 stopped cleanly (or --check passed), 1 refused to start, 2 usage error.
+`;
+const HINT = './run.sh --help';
+
+async function main(argv: readonly string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      options: { ...IMPORT_OPTIONS, help: { type: 'boolean', short: 'h' }, 'log-level': { type: 'string' }, check: { type: 'boolean' } },
+      strict: true,
+      allowPositionals: false,
+    });
+  } catch (err) {
+    throw parseArgsError(err, HINT);
+  }
+  if (parsed.values.help === true) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const runDir = process.cwd();
+  const importArgs = importArgsFromValues(parsed.values, HINT);
+  if (importArgs !== undefined) await runImportStage(importArgs, runDir);
+
+  const configPath = resolveConfigPath({ explicit: parsed.values.config, env: process.env, runDir });
+  const { parsed: parsedConfig } = await loadConfigFile(configPath);
+  const config = readFrontConfig(parsedConfig);
+  const level = parsed.values['log-level'] ?? config.logLevel;
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace'].includes(level)) {
+    throw new StreamfrontError('CLI_USAGE', `invalid value '${level}' for flag '--log-level'; options are fatal, error, warn, info, debug, trace`, { hint: HINT });
+  }
+  const logger = pino({ level, base: { server: config.serverName } });
+
+  const material = await loadMaterial({
+    config,
+    runDir,
+    env: process.env,
+    now: new Date(),
+    log: (lvl, msg, fields) => logger[lvl]({ ...fields }, msg),
+  });
+  for (const warning of material.warnings) logger.warn({ code: warning.code, role: warning.role, hint: warning.hint }, warning.message);
+  if (parsed.values.check === true) {
+    process.stdout.write(`check passed: ${configPath}\n`);
+    return 0;
+  }
+
+  const metrics = new FrontMetrics({ serverName: config.serverName });
+  metrics.setMaterialExpiry('server_cert', material.serverCert.notAfter);
+  metrics.setMaterialExpiry('ca', material.ca.notAfter);
+  metrics.setMaterialExpiry('crl_next_update', material.crl?.nextUpdate);
+  metrics.setLastGoodLoad(Math.floor(Date.now() / 1000));
+  const front = await startFront({ config, material, logger, metrics });
+  const admin = buildAdminServer({
+    metrics,
+    serverName: config.serverName,
+    logger,
+    readiness: async () => {
+      const details: Record<string, unknown> = { material: 'loaded', serverCertSerial: front.material.serverCert.serial };
+      try {
+        const res = await fetch(new URL('/v2/ready', config.engineUrl), { signal: AbortSignal.timeout(2000) });
+        const body = (await res.json()) as { isReady?: unknown };
+        details.engine = body.isReady === true ? 'ready' : 'not ready';
+        return { ready: body.isReady === true, details };
+      } catch {
+        details.engine = 'unreachable';
+        return { ready: false, details };
+      }
+    },
+  });
+  const adminPort = await admin.listen(config.adminIp, config.adminPort);
+  logger.info(
+    { event: 'started', tls: `${config.serverIp}:${front.port}`, admin: `${config.adminIp}:${adminPort}`, engine: config.engineUrl, serverCertSerial: material.serverCert.serial, crlEntries: material.crl?.revokedSerials.size ?? 0 },
+    'streamfront serving',
+  );
+
+  await new Promise<void>((resolve) => {
+    const stop = (signal: NodeJS.Signals): void => {
+      logger.info({ event: 'stopping', signal, graceMs: config.shutdownGraceMs }, 'draining');
+      void Promise.allSettled([front.shutdown(config.shutdownGraceMs), admin.close()]).then(() => {
+        logger.info({ event: 'stopped' }, 'streamfront stopped');
+        resolve();
+      });
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (isStreamfrontError(err)) pino({ base: { component: 'run' } }, pino.destination(2)).error(errorLogFields(err), 'refused to start');
+    process.exitCode = reportFatal('run', err);
+  },
+);

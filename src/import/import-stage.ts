@@ -1,0 +1,236 @@
+// The import stage: check the operator's files, get the password, then stage copies,
+// keystore and config beside their targets and commit them together, or roll all back.
+import { constants, promises as fsp } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { parseConfigText, readFrontConfig } from '../config/index.js';
+import { setConfigItems } from '../config/index.js';
+import { StreamfrontError, isStreamfrontError } from '../errors/error.js';
+import { fsyncDirectory, writeTempFile } from '../fs/atomic-write.js';
+import { Keystore, keystorePathsIn, loadOperatorSecret, type KeystoreOptions } from '../kmc/index.js';
+import {
+  KEYS_DIR_NAME,
+  SERVER_KEY_MM_ITEM,
+  checkCertificates,
+  checkMaterial,
+  readMaterialFiles,
+  sha256Hex,
+  type CheckedCertificates,
+  type MaterialFiles,
+  type MaterialPaths,
+  type TlsMaterial,
+} from '../material/load.js';
+import { writeAuditRecord, type AuditedFile } from './audit.js';
+import { inspectKeysDir, type ImportedFileName } from './keys-dir.js';
+import { readPassword, type PasswordIo, type PasswordSource } from './password.js';
+
+export interface ImportRequest {
+  readonly runDir: string;
+  readonly configPath: string;
+  readonly inputs: MaterialPaths;
+  /** How the operator spelled the inputs, for messages (default: the paths themselves). */
+  readonly inputLabels?: Partial<MaterialPaths>;
+  readonly passwordSource: PasswordSource;
+  readonly passwordIo: PasswordIo;
+  readonly env: NodeJS.ProcessEnv;
+  readonly now: Date;
+  /** Human progress lines (stdout for the CLI). */
+  readonly progress: (line: string) => void;
+  readonly log?: KeystoreOptions['log'];
+  /** Where the audit record goes (default: stderr). */
+  readonly auditDestination?: NodeJS.WritableStream | number;
+  /** Test seam: called after the copies are staged and linked, before the keystore and config. */
+  readonly afterCopies?: () => Promise<void> | void;
+}
+
+export interface ImportResult {
+  readonly material: TlsMaterial;
+  readonly keysDir: string;
+  readonly configPath: string;
+  readonly keystoreCreated: boolean;
+  readonly copied: readonly string[];
+}
+
+const TARGET_NAMES: Readonly<Record<keyof MaterialPaths, ImportedFileName>> = {
+  ca: 'ca.crt',
+  serverCert: 'server.crt',
+  serverKey: 'server.key',
+  crl: 'ca.crl',
+};
+
+/** Imported copies are read-only for their owner, as the engine expects (mode 400). */
+const COPY_MODE = 0o400;
+const KEYS_DIR_MODE = 0o700;
+
+function auditedFiles(files: MaterialFiles | undefined, certs: CheckedCertificates | undefined): AuditedFile[] {
+  if (files === undefined) return [];
+  const list: AuditedFile[] = [
+    { role: 'ca', path: files.ca.label, sha256: sha256Hex(files.ca.bytes), subject: certs?.ca.subject },
+    { role: 'server-cert', path: files.serverCert.label, sha256: sha256Hex(files.serverCert.bytes), subject: certs?.serverCert.subject },
+    { role: 'server-key', path: files.serverKey.label, sha256: sha256Hex(files.serverKey.bytes) },
+  ];
+  if (files.crl !== undefined) list.push({ role: 'crl', path: files.crl.label, sha256: sha256Hex(files.crl.bytes), subject: certs?.crl?.issuer });
+  return list;
+}
+
+function daysLeft(until: Date, now: Date): number {
+  return Math.floor((until.getTime() - now.getTime()) / 86_400_000);
+}
+
+async function readConfigText(configPath: string): Promise<{ text: string; mode: number }> {
+  try {
+    const [text, stat] = await Promise.all([fsp.readFile(configPath, 'utf8'), fsp.stat(configPath)]);
+    return { text, mode: stat.mode & 0o777 };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new StreamfrontError('IMPORT_CONFIG_MISSING', 'config file not found', {
+        file: configPath,
+        hint: 'copy the shipped config/streamserver.conf there, or name another with --config F',
+      });
+    }
+    throw err;
+  }
+}
+
+/** Undo log for the commit: every step registers how to take itself back. */
+class Rollback {
+  private readonly steps: Array<() => Promise<unknown>> = [];
+  add(step: () => Promise<unknown>): void {
+    this.steps.push(step);
+  }
+  async run(): Promise<void> {
+    for (const step of this.steps.reverse()) await step().catch(() => undefined);
+  }
+}
+
+export async function importMaterial(request: ImportRequest): Promise<ImportResult> {
+  let files: MaterialFiles | undefined;
+  let certs: CheckedCertificates | undefined;
+  try {
+    const result = await runImport(request, (f, c) => {
+      files = f;
+      certs = c;
+    });
+    writeAuditRecord({ outcome: 'imported', configPath: request.configPath, files: auditedFiles(files, certs) }, request.auditDestination);
+    return result;
+  } catch (err) {
+    writeAuditRecord(
+      {
+        outcome: 'refused',
+        code: isStreamfrontError(err) ? err.code : 'INTERNAL',
+        reason: isStreamfrontError(err) ? err.message : 'unexpected error',
+        configPath: request.configPath,
+        files: auditedFiles(files, certs),
+      },
+      request.auditDestination,
+    );
+    throw err;
+  }
+}
+
+async function runImport(request: ImportRequest, seen: (files: MaterialFiles, certs?: CheckedCertificates) => void): Promise<ImportResult> {
+  const { runDir, configPath, progress, now } = request;
+  const keysDir = join(runDir, KEYS_DIR_NAME);
+
+  // Everything that can refuse is checked before anything is written.
+  const keysState = await inspectKeysDir(keysDir, runDir);
+  const config = await readConfigText(configPath);
+  const frontConfig = readFrontConfig(parseConfigText(config.text, configPath));
+
+  const files = await readMaterialFiles(request.inputs, request.inputLabels);
+  seen(files);
+  const certs = checkCertificates(files, now);
+  seen(files, certs);
+  progress(`CA certificate      ${files.ca.label}: ${certs.ca.subject}, valid for ${daysLeft(certs.ca.notAfter, now)} more days`);
+  progress(`server certificate  ${files.serverCert.label}: ${certs.serverCert.subject}, valid for ${daysLeft(certs.serverCert.notAfter, now)} more days`);
+  if (certs.crl !== undefined && files.crl !== undefined) {
+    const next = certs.crl.nextUpdate === undefined ? 'no next update' : `next update ${certs.crl.nextUpdate.toISOString()}`;
+    progress(`CRL                 ${files.crl.label}: ${certs.crl.revokedSerials.size} revoked, ${next}`);
+  }
+  for (const warning of certs.warnings) progress(`warning: ${warning.message}; ${warning.hint}`);
+
+  const password = await readPassword(request.passwordSource, request.passwordIo);
+  checkMaterial(files, certs, password);
+  progress(`server key          ${files.serverKey.label}: decrypts and matches the server certificate`);
+
+  const keystorePaths = keystorePathsIn(keysDir);
+  const operatorSecret = await loadOperatorSecret(request.env);
+  const keystoreExists = keysState.exists && (await Keystore.exists(keystorePaths));
+  const keystore = keystoreExists
+    ? await Keystore.open(keystorePaths, { operatorSecret, log: request.log })
+    : Keystore.create({ operatorSecret, log: request.log });
+  const ciphertext = keystore.encrypt(password, SERVER_KEY_MM_ITEM, frontConfig.sdpAlgorithmId);
+
+  const roles = (Object.keys(TARGET_NAMES) as Array<keyof MaterialPaths>).filter((role) => role !== 'crl' || files.crl !== undefined);
+  const relativeTargets = Object.fromEntries(roles.map((role) => [role, `${KEYS_DIR_NAME}/${TARGET_NAMES[role]}`])) as Partial<MaterialPaths>;
+  const newConfigText = setConfigItems(config.text, {
+    ca_crt: relativeTargets.ca ?? '',
+    server_crt: relativeTargets.serverCert ?? '',
+    server_key: relativeTargets.serverKey ?? '',
+    crl: relativeTargets.crl ?? '',
+    server_key_mm: ciphertext,
+  });
+
+  const rollback = new Rollback();
+  try {
+    if (!keysState.exists) {
+      await fsp.mkdir(keysDir, { mode: KEYS_DIR_MODE });
+      rollback.add(() => fsp.rmdir(keysDir));
+    }
+    const stagingDir = await fsp.mkdtemp(join(keysDir, '.import-'));
+    rollback.add(() => fsp.rm(stagingDir, { recursive: true, force: true }));
+
+    // Stage: exact copies, created read-only from the start and flushed to disk.
+    const staged: Partial<Record<keyof MaterialPaths, string>> = {};
+    for (const role of roles) {
+      const source = role === 'ca' ? files.ca : role === 'serverCert' ? files.serverCert : role === 'serverKey' ? files.serverKey : files.crl;
+      if (source === undefined) continue;
+      const path = join(stagingDir, TARGET_NAMES[role]);
+      const handle = await fsp.open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, COPY_MODE);
+      try {
+        await handle.writeFile(source.bytes);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      staged[role] = path;
+    }
+    // The staged copies go through the same loader as start-up will: what lands is what was checked.
+    const stagedFiles = await readMaterialFiles(staged as MaterialPaths);
+    const material = checkMaterial(stagedFiles, checkCertificates(stagedFiles, now), password);
+    const configTemp = await writeTempFile(configPath, newConfigText, { mode: config.mode });
+    rollback.add(() => fsp.rm(configTemp, { force: true }));
+
+    // Commit: link() refuses to replace a file that appeared since the check.
+    const copied: string[] = [];
+    for (const role of roles) {
+      const from = staged[role];
+      if (from === undefined) continue;
+      const to = join(keysDir, TARGET_NAMES[role]);
+      await fsp.link(from, to);
+      rollback.add(() => fsp.unlink(to));
+      copied.push(to);
+    }
+    await request.afterCopies?.();
+    if (!keystoreExists) {
+      rollback.add(() => Promise.all([fsp.rm(keystorePaths.primary, { force: true }), fsp.rm(keystorePaths.standby, { force: true })]));
+      await keystore.save(keystorePaths);
+    }
+    await fsp.rename(configTemp, configPath);
+    await fsyncDirectory(dirname(configPath));
+    await fsp.rm(stagingDir, { recursive: true, force: true });
+    await fsyncDirectory(keysDir);
+
+    progress(`copied into ${relative(runDir, keysDir) || keysDir}/: ${roles.map((r) => TARGET_NAMES[r]).join(', ')} (mode 0400)`);
+    progress(`keystore            ${relative(runDir, keystorePaths.primary)} + ${relative(runDir, keystorePaths.standby)} (${keystoreExists ? 'reused' : 'created'})`);
+    progress(`config              ${configPath}: ca_crt, server_crt, server_key, crl, server_key_mm recorded`);
+    return { material, keysDir, configPath, keystoreCreated: !keystoreExists, copied };
+  } catch (err) {
+    await rollback.run();
+    if (isStreamfrontError(err)) throw err;
+    throw new StreamfrontError('IMPORT_COMMIT_FAILED', `writing the import failed (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); nothing was changed`, {
+      file: configPath,
+      hint: 'check free space and permissions of keys/ and the config folder, then run the import again',
+      cause: err,
+    });
+  }
+}
