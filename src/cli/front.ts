@@ -1,8 +1,11 @@
 // run.sh: the front as a process. Optionally runs the import stage, then loads the material
 // through the one loader, serves TLS and the admin listener, and drains on SIGTERM/SIGINT.
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { loadConfigFile, readFrontConfig, resolveConfigPath } from '../config/index.js';
+import { prepareDemo, type PreparedDemo } from '../demo/prepare-demo.js';
 import { StreamfrontError, errorLogFields, isStreamfrontError } from '../errors/error.js';
 import { loadMaterial } from '../material/load.js';
 import { buildAdminServer } from '../server/admin.js';
@@ -15,11 +18,13 @@ import { parseArgsError, reportFatal } from './report.js';
 const USAGE = `Usage: ./run.sh [--config F] [--log-level L] [-c ca.crt -s server.crt -k server.key [-r ca.crl] [password options]]
 
 Starts the mutual-TLS front from streamserver.conf. With -c/-s/-k it first runs the import
-stage (the same checks and prompt as certImport.sh). --demo runs the embedded demo.
+stage (the same checks and prompt as certImport.sh).
 
 Options:
       --config F        config file (default: $MX_SDK_HOME/config/streamserver.conf, else config/streamserver.conf)
       --log-level L     fatal, error, warn, info, debug or trace (overrides log_level)
+      --demo            make a throw-away PKI in ./demo, import it, start the engine simulator
+                        and the front, and print a curl command to try it
       --check           load and check everything, then exit 0 without serving
   -c, -s, -k, -r, --password-stdin, --password-file   as in certImport.sh --help
   -h, --help            show this help
@@ -27,13 +32,15 @@ Options:
 Exit codes: 0 stopped cleanly (or --check passed), 1 refused to start, 2 usage error.
 `;
 const HINT = './run.sh --help';
+/** dist/src/cli/front.js -> the project root, where the shipped config lives. */
+const PROJECT_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 async function main(argv: readonly string[]): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
       args: [...argv],
-      options: { ...IMPORT_OPTIONS, help: { type: 'boolean', short: 'h' }, 'log-level': { type: 'string' }, check: { type: 'boolean' } },
+      options: { ...IMPORT_OPTIONS, help: { type: 'boolean', short: 'h' }, 'log-level': { type: 'string' }, check: { type: 'boolean' }, demo: { type: 'boolean' } },
       strict: true,
       allowPositionals: false,
     });
@@ -44,11 +51,20 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  const runDir = process.cwd();
-  const importArgs = importArgsFromValues(parsed.values, HINT);
-  if (importArgs !== undefined) await runImportStage(importArgs, runDir);
-
-  const configPath = resolveConfigPath({ explicit: parsed.values.config, env: process.env, runDir });
+  let runDir = process.cwd();
+  let configPath: string;
+  let demo: PreparedDemo | undefined;
+  if (parsed.values.demo === true) {
+    // The shipped config is the demo's starting point; everything else happens under demo/.
+    const shipped = join(PROJECT_ROOT, 'config', 'streamserver.conf');
+    demo = await prepareDemo(runDir, shipped, (line) => process.stderr.write(`${line}\n`));
+    runDir = demo.runDir;
+    configPath = demo.configPath;
+  } else {
+    const importArgs = importArgsFromValues(parsed.values, HINT);
+    if (importArgs !== undefined) await runImportStage(importArgs, runDir);
+    configPath = resolveConfigPath({ explicit: parsed.values.config, env: process.env, runDir });
+  }
   const { parsed: parsedConfig } = await loadConfigFile(configPath);
   const config = readFrontConfig(parsedConfig);
   const level = parsed.values['log-level'] ?? config.logLevel;
@@ -99,10 +115,13 @@ async function main(argv: readonly string[]): Promise<number> {
     'streamfront serving',
   );
 
+  if (demo !== undefined) {
+    process.stderr.write(`\nstreamfront demo is serving on https://127.0.0.1:${front.port} (Ctrl-C stops it). Try:\n\n  ${demo.curl}\n\n`);
+  }
   await new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals): void => {
       logger.info({ event: 'stopping', signal, graceMs: config.shutdownGraceMs }, 'draining');
-      void Promise.allSettled([front.shutdown(config.shutdownGraceMs), admin.close()]).then(() => {
+      void Promise.allSettled([front.shutdown(config.shutdownGraceMs), admin.close(), demo?.engine.close()]).then(() => {
         logger.info({ event: 'stopped' }, 'streamfront stopped');
         resolve();
       });
