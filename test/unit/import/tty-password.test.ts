@@ -5,30 +5,29 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { KEY_PASSWORD, buildTestPki, type TestPki } from '../../fixtures/import-pki.js';
+import { buildPki, type Pki } from '../../fixtures/pki.js';
 import { projectRoot } from '../../fixtures/project-root.js';
 
 const CLI = fileURLToPath(new URL('../../../src/cli/cert-import.js', import.meta.url));
 const hasScript = spawnSync('script', ['--version']).status === 0;
 
 describe('password entry on a real terminal', { skip: hasScript ? false : 'script(1) is not installed' }, () => {
-  let pki: TestPki;
+  let pki: Pki;
   let runDir: string;
-  before(() => {
-    pki = buildTestPki();
+  before(async () => {
+    pki = await buildPki();
     runDir = mkdtempSync(join(tmpdir(), 'sf-tty-'));
     mkdirSync(join(runDir, 'config'));
     copyFileSync(join(projectRoot, 'config', 'streamserver.conf'), join(runDir, 'config', 'streamserver.conf'));
   });
   after(() => {
-    pki.cleanup();
     rmSync(runDir, { recursive: true, force: true });
   });
 
   it('prompts on the terminal, reads the password with echo off and imports', async () => {
     // script(1) gives the command a pseudo-terminal and records all the terminal showed, so an
     // echoed password would be in the transcript. We type only after the prompt, as a person does.
-    const command = [process.execPath, CLI, '-c', pki.caCrt, '-s', pki.serverCrt, '-k', pki.serverKey].map((a) => `'${a}'`).join(' ');
+    const command = [process.execPath, CLI, '-c', pki.ca.cert, '-s', pki.server.cert, '-k', pki.server.keyEncrypted].map((a) => `'${a}'`).join(' ');
     const transcript = join(runDir, 'transcript');
     const child = spawn('script', ['-qec', command, transcript], { cwd: runDir, stdio: ['pipe', 'pipe', 'inherit'] });
     let seen = '';
@@ -37,14 +36,14 @@ describe('password entry on a real terminal', { skip: hasScript ? false : 'scrip
       seen += chunk.toString('utf8');
       if (!typed && seen.includes('Password of the server key: ')) {
         typed = true;
-        setTimeout(() => child.stdin.write(`${KEY_PASSWORD}\r`), 200);
+        setTimeout(() => child.stdin.write(`${pki.password}\r`), 200);
       }
     });
     const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
     const shown = readFileSync(transcript, 'utf8');
     assert.equal(status, 0, shown);
     assert.ok(typed, 'no prompt was shown');
-    assert.ok(!shown.includes(KEY_PASSWORD), 'the password was echoed to the terminal');
+    assert.ok(!shown.includes(pki.password), 'the password was echoed to the terminal');
     assert.match(readFileSync(join(runDir, 'config', 'streamserver.conf'), 'utf8'), /^server_key_mm=SFKMC1\$/m);
   });
 });
