@@ -2,7 +2,7 @@
 // the Envoy-format x-forwarded-client-cert value; cached on the socket so requests only look up.
 import type { X509Certificate } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
-import { normalizeSerial } from './serial.js';
+import { normalizeSerial } from '../pki/serial.js';
 
 export interface PeerIdentity {
   readonly serial: string;

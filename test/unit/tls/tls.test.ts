@@ -3,7 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
-import { normalizeSerial } from '../../../src/tls/serial.js';
+import { normalizeSerial } from '../../../src/pki/serial.js';
 import { formatSubject, parsePeerIdentity } from '../../../src/tls/peer.js';
 import { parseRefusalReason } from '../../../src/tls/refusal.js';
 import { buildRevocationState, isRefusingAll, isSameRevocation } from '../../../src/tls/revocation.js';
