@@ -10,17 +10,21 @@ export interface RevocationState {
   /** ms since epoch after which the CRL is stale; Infinity when there is no CRL or no nextUpdate. */
   readonly staleAfterMs: number;
   readonly hasCrl: boolean;
+  readonly fingerprint256?: string | undefined;
 }
 
 const EMPTY: ReadonlySet<string> = new Set();
 
 export function buildRevocationState(crl: FrontCrl | undefined): RevocationState {
   if (crl === undefined) return { revoked: EMPTY, staleAfterMs: Infinity, hasCrl: false };
-  return { revoked: crl.revokedSerials, staleAfterMs: crl.nextUpdate === undefined ? Infinity : crl.nextUpdate.getTime(), hasCrl: true };
+  return { revoked: crl.revokedSerials, staleAfterMs: crl.nextUpdate === undefined ? Infinity : crl.nextUpdate.getTime(), hasCrl: true, fingerprint256: crl.fingerprint256 };
 }
 
 export function isSameRevocation(a: RevocationState, b: RevocationState): boolean {
   if (a.revoked === b.revoked) return true;
+  // Same file bytes, same set. Different bytes are treated as a change (a re-signed CRL with the
+  // same entries only costs a ticket-key rotation), which keeps a 100,000-entry swap O(1) here.
+  if (a.fingerprint256 !== undefined && b.fingerprint256 !== undefined) return a.fingerprint256 === b.fingerprint256;
   if (a.revoked.size !== b.revoked.size) return false;
   for (const serial of a.revoked) if (!b.revoked.has(serial)) return false;
   return true;

@@ -1,0 +1,88 @@
+// The main thread's side of the reload worker: one long-lived worker thread, one load at a
+// time, results rebuilt into LoadedSet or StreamfrontError. A worker that dies is replaced on
+// the next load; the serving thread only ever waits on a message.
+import { Worker } from 'node:worker_threads';
+import { rebuildError, serialSetFromText, type LoadLogRecord, type LoadRequest, type LoadResult, type LoadedSet } from './load-request.js';
+
+export interface WorkerLoaderOptions {
+  readonly configPath: string;
+  readonly runDir: string;
+  readonly env: NodeJS.ProcessEnv;
+  /** Keystore notices (a repaired copy, say) are relayed here. */
+  readonly onLog?: (record: LoadLogRecord) => void;
+}
+
+interface Pending {
+  readonly resolve: (set: LoadedSet) => void;
+  readonly reject: (err: unknown) => void;
+}
+
+const WORKER_URL = new URL('./material-worker.js', import.meta.url);
+
+export class WorkerLoader {
+  private worker: Worker | undefined;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private isClosed = false;
+
+  constructor(private readonly options: WorkerLoaderOptions) {}
+
+  load(now: Date = new Date()): Promise<LoadedSet> {
+    if (this.isClosed) return Promise.reject(new Error('the reload worker is closed'));
+    const worker = this.ensureWorker();
+    const id = this.nextId++;
+    // Only string values of the environment cross over (the loader reads the KMC secret path from it).
+    const env: Record<string, string | undefined> = { ...this.options.env };
+    const request: LoadRequest = { id, configPath: this.options.configPath, runDir: this.options.runDir, env, nowMs: now.getTime() };
+    return new Promise<LoadedSet>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      worker.postMessage(request);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.isClosed = true;
+    const worker = this.worker;
+    this.worker = undefined;
+    if (worker !== undefined) await worker.terminate();
+  }
+
+  private ensureWorker(): Worker {
+    if (this.worker !== undefined) return this.worker;
+    const worker = new Worker(WORKER_URL);
+    // The worker must never keep the process alive on its own: the listeners do that.
+    worker.unref();
+    worker.on('message', (result: LoadResult) => this.settle(result));
+    worker.on('error', (err) => this.failAll(worker, err));
+    worker.on('exit', (code) => this.failAll(worker, new Error(`the reload worker exited (code ${code})`)));
+    this.worker = worker;
+    return worker;
+  }
+
+  private settle(result: LoadResult): void {
+    const waiter = this.pending.get(result.id);
+    if (waiter === undefined) return;
+    this.pending.delete(result.id);
+    for (const record of result.logs) this.options.onLog?.(record);
+    if (!result.ok) {
+      waiter.reject(rebuildError(result.error));
+      return;
+    }
+    const { config, material, revokedSerialsText } = result;
+    if (material.crl === undefined) {
+      waiter.resolve({ config, material });
+      return;
+    }
+    const crl = material.crl;
+    serialSetFromText(revokedSerialsText).then(
+      (revokedSerials) => waiter.resolve({ config, material: { ...material, crl: { ...crl, revokedSerials } } }),
+      waiter.reject,
+    );
+  }
+
+  private failAll(worker: Worker, err: unknown): void {
+    if (this.worker === worker) this.worker = undefined;
+    for (const waiter of this.pending.values()) waiter.reject(err);
+    this.pending.clear();
+  }
+}
