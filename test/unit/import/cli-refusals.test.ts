@@ -1,0 +1,115 @@
+// Refusals an operator meets at the shell, through bash ./certImport.sh and ./run.sh: each is
+// exit 1 with one `<command>: error:` line naming the file and ending in its code, and the
+// import writes nothing.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync, symlinkSync, ftruncateSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { buildPki, type Pki } from '../../fixtures/pki.js';
+import { cleanEnv, copyInto, errorLines, makeRunFolder, type RunFolder } from '../errors/run-folder.js';
+
+const hasScript = spawnSync('script', ['--version']).status === 0;
+/** The limit in src/material/operator-file.ts: 64 MiB. */
+const MATERIAL_LIMIT = 64 * 1024 * 1024;
+
+describe('certImport.sh and run.sh refusals, as the operator sees them', () => {
+  let pki: Pki;
+  const folders: RunFolder[] = [];
+  const folder = (): RunFolder => {
+    const f = makeRunFolder('sf-refuse-');
+    copyInto(f, pki.ca.cert, 'ca.crt', 0o644);
+    copyInto(f, pki.server.cert, 'server.crt', 0o644);
+    copyInto(f, pki.server.keyEncrypted, 'server.key', 0o600);
+    copyInto(f, pki.crls.good, 'ca.crl', 0o644);
+    folders.push(f);
+    return f;
+  };
+  before(async () => {
+    pki = await buildPki();
+  });
+  after(() => {
+    for (const f of folders) f.remove();
+  });
+
+  /** Runs the import, expects exit 1 with exactly one error line, and nothing written. */
+  function refusedImport(f: RunFolder, args: string[]): string {
+    const before = f.snapshot();
+    const res = f.run('certImport.sh', [...args, '--password-file', f.passwordFile(pki.password)]);
+    assert.equal(res.status, 1, res.stderr);
+    const lines = errorLines(res.stderr, 'certImport');
+    assert.equal(lines.length, 1, res.stderr);
+    assert.equal(f.snapshot(), before, 'keys/ or the config changed');
+    assert.ok(!existsSync(f.keysDir), 'keys/ was created');
+    return lines[0] as string;
+  }
+
+  it('refuses a --config file that does not exist: IMPORT_CONFIG_MISSING naming it', () => {
+    const f = folder();
+    const line = refusedImport(f, ['-c', 'ca.crt', '-s', 'server.crt', '-k', 'server.key', '--config', 'elsewhere/streamserver.conf']);
+    assert.equal(
+      line,
+      `certImport: error: ${join(f.dir, 'elsewhere', 'streamserver.conf')}: config file not found; fix: copy the shipped config/streamserver.conf there, or name another with --config F [IMPORT_CONFIG_MISSING]`,
+    );
+  });
+
+  it('refuses a CA certificate path that does not exist: MATERIAL_FILE_MISSING naming it as typed', () => {
+    const line = refusedImport(folder(), ['-c', 'no-such-ca.crt', '-s', 'server.crt', '-k', 'server.key']);
+    assert.equal(line, 'certImport: error: no-such-ca.crt: CA certificate not found; fix: check the path [MATERIAL_FILE_MISSING]');
+  });
+
+  it('refuses a CA certificate that cannot be opened (a symlink loop): MATERIAL_FILE_UNREADABLE with the reason', () => {
+    const f = folder();
+    symlinkSync('loop.crt', join(f.dir, 'loop.crt'));
+    const line = refusedImport(f, ['-c', 'loop.crt', '-s', 'server.crt', '-k', 'server.key']);
+    assert.match(line, /^certImport: error: loop\.crt: CA certificate cannot be read \(ELOOP\); fix: .+ \[MATERIAL_FILE_UNREADABLE\]$/);
+  });
+
+  it(`refuses a CRL over the ${MATERIAL_LIMIT}-byte limit before reading it: MATERIAL_FILE_TOO_LARGE`, () => {
+    const f = folder();
+    const fd = openSync(join(f.dir, 'huge.crl'), 'w', 0o644);
+    ftruncateSync(fd, MATERIAL_LIMIT + 1); // sparse: no disk space used
+    closeSync(fd);
+    const line = refusedImport(f, ['-c', 'ca.crt', '-s', 'server.crt', '-k', 'server.key', '-r', 'huge.crl']);
+    assert.equal(line, `certImport: error: huge.crl: CRL is ${MATERIAL_LIMIT + 1} bytes, over the ${MATERIAL_LIMIT}-byte limit; fix: check that the right file was given [MATERIAL_FILE_TOO_LARGE]`);
+  });
+
+  it('run.sh --check before any import: MATERIAL_NOT_IMPORTED with the certImport command as the fix', () => {
+    const f = folder();
+    const res = f.run('run.sh', ['--check']);
+    assert.equal(res.status, 1, res.stderr);
+    assert.deepEqual(errorLines(res.stderr, 'run'), [
+      'run: error: no certificate has been imported yet (ca_crt, server_crt, server_key or server_key_mm is empty); fix: bash ./certImport.sh -c <ca.crt> -s <server.crt> -k <server.key> [-r <ca.crl>] [MATERIAL_NOT_IMPORTED]',
+    ]);
+    assert.ok(!res.stdout.includes('check passed'), res.stdout);
+  });
+
+  it('Ctrl-C at the password prompt of a real terminal: IMPORT_PASSWORD_ABORTED, exit 1, nothing written', { skip: hasScript ? false : 'script(1) is not installed' }, async () => {
+    const f = folder();
+    const before = f.snapshot();
+    const transcript = join(f.dir, 'transcript');
+    const child = spawn('script', ['-qec', 'bash ./certImport.sh -c ca.crt -s server.crt -k server.key', transcript], {
+      cwd: f.dir,
+      env: cleanEnv(),
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    let seen = '';
+    let typed = false;
+    child.stdout.on('data', (chunk: Buffer) => {
+      seen += chunk.toString('utf8');
+      if (!typed && seen.includes('Password of the server key: ')) {
+        typed = true;
+        setTimeout(() => child.stdin.write('half-typed\u0003'), 200);
+      }
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    clearTimeout(timer);
+    const shown = readFileSync(transcript, 'utf8');
+    assert.ok(typed, `no prompt was shown: ${shown}`);
+    assert.equal(status, 1, shown);
+    assert.match(shown, /certImport: error: password entry interrupted; fix: run the import again \[IMPORT_PASSWORD_ABORTED\]/);
+    assert.ok(!shown.includes('half-typed'), 'the typed characters were echoed');
+    assert.equal(f.snapshot(), before, 'keys/ or the config changed');
+  });
+});
