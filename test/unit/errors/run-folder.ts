@@ -79,7 +79,7 @@ export function makeRunFolder(prefix = 'sf-cli-'): RunFolder {
     configPath,
     keysDir,
     run(script, args, input = '') {
-      const res = spawnSync('bash', [`./${script}`, ...args], { cwd: dir, input, encoding: 'utf8', env: cleanEnv(), timeout: 60_000 });
+      const res = spawnSync('bash', [`./${script}`, ...args], { cwd: dir, input, encoding: 'utf8', env: cleanEnv(), timeout: 60_000, killSignal: 'SIGKILL' });
       // The scripts must run this build as it is, never install or rebuild from the run folder.
       if (/streamfront: (building|installing)/.test(res.stderr)) throw new Error(`${script} tried to build in ${dir}: ${res.stderr}`);
       return res;
