@@ -2,12 +2,29 @@
 // server certificate and CRL, copies them unchanged, and run.sh --check from the same run
 // folder accepts what the import accepted (the one loader on both sides).
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
+import { request } from 'node:https';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { buildPki, type Pki } from '../../fixtures/pki.js';
-import { copyInto, errorLines, makeRunFolder, type RunFolder } from '../errors/run-folder.js';
+import { cleanEnv, copyInto, errorLines, makeRunFolder, type RunFolder } from '../errors/run-folder.js';
+
+/** One GET over mutual TLS as the given client: the HTTP status, or the error that ended the connection. */
+function getAs(port: number, ca: string, cert: string, key: string): Promise<{ status?: number; error?: string }> {
+  return new Promise((resolve) => {
+    const req = request(
+      { host: '127.0.0.1', port, path: '/v2/ready', servername: 'localhost', ca: readFileSync(ca), cert: readFileSync(cert), key: readFileSync(key), agent: false, timeout: 10_000 },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode }));
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', (err: NodeJS.ErrnoException) => resolve({ error: err.code ?? err.message }));
+    req.end();
+  });
+}
 
 function isDer(path: string): boolean {
   const bytes = readFileSync(path);
@@ -53,5 +70,38 @@ describe('certImport.sh with DER certificates and CRL', () => {
     assert.equal(res.status, 0, `${res.stdout}\n${res.stderr}`);
     assert.match(res.stdout, /^check passed: /m);
     assert.deepEqual(errorLines(res.stderr, 'run'), []);
+  });
+
+  it('run.sh serves with the DER material: a client of the CA gets an answer, a client the DER CRL revokes is cut off', async () => {
+    f.setConfigItems({ server_ip: '127.0.0.1', server_port: '0', admin_ip: '127.0.0.1', admin_port: '0', access_log: 'off' });
+    const child = spawn('bash', ['./run.sh'], { cwd: f.dir, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    try {
+      const port = await new Promise<number>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`run.sh did not start in 30 s:\n${output}`)), 30_000);
+        const onData = (chunk: Buffer): void => {
+          output += chunk.toString('utf8');
+          const m = /"tls":"127\.0\.0\.1:(\d+)"/.exec(output);
+          if (m !== null) {
+            clearTimeout(timer);
+            resolve(Number(m[1]));
+          }
+        };
+        child.stdout.on('data', onData);
+        child.stderr.on('data', onData);
+        void exited.then((code) => reject(new Error(`run.sh exited (${String(code)}) before serving:\n${output}`)));
+      });
+      const good = await getAs(port, pki.ca.cert, pki.clients.good.cert, pki.clients.good.key);
+      assert.equal(good.error, undefined, `the good client was refused: ${String(good.error)}\n${output}`);
+      assert.ok(good.status !== undefined && good.status !== 403, `good client: ${String(good.status)}`);
+      const revoked = await getAs(port, pki.ca.cert, pki.clients.revoked.cert, pki.clients.revoked.key);
+      assert.equal(revoked.status, undefined, 'the revoked client got an HTTP answer');
+      await new Promise((r) => setTimeout(r, 200));
+      assert.match(output, /"reason":"revoked"/, `no revocation refusal logged:\n${output}`);
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+    }
   });
 });
