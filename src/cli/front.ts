@@ -8,6 +8,7 @@ import { loadConfigFile, readFrontConfig, resolveConfigPath } from '../config/in
 import { prepareDemo, type PreparedDemo } from '../demo/prepare-demo.js';
 import { StreamfrontError, errorLogFields, isStreamfrontError } from '../errors/error.js';
 import { loadMaterial } from '../material/load.js';
+import { startLiveReload } from '../reload/live-reload.js';
 import { buildAdminServer } from '../server/admin.js';
 import { startFront } from '../server/front.js';
 import { FrontMetrics } from '../server/metrics.js';
@@ -28,6 +29,10 @@ Options:
       --check           load and check everything, then exit 0 without serving
   -c, -s, -k, -r, --password-stdin, --password-file   as in certImport.sh --help
   -h, --help            show this help
+
+While serving, replaced certificates, key, CRL or server_key_mm are checked and go live
+without a restart (the last good set keeps serving when they are refused); kill -HUP <pid>
+loads them at once. SIGTERM or SIGINT drain requests in flight, then exit.
 
 Exit codes: 0 stopped cleanly (or --check passed), 1 refused to start, 2 usage error.
 `;
@@ -92,12 +97,26 @@ async function main(argv: readonly string[]): Promise<number> {
   metrics.setMaterialExpiry('crl_next_update', material.crl?.nextUpdate);
   metrics.setLastGoodLoad(Math.floor(Date.now() / 1000));
   const front = await startFront({ config, material, logger, metrics });
+  const live = startLiveReload({ config, configPath, runDir, env: process.env, front, metrics, logger });
   const admin = buildAdminServer({
     metrics,
     serverName: config.serverName,
     logger,
     readiness: async () => {
-      const details: Record<string, unknown> = { material: 'loaded', serverCertSerial: front.material.serverCert.serial };
+      // Stale material stays ready: the last good set still serves; the body says what is wrong.
+      const reload = live.status();
+      const crl = front.crlStatus;
+      const details: Record<string, unknown> = {
+        material: reload.isStale ? 'stale' : 'current',
+        lastGoodLoad: reload.lastGoodLoadAt.toISOString(),
+        serverCertSerial: front.material.serverCert.serial,
+        caSerial: front.material.ca.serial,
+        crl: crl.hasCrl ? { entries: crl.entries, state: crl.isRefusingAll ? 'expired, refusing all clients' : crl.isExpired ? 'expired, still enforced' : 'current' } : 'none',
+      };
+      if (reload.lastFailure !== undefined) {
+        const f = reload.lastFailure;
+        details.reloadRefused = { at: f.at.toISOString(), material: f.material, code: f.code, file: f.file, reason: f.reason };
+      }
       try {
         const res = await fetch(new URL('/v2/ready', config.engineUrl), { signal: AbortSignal.timeout(2000) });
         const body = (await res.json()) as { isReady?: unknown };
@@ -111,17 +130,23 @@ async function main(argv: readonly string[]): Promise<number> {
   });
   const adminPort = await admin.listen(config.adminIp, config.adminPort);
   logger.info(
-    { event: 'started', tls: `${config.serverIp}:${front.port}`, admin: `${config.adminIp}:${adminPort}`, engine: config.engineUrl, serverCertSerial: material.serverCert.serial, crlEntries: material.crl?.revokedSerials.size ?? 0 },
+    { event: 'started', pid: process.pid, tls: `${config.serverIp}:${front.port}`, admin: `${config.adminIp}:${adminPort}`, engine: config.engineUrl, serverCertSerial: material.serverCert.serial, crlEntries: material.crl?.revokedSerials.size ?? 0 },
     'streamfront serving',
   );
 
   if (demo !== undefined) {
     process.stderr.write(`\nstreamfront demo is serving on https://127.0.0.1:${front.port} (Ctrl-C stops it). Try:\n\n  ${demo.curl}\n\n`);
   }
+  const onHangup = (): void => {
+    logger.info({ event: 'sighup' }, 'SIGHUP: loading the material now');
+    live.reloadNow();
+  };
+  process.on('SIGHUP', onHangup);
   await new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals): void => {
       logger.info({ event: 'stopping', signal, graceMs: config.shutdownGraceMs }, 'draining');
-      void Promise.allSettled([front.shutdown(config.shutdownGraceMs), admin.close(), demo?.engine.close()]).then(() => {
+      process.off('SIGHUP', onHangup);
+      void Promise.allSettled([live.close(), front.shutdown(config.shutdownGraceMs), admin.close(), demo?.engine.close()]).then(() => {
         logger.info({ event: 'stopped' }, 'streamfront stopped');
         resolve();
       });

@@ -25,6 +25,8 @@ export interface FrontHandle<M extends FrontMaterial = FrontMaterial> {
   applyMaterial(next: M): void;
   /** The material currently serving. */
   readonly material: M;
+  /** The CRL as enforced now, for readiness and logs. */
+  readonly crlStatus: CrlStatus;
   /** Stop accepting, let requests in flight finish within graceMs, then close. */
   shutdown(graceMs: number): Promise<void>;
 }
@@ -34,6 +36,14 @@ export interface StartFrontOptions<M extends FrontMaterial> {
   readonly material: M;
   readonly logger: Logger;
   readonly metrics: FrontMetrics;
+}
+
+export interface CrlStatus {
+  readonly hasCrl: boolean;
+  /** nextUpdate has passed: the last CRL is still enforced, or every client refused (refuse-all). */
+  readonly isExpired: boolean;
+  readonly isRefusingAll: boolean;
+  readonly entries: number;
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -222,6 +232,9 @@ export async function startFront<M extends FrontMaterial>(opts: StartFrontOption
     port,
     get material() {
       return material;
+    },
+    get crlStatus(): CrlStatus {
+      return { hasCrl: revocation.hasCrl, isExpired: Date.now() > revocation.staleAfterMs, isRefusingAll, entries: revocation.revoked.size };
     },
     applyMaterial(next: M): void {
       const nextOptions = buildSecureContextOptions(config, next);

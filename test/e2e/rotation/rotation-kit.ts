@@ -1,0 +1,228 @@
+// What the rotation tests share: material prepared ahead (server pairs under the imported
+// password, re-issued CAs, CRLs that revoke or spare a victim client), the operators' ways of
+// putting files in place, and probes that time how long a change takes to be live.
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { connect, type TLSSocket } from 'node:tls';
+import { buildCrl, buildServerPair, reissueCa, type Pki } from '../../fixtures/pki.js';
+import { clientOptions, type ClientTlsOptions, type FrontProcess } from '../../fixtures/front-process.js';
+import { adminGet, call, jsonOf } from '../front/client.js';
+
+/** Rotations of each material kind per way (the issue asks for at least 20). */
+export const ROTATIONS = Number(process.env.STREAMFRONT_ROTATIONS ?? 20);
+/** A change must be in use within this long. */
+export const LIVE_WITHIN_MS = 1_000;
+/** Load from good clients for the whole test: a few hundred requests per second. */
+export const LOAD_RATE = 200;
+
+export interface ServerPairFiles {
+  readonly cert: string;
+  /** Encrypted under the password given to preparePairs. */
+  readonly key: string;
+  readonly serial: string;
+}
+
+export interface CaFile {
+  readonly cert: string;
+  readonly serial: string;
+}
+
+function serialOfCert(path: string): string {
+  return new X509Certificate(readFileSync(path)).serialNumber.toUpperCase().replace(/^0+(?=.)/, '');
+}
+
+/** New server certificates and keys from the same CA, each key encrypted with `password`. */
+export async function preparePairs(pki: Pki, count: number, password: string): Promise<ServerPairFiles[]> {
+  const pairs: ServerPairFiles[] = [];
+  for (let i = 0; i < count; i++) {
+    const pair = await buildServerPair(pki);
+    const key = `${pair.keyPlain}.under-import-password.pem`;
+    const pem = createPrivateKey(readFileSync(pair.keyPlain)).export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: password });
+    writeFileSync(key, pem, { mode: 0o600 });
+    pairs.push({ cert: pair.cert, key, serial: pair.serial });
+  }
+  return pairs;
+}
+
+/** Renewals of the CA certificate (same key and name, new serial). */
+export function prepareCas(pki: Pki, count: number): CaFile[] {
+  const cas: CaFile[] = [];
+  for (let i = 0; i < count; i++) {
+    const cert = reissueCa(pki);
+    cas.push({ cert, serial: serialOfCert(cert) });
+  }
+  return cas;
+}
+
+/** CRLs alternating between revoking the victim (even index) and sparing it (odd). */
+export async function prepareCrls(pki: Pki, count: number, victimCert: string): Promise<string[]> {
+  const crls: string[] = [];
+  for (let i = 0; i < count; i++) {
+    crls.push(await buildCrl(pki, { revoke: i % 2 === 0 ? [pki.clients.revoked.cert, victimCert] : [pki.clients.revoked.cert] }));
+  }
+  return crls;
+}
+
+// ---- the operators' ways of replacing a file ---------------------------------------------
+
+export type Placement = (target: string, source: string) => Promise<void>;
+
+const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Way 1: delete, a moment with no file, then copy in and make it read-only. */
+export const deleteAndCopy: Placement = async (target, source) => {
+  rmSync(target, { force: true });
+  await pause(20);
+  copyFileSync(source, target);
+  chmodSync(target, 0o400);
+};
+
+/** Way 3: write beside it, then rename over (the reader sees the old or the new file). */
+export const renameOver: Placement = async (target, source) => {
+  const temp = join(target, '..', `.${Date.now()}.incoming`);
+  copyFileSync(source, temp);
+  chmodSync(temp, 0o400);
+  renameSync(temp, target);
+};
+
+/**
+ * Way 4: a Kubernetes secret volume. `<dir>/<name>` -> `..data/<name>`; `..data` -> a
+ * timestamped folder; an update writes a new folder and renames a new `..data` link over.
+ */
+export class SecretVolume {
+  private generation = 0;
+  private current: string | undefined;
+
+  constructor(readonly dir: string, private readonly names: readonly string[]) {
+    mkdirSync(dir, { recursive: true });
+  }
+
+  /** Publishes a whole new set of files (name -> source path) in one atomic swap. */
+  publish(files: Readonly<Record<string, string>>): void {
+    const folder = `..${Date.now()}_${++this.generation}`;
+    mkdirSync(join(this.dir, folder));
+    for (const name of this.names) {
+      const source = files[name];
+      if (source === undefined) throw new Error(`SecretVolume: no source for ${name}`);
+      const target = join(this.dir, folder, name);
+      copyFileSync(source, target);
+      chmodSync(target, name.endsWith('.key') ? 0o400 : 0o444);
+    }
+    const tempLink = join(this.dir, '..data_tmp');
+    rmSync(tempLink, { force: true });
+    symlinkSync(folder, tempLink);
+    renameSync(tempLink, join(this.dir, '..data'));
+    // The per-file links never change: they always go through ..data.
+    if (this.current === undefined) for (const name of this.names) symlinkSync(join('..data', name), join(this.dir, name));
+    if (this.current !== undefined) rmSync(join(this.dir, this.current), { recursive: true, force: true });
+    this.current = folder;
+  }
+}
+
+// ---- probes ----------------------------------------------------------------------------
+
+/** The server certificate serial a brand-new handshake (no session reuse) is given. */
+export function freshServerSerial(port: number, tls: ClientTlsOptions): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port, ...tls, servername: 'localhost' }, () => {
+      const serial = socket.getPeerX509Certificate()?.serialNumber ?? '';
+      socket.destroy();
+      resolve(serial.toUpperCase().replace(/^0+(?=.)/, ''));
+    });
+    socket.once('error', reject);
+  });
+}
+
+/** Polls `probe` every 25 ms until it returns true; resolves with the elapsed ms, rejects after timeoutMs. */
+export async function timeUntil(what: string, probe: () => Promise<boolean>, timeoutMs = 5_000): Promise<number> {
+  const t0 = performance.now();
+  for (;;) {
+    let isDone = false;
+    try {
+      isDone = await probe();
+    } catch {
+      isDone = false;
+    }
+    const elapsed = performance.now() - t0;
+    if (isDone) return elapsed;
+    if (elapsed > timeoutMs) throw new Error(`${what}: not seen within ${timeoutMs} ms`);
+    await pause(25);
+  }
+}
+
+/** True when a fresh connection with these credentials gets an answer (any HTTP status). */
+export async function isServedFresh(port: number, tls: ClientTlsOptions): Promise<boolean> {
+  try {
+    const answer = await call(port, { tls, path: '/v2/ready' });
+    return answer.status === 200;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A keep-alive connection opened (and used once, successfully) before a change; `isRefused()`
+ * sends one more request on the same socket and is true once the front answers 403 or has
+ * closed it. It never opens a second connection.
+ */
+export class OpenConnection {
+  private buffer = '';
+  private isClosed = false;
+  private waiter: (() => void) | undefined;
+
+  private constructor(private readonly socket: TLSSocket) {
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      this.buffer += chunk;
+      this.waiter?.();
+    });
+    socket.on('close', () => {
+      this.isClosed = true;
+      this.waiter?.();
+    });
+    socket.on('error', () => undefined);
+  }
+
+  static open(port: number, tls: ClientTlsOptions): Promise<OpenConnection> {
+    return new Promise((resolve, reject) => {
+      const socket = connect({ host: '127.0.0.1', port, ...tls, servername: 'localhost' }, () => resolve(new OpenConnection(socket)));
+      socket.once('error', reject);
+    });
+  }
+
+  /** The status of one GET on this connection, or 'closed'. */
+  async get(path = '/v2/ready'): Promise<number | 'closed'> {
+    if (this.isClosed) return 'closed';
+    this.buffer = '';
+    this.socket.write(`GET ${path} HTTP/1.1\r\nhost: localhost\r\n\r\n`);
+    for (;;) {
+      const head = /^HTTP\/1\.1 (\d{3})[^\r]*\r\n([\s\S]*?)\r\n\r\n/.exec(this.buffer);
+      if (head !== null) {
+        const length = Number(/content-length: *(\d+)/i.exec(head[2] as string)?.[1] ?? 0);
+        if (this.buffer.length >= head[0].length + length) return Number(head[1]);
+      }
+      if (this.isClosed) return 'closed';
+      await new Promise<void>((r) => {
+        this.waiter = r;
+      });
+    }
+  }
+
+  async isRefused(): Promise<boolean> {
+    const status = await this.get();
+    return status === 403 || status === 'closed';
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+export async function readyzBody(front: FrontProcess): Promise<Record<string, unknown>> {
+  return jsonOf(await adminGet(front.adminPort, '/readyz'));
+}
+
+export function clientTls(pki: Pki, who: Parameters<typeof clientOptions>[1]): ClientTlsOptions {
+  return clientOptions(pki, who);
+}
