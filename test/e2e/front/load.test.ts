@@ -1,0 +1,42 @@
+// run.sh end to end under a steady load of good clients: keep-alive and fresh connections at
+// 200 requests per second for 3 s, every request answered 200.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { clientOptions, startFrontProcess, type FrontProcess } from '../../fixtures/front-process.js';
+import { startSteadyLoad } from '../../fixtures/load.js';
+import { metricSum, scrape, sleep } from './client.js';
+
+const RATE = 200;
+const SECONDS = 3;
+
+let front: FrontProcess;
+
+before(async () => {
+  front = await startFrontProcess();
+});
+
+after(async () => {
+  await front?.stop();
+});
+
+describe('e2e front: steady load', () => {
+  it(`serves ${RATE} req/s for ${SECONDS} s with no failure`, async (t) => {
+    const before = metricSum(await scrape(front.adminPort), 'streamfront_requests_total', { status: '200' });
+    const tls = clientOptions(front.pki, 'good');
+    const load = startSteadyLoad({ port: front.port, tls: { ca: tls.ca, cert: tls.cert as Buffer, key: tls.key as Buffer }, ratePerSecond: RATE, freshConnectionShare: 0.1 });
+    await sleep(SECONDS * 1000);
+    const report = await load.stop();
+    t.diagnostic(`sent ${report.sent}, ok ${report.ok}, failed ${report.failed}, connections opened ${report.connectionsOpened}, dropped ${report.connectionsDropped}`);
+    assert.deepEqual(report.failures, []);
+    assert.equal(report.failed, 0);
+    assert.equal(report.connectionsDropped, 0);
+    assert.ok(report.sent >= RATE * SECONDS * 0.95, `only ${report.sent} requests were sent`);
+    assert.equal(report.ok, report.sent);
+    // About one request in ten went on a new connection, each showing the imported certificate.
+    assert.ok(report.connectionsOpened >= report.sent * 0.08, `${report.connectionsOpened} connections opened`);
+    assert.deepEqual([...report.serverCertSerials], [front.pki.server.serial]);
+    await sleep(50);
+    const after = metricSum(await scrape(front.adminPort), 'streamfront_requests_total', { status: '200' });
+    assert.equal(after - before, report.ok, 'the front counted every answer');
+  });
+});

@@ -1,0 +1,61 @@
+// run.sh end to end on SIGTERM: a slow request in flight is answered in full, new connections
+// are refused while it drains, and the process exits 0 afterwards.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { clientOptions, startFrontProcess, type FrontProcess } from '../../fixtures/front-process.js';
+import { call, jsonOf, sleep } from './client.js';
+
+const ENGINE_DELAY_MS = 1500;
+const GRACE_MS = 8000;
+
+let front: FrontProcess;
+
+before(async () => {
+  front = await startFrontProcess({ config: { shutdown_grace_ms: String(GRACE_MS) } });
+});
+
+after(async () => {
+  await front?.stop('SIGKILL');
+});
+
+describe('e2e front: SIGTERM', () => {
+  it('drains a slow request in flight, refuses new connections meanwhile, then exits 0', async (t) => {
+    const tls = clientOptions(front.pki, 'good');
+    front.engine.clearRequests();
+    front.engine.setMode({ mode: 'slow', delayMs: ENGINE_DELAY_MS });
+    let answeredAt = 0;
+    const inFlight = call(front.port, { tls, path: '/v2/ready' }).then((res) => {
+      answeredAt = performance.now();
+      return res;
+    });
+    const deadline = Date.now() + 5000;
+    while (front.engine.requests().length === 0) {
+      if (Date.now() > deadline) throw new Error('the request never reached the engine');
+      await sleep(10);
+    }
+    const exited = new Promise<number>((resolve) => {
+      void front.waitForLog((l) => l.msg === 'streamfront stopped', GRACE_MS + 5000).then(() => resolve(performance.now()));
+    });
+    front.signal('SIGTERM');
+    await front.waitForLog((l) => l.msg === 'draining', 5000);
+
+    const during = await call(front.port, { tls, path: '/v2/ready' }).then(
+      (res) => `answered ${res.status}`,
+      (err: NodeJS.ErrnoException) => err,
+    );
+    assert.ok(during instanceof Error, `a new request during the drain was ${String(during)}`);
+    assert.equal((during as NodeJS.ErrnoException).code, 'ECONNREFUSED');
+
+    const res = await inFlight;
+    assert.equal(res.status, 200);
+    assert.deepEqual(jsonOf(res), { isReady: true });
+    assert.ok(res.ms >= ENGINE_DELAY_MS - 20, `answered after ${res.ms} ms`);
+
+    const code = await front.waitForExit(GRACE_MS + 5000);
+    const stoppedAt = await exited;
+    t.diagnostic(`in-flight answer ${Math.round(res.ms)} ms after the request; process logged 'stopped' ${Math.round(stoppedAt - answeredAt)} ms after it`);
+    assert.equal(code, 0, 'exit code after SIGTERM');
+    assert.ok(stoppedAt >= answeredAt - 50, 'the process stopped only after the request in flight was answered');
+    assert.equal(front.engine.requests().length, 1);
+  });
+});
