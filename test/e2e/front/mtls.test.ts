@@ -4,7 +4,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes, X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { clientOptions, startFrontProcess, type ClientName, type FrontProcess } from '../../fixtures/front-process.js';
 import { buildInferBody } from '../../fixtures/load.js';
 import { adminGet, call, INFER_PATH, jsonOf, metricSum, scrape, sleep } from './client.js';
@@ -146,5 +146,18 @@ describe('e2e front: admin listener', () => {
     assert.ok(Math.abs(days('server_cert') - untilDays(front.pki.server.cert)) < 0.1, `server_cert ${days('server_cert')}`);
     assert.ok(Math.abs(days('ca') - untilDays(front.pki.ca.cert)) < 0.1, `ca ${days('ca')}`);
     assert.ok(days('crl_next_update') > 25 && days('crl_next_update') <= 31, `crl_next_update ${days('crl_next_update')}`);
+  });
+});
+
+describe('e2e front: secrets', () => {
+  it('the key password is in neither the logs, the config nor the command line of the serving process', async () => {
+    assert.ok(front.logLines().length > 0);
+    const logs = JSON.stringify(front.logLines());
+    assert.ok(!logs.includes(front.pki.password), 'password in the logs');
+    const config = readFileSync(front.configPath, 'utf8');
+    assert.ok(!config.includes(front.pki.password), 'password in streamserver.conf');
+    assert.match(config, /^server_key_mm=\S+$/m, 'the config holds the protected password instead');
+    const cmdline = `/proc/${front.pid}/cmdline`;
+    if (existsSync(cmdline)) assert.ok(!readFileSync(cmdline, 'utf8').includes(front.pki.password), 'password in argv');
   });
 });
