@@ -70,10 +70,10 @@ async function realFolder(folder: string): Promise<string> {
 
 /**
  * The folders in which a rename, delete or symlink swap changes what path resolves to: its
- * own folder, the folder of every link along its symlink chain, the folder of its final
- * target, and the parent of any of those that is itself a symlink (a swapped folder link, as
- * Kubernetes' `..data`). Returned as real paths, because a watch opened through a folder
- * symlink binds to whatever the link pointed at when it was opened.
+ * own folder and the folder of every link along its symlink chain (the last one holds the
+ * final target), plus the parent of any of those that is itself a symlink (a swapped folder
+ * link, as Kubernetes' `..data`). Returned as real paths, because a watch opened through a
+ * folder symlink binds to whatever the link pointed at when it was opened.
  */
 export async function readDecidingFolders(path: string): Promise<string[]> {
   const lexical = new Set<string>();
@@ -87,11 +87,6 @@ export async function readDecidingFolders(path: string): Promise<string[]> {
       break; // not a symlink (EINVAL) or not there: the chain ends here
     }
     current = resolve(dirname(current), target);
-  }
-  try {
-    lexical.add(dirname(await fsp.realpath(path)));
-  } catch {
-    // dangling or missing: the lexical folders are all there is to watch
   }
   const real = new Set<string>();
   for (const folder of lexical) {

@@ -1,6 +1,7 @@
 // Notices when the files the front serves from are replaced: folder watches for speed, a stat
 // poll as the net under them, and a debounce so one rotation (many writes) is one reload.
 import { watch, type FSWatcher } from 'node:fs';
+import { basename } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
   isSameFolder,
@@ -33,7 +34,7 @@ interface WatchedPath {
 
 interface FolderWatch {
   watcher: FSWatcher | undefined;
-  /** The folder the watch was opened on; a different identity later means it was removed and recreated. */
+  /** The folder the watch was opened on; a different identity later means it was replaced (by a rename, say) unseen. */
   readonly identity: FolderIdentity;
 }
 
@@ -203,20 +204,32 @@ export class MaterialFileWatcher {
   }
 
   private openFolderWatch(folder: string, folderWatch: FolderWatch): FSWatcher | undefined {
+    const ownName = basename(folder);
     let watcher: FSWatcher;
     try {
       // persistent: false so a forgotten watcher never keeps the process alive.
-      watcher = watch(folder, { persistent: false }, () => this.requestCheck());
+      watcher = watch(folder, { persistent: false }, (_event, name) => {
+        // An event named after the watched folder itself is its own removal (Linux reports
+        // the end of the watch that way). The folder's identity alone cannot tell: a folder
+        // recreated at once often gets the same inode number back.
+        if (name === ownName) this.dropFolderWatch(folderWatch, watcher);
+        this.requestCheck();
+      });
     } catch {
       // EACCES, ENOSPC (inotify limit), a folder gone since the stat: the poll covers it and the next check retries.
       return undefined;
     }
     watcher.on('error', () => {
-      watcher.close();
-      if (folderWatch.watcher === watcher) folderWatch.watcher = undefined;
+      this.dropFolderWatch(folderWatch, watcher);
       this.requestCheck();
     });
     return watcher;
+  }
+
+  /** The next check opens a fresh watch on the folder if it exists then. */
+  private dropFolderWatch(folderWatch: FolderWatch, watcher: FSWatcher): void {
+    watcher.close();
+    if (folderWatch.watcher === watcher) folderWatch.watcher = undefined;
   }
 
   private noteChanges(paths: readonly string[]): void {

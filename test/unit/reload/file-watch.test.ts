@@ -2,7 +2,7 @@
 // replaces a file is seen by fs.watch alone and by the poll alone; bursts coalesce; close is final.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import fs from 'node:fs';
+import fs, { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { copyFile, link, mkdir, mkdtemp, rename, rm, stat, symlink, unlink, writeFile } from 'node:fs/promises';
 import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -317,6 +317,55 @@ describe('MaterialFileWatcher', () => {
     await writeFile(cert, 'three, through the re-opened watch');
     await rec.waitForCalls(before + 1, 'write in the recreated folder');
     assert.deepEqual(rec.calls.at(-1), [cert]);
+  });
+
+  it('re-opens the watch of a folder removed and recreated between two checks', async () => {
+    await mkdir(join(dir, 'keys'));
+    const cert = join(dir, 'keys', 'server.crt');
+    await writeFile(cert, 'one');
+    const rec = makeRecorder();
+    await startWatcher(rec, { pollMs: NO_POLL_MS }).setPaths([cert]);
+    // Synchronous, so no check runs until the folder is back (often with the same inode
+    // number): the watcher must still learn that its watch died with the old folder.
+    rmSync(join(dir, 'keys'), { recursive: true });
+    mkdirSync(join(dir, 'keys'));
+    writeFileSync(cert, 'two');
+    await rec.waitForCalls(1, 'folder replaced');
+    await sleep(DEBOUNCE_MS * 4);
+    await rec.expectNoticed(() => writeFile(cert, 'three, through the re-opened watch'), 'write in the recreated folder');
+    assertOnlyPath(rec, cert);
+  });
+
+  it('setPaths drops pending changes of paths it removes and keeps those of paths it keeps', async () => {
+    const dropped = join(dir, 'dropped.crt');
+    const kept = join(dir, 'kept.crt');
+    const added = join(dir, 'added.crt');
+    for (const p of [dropped, kept, added]) await writeFile(p, 'one');
+    const rec = makeRecorder();
+    const w = startWatcher(rec, { debounceMs: 400 });
+    await w.setPaths([dropped, kept]);
+    await writeFile(dropped, 'two');
+    await writeFile(kept, 'two');
+    await sleep(200); // both seen, the quiet time still running
+    await w.setPaths([kept, added]);
+    await rec.waitForCalls(1, 'pending change of the kept path');
+    await sleep(600);
+    assert.deepEqual(rec.calls, [[kept]]);
+  });
+
+  it('setPaths reports a kept path changed just before it, not absorbing it into a baseline', async () => {
+    const kept = join(dir, 'kept.crt');
+    const added = join(dir, 'added.crt');
+    await writeFile(kept, 'one');
+    await writeFile(added, 'one');
+    const rec = makeRecorder();
+    // Poll only, and not before setPaths runs again: the change is still unseen when the set is replaced.
+    const w = startWatcher(rec, { pollMs: 300, useFsWatch: false });
+    await w.setPaths([kept]);
+    await writeFile(kept, 'two');
+    await w.setPaths([kept, added]);
+    await rec.waitForCalls(1, 'change made just before setPaths');
+    assert.deepEqual(rec.calls, [[kept]]);
   });
 
   it('reports a path whose folder does not exist yet once folder and file appear', async () => {
