@@ -86,12 +86,13 @@ export function watchedPathsOf(config: FrontConfig, configPath: string, runDir: 
 export function materialOfFailure(err: StreamfrontError, config: FrontConfig, configPath: string): string {
   const byLabel: Record<string, string> = { [config.caCrt]: 'ca', [config.serverCrt]: 'server_cert', [config.serverKey]: 'server_key' };
   if (config.crl !== '') byLabel[config.crl] = 'crl';
+  // The key file is fine; what it was opened with (server_key_mm) is not.
+  if (err.code === 'PKI_KEY_BAD_PASSWORD' || err.code === 'MATERIAL_PASSWORD_UNAVAILABLE' || err.code.startsWith('KMC_')) return 'password';
   if (err.file !== undefined) {
     const named = byLabel[err.file];
     if (named !== undefined) return named;
     if (err.file === configPath) return 'config';
   }
-  if (err.code.startsWith('KMC_') || err.code === 'MATERIAL_PASSWORD_UNAVAILABLE' || err.code === 'PKI_KEY_BAD_PASSWORD') return 'password';
   if (err.code.startsWith('PKI_CRL_')) return 'crl';
   if (err.code.startsWith('PKI_KEY_')) return 'server_key';
   if (err.code.startsWith('CONFIG_')) return 'config';

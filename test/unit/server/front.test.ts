@@ -365,6 +365,41 @@ describe('front: live material', () => {
   });
 });
 
+describe('front: CRL past its nextUpdate while serving', () => {
+  it('keep-enforcing: still refuses the revoked client and serves the others once nextUpdate passes', async () => {
+    const crl = { revokedSerials: new Set([pki.revokedSerial]), nextUpdate: new Date(Date.now() + 600) };
+    await withFront(
+      { crlExpiredPolicy: 'keep-enforcing' },
+      async (front) => {
+        assert.equal(front.crlStatus.isExpired, false);
+        await new Promise((r) => setTimeout(r, 900));
+        assert.equal(front.crlStatus.isExpired, true);
+        assert.equal(front.crlStatus.isRefusingAll, false);
+        assert.equal((await call(front.port, { client: pki.good })).status, 200);
+        await assert.rejects(call(front.port, { client: pki.revoked }));
+      },
+      material({ crl }),
+    );
+  });
+
+  it('refuse-all: switches to 503 for everyone when nextUpdate passes, and back when a fresh CRL lands', async () => {
+    const crl = { revokedSerials: new Set<string>(), nextUpdate: new Date(Date.now() + 600) };
+    await withFront(
+      { crlExpiredPolicy: 'refuse-all' },
+      async (front) => {
+        assert.equal((await call(front.port, { client: pki.good })).status, 200);
+        await new Promise((r) => setTimeout(r, 900));
+        assert.equal(front.crlStatus.isRefusingAll, true);
+        assert.equal((await call(front.port, { client: pki.good })).status, 503);
+        front.applyMaterial(material({ crl: { revokedSerials: new Set<string>(), nextUpdate: new Date(Date.now() + 86400000) } }));
+        assert.equal(front.crlStatus.isRefusingAll, false);
+        assert.equal((await call(front.port, { client: pki.good })).status, 200);
+      },
+      material({ crl }),
+    );
+  });
+});
+
 describe('front: shutdown', () => {
   it('drains a request in flight, then stops accepting', async () => {
     const metrics = new Metrics();

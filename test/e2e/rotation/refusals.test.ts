@@ -1,0 +1,149 @@
+// Bad replacements are refused while the last good set keeps serving; a CRL can be added to a
+// front started without one; SIGHUP reports a refusal at once.
+import assert from 'node:assert/strict';
+import { chmodSync, copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { setConfigItems, writeConfigAtomic } from '../../../src/config/index.js';
+import { Keystore, keystorePathsIn } from '../../../src/kmc/index.js';
+import { startFrontProcess, type FrontProcess } from '../../fixtures/front-process.js';
+import { startSteadyLoad, type SteadyLoad } from '../../fixtures/load.js';
+import { buildPki, type Pki } from '../../fixtures/pki.js';
+import { adminGet, metricSum, parseMetrics } from '../front/client.js';
+import { LIVE_WITHIN_MS, LOAD_RATE, OpenConnection, clientTls, freshServerSerial, isServedFresh, readyzBody, renameOver, timeUntil } from './rotation-kit.js';
+import { assertCleanRun } from './rotation-scenario.js';
+
+interface BadCase {
+  readonly name: string;
+  readonly material: string;
+  readonly code: RegExp;
+  /** Puts the bad material in place; returns how to put the good one back. */
+  place(front: FrontProcess, pki: Pki): Promise<() => Promise<void>>;
+}
+
+function garbageFile(): string {
+  const path = join(tmpdir(), `sf-garbage-${process.pid}-${Date.now()}.crt`);
+  writeFileSync(path, 'this is not a certificate\n');
+  return path;
+}
+
+/** Replaces keys/<name> with the bad file; the undo puts the imported one back the same way. */
+function swapKeysFile(name: string, bad: (pki: Pki) => string, good: (pki: Pki) => string): BadCase['place'] {
+  return async (front, pki) => {
+    const target = join(front.runDir, 'keys', name);
+    await renameOver(target, bad(pki));
+    return () => renameOver(target, good(pki));
+  };
+}
+
+const CASES: readonly BadCase[] = [
+  { name: 'a CRL signed by another CA', material: 'crl', code: /^PKI_CRL_(WRONG_ISSUER|BAD_SIGNATURE)$/, place: swapKeysFile('ca.crl', (p) => p.crls.otherCa, (p) => p.crls.good) },
+  { name: 'an expired CRL', material: 'crl', code: /^PKI_CRL_EXPIRED$/, place: swapKeysFile('ca.crl', (p) => p.crls.expired, (p) => p.crls.good) },
+  { name: 'garbage as the server certificate', material: 'server_cert', code: /^PKI_/, place: swapKeysFile('server.crt', garbageFile, (p) => p.server.cert) },
+  { name: 'a key that does not match the certificate', material: 'server_key', code: /^PKI_KEY_MISMATCH$/, place: swapKeysFile('server.key', (p) => p.bad.mismatchedKeyEncrypted, (p) => p.server.keyEncrypted) },
+  { name: 'a server certificate from another CA', material: 'server_cert', code: /^PKI_CERT_NOT_SIGNED_BY_CA$/, place: swapKeysFile('server.crt', (p) => p.bad.serverSameNameOtherCa, (p) => p.server.cert) },
+  {
+    name: 'a wrong password in server_key_mm',
+    material: 'password',
+    code: /^PKI_KEY_BAD_PASSWORD$/,
+    async place(front) {
+      const original = readFileSync(front.configPath, 'utf8');
+      const keystore = await Keystore.open(keystorePathsIn(join(front.runDir, 'keys')), {});
+      const wrong = keystore.encrypt('not the key password', 'server_key_mm', 9);
+      await writeConfigAtomic(front.configPath, setConfigItems(original, { server_key_mm: wrong }));
+      return () => writeConfigAtomic(front.configPath, original);
+    },
+  },
+];
+
+describe('bad replacements while serving', () => {
+  let pki: Pki;
+  let front: FrontProcess;
+  let load: SteadyLoad;
+  let started: number;
+  let originalSerial: string;
+
+  before(async () => {
+    pki = await buildPki();
+    front = await startFrontProcess({ pki });
+    const good = clientTls(pki, 'good');
+    originalSerial = await freshServerSerial(front.port, good);
+    started = performance.now();
+    load = startSteadyLoad({ port: front.port, tls: { ca: good.ca, cert: good.cert as Buffer, key: good.key as Buffer }, ratePerSecond: LOAD_RATE, keepAliveSockets: 4, freshConnectionShare: 0.1 });
+  });
+  after(async () => {
+    await load.stop();
+    await front.stop();
+  });
+
+  for (const bad of CASES) {
+    it(`refuses ${bad.name} and keeps serving the last good set`, async () => {
+      const seenBefore = new Set(front.logLines());
+      const undo = await bad.place(front, pki);
+      try {
+        const refused = await front.waitForLog((l) => !seenBefore.has(l) && l.event === 'reload_refused' && bad.code.test(String(l.code)), 8_000);
+        assert.equal(refused.material, bad.material);
+        assert.ok(typeof refused.hint === 'string' && refused.hint.length > 0, 'the log line says what to do');
+
+        const ready = await adminGet(front.adminPort, '/readyz');
+        assert.equal(ready.status, 200, 'stale material still serves, so the front stays ready');
+        const body = JSON.parse(ready.body.toString()) as { material: string; reloadRefused: { code: string; material: string } };
+        assert.equal(body.material, 'stale');
+        assert.match(body.reloadRefused.code, bad.code);
+        const metrics = parseMetrics((await adminGet(front.adminPort, '/metrics')).body.toString());
+        assert.ok(metricSum(metrics, 'streamfront_reload_failures_total', { material: bad.material, reason: String(refused.code) }) >= 1);
+        assert.equal(metricSum(metrics, 'streamfront_material_stale'), 1);
+        assert.equal(await freshServerSerial(front.port, clientTls(pki, 'good')), originalSerial, 'new handshakes still get the last good certificate');
+        assert.equal(await isServedFresh(front.port, clientTls(pki, 'revoked')), false, 'the last good CRL is still enforced');
+      } finally {
+        await undo();
+      }
+      await timeUntil('material current again', async () => (await readyzBody(front)).material === 'current', 6_000);
+      const after = parseMetrics((await adminGet(front.adminPort, '/metrics')).body.toString());
+      assert.equal(metricSum(after, 'streamfront_material_stale'), 0);
+    });
+  }
+
+  it('reports a refusal within 1 s of SIGHUP, without waiting for the files to settle', async () => {
+    const target = join(front.runDir, 'keys', 'ca.crl');
+    const seenBefore = new Set(front.logLines());
+    await renameOver(target, pki.crls.expired);
+    const t0 = performance.now();
+    front.signal('SIGHUP');
+    await front.waitForLog((l) => !seenBefore.has(l) && l.event === 'reload_refused', 3_000);
+    const ms = performance.now() - t0;
+    assert.ok(ms < LIVE_WITHIN_MS, `refusal reported ${ms.toFixed(0)} ms after SIGHUP`);
+    await renameOver(target, pki.crls.good);
+    await timeUntil('material current again', async () => (await readyzBody(front)).material === 'current', 6_000);
+  });
+
+  it('served every good request throughout, from the same process', async () => {
+    const report = await load.stop();
+    assertCleanRun(front, report, (performance.now() - started) / 1000);
+  });
+});
+
+describe('a CRL added while running', () => {
+  it('revokes on fresh and already-open connections within 1 s of crl= being set', async () => {
+    const pki = await buildPki();
+    const front = await startFrontProcess({ pki, withCrl: false });
+    try {
+      const revoked = clientTls(pki, 'revoked');
+      assert.equal(await isServedFresh(front.port, revoked), true, 'no CRL yet: the client is served');
+      const open = await OpenConnection.open(front.port, revoked);
+      assert.equal(await open.get(), 200);
+      const target = join(front.runDir, 'keys', 'ca.crl');
+      copyFileSync(pki.crls.good, target);
+      chmodSync(target, 0o400);
+      await writeConfigAtomic(front.configPath, setConfigItems(readFileSync(front.configPath, 'utf8'), { crl: 'keys/ca.crl' }));
+      const onOpen = await timeUntil('refused on the open connection', () => open.isRefused());
+      const onFresh = await timeUntil('refused on a fresh connection', async () => !(await isServedFresh(front.port, revoked)));
+      open.close();
+      assert.ok(onOpen <= LIVE_WITHIN_MS && onFresh <= LIVE_WITHIN_MS, `open ${onOpen.toFixed(0)} ms, fresh ${onFresh.toFixed(0)} ms`);
+      assert.equal(await isServedFresh(front.port, clientTls(pki, 'good')), true);
+    } finally {
+      await front.stop();
+    }
+  });
+});
