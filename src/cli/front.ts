@@ -128,7 +128,14 @@ async function main(argv: readonly string[]): Promise<number> {
       }
     },
   });
-  const adminPort = await admin.listen(config.adminIp, config.adminPort);
+  let adminPort: number;
+  try {
+    adminPort = await admin.listen(config.adminIp, config.adminPort);
+  } catch (err) {
+    // The TLS listener is already up: close it, or the process would serve without its admin side.
+    await Promise.allSettled([live.close(), front.shutdown(0), demo?.engine.close()]);
+    throw err;
+  }
   logger.info(
     { event: 'started', pid: process.pid, tls: `${config.serverIp}:${front.port}`, admin: `${config.adminIp}:${adminPort}`, engine: config.engineUrl, serverCertSerial: material.serverCert.serial, crlEntries: material.crl?.revokedSerials.size ?? 0 },
     'streamfront serving',

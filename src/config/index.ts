@@ -17,4 +17,4 @@ export {
   type ItemSpec,
 } from './items.js';
 export { setConfigItems } from './edit.js';
-export { loadConfigFile, writeConfigAtomic, assertConfigFitsEngine, NEW_CONFIG_MODE } from './load.js';
+export { loadConfigFile, writeConfigAtomic, assertConfigFitsEngine, realTarget, NEW_CONFIG_MODE } from './load.js';

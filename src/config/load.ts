@@ -38,7 +38,8 @@ export function assertConfigFitsEngine(text: string, file: string): void {
   });
 }
 
-async function realTarget(path: string): Promise<string> {
+/** The file a write of `path` must replace: a linked config is written through its link. */
+export async function realTarget(path: string): Promise<string> {
   // Write through a symlink rather than replace it, so a linked config stays linked.
   try {
     return await fsp.realpath(path);

@@ -3,7 +3,7 @@
 import { constants, promises as fsp } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { parseConfigText, readFrontConfig } from '../config/index.js';
-import { setConfigItems } from '../config/index.js';
+import { realTarget, setConfigItems } from '../config/index.js';
 import { StreamfrontError, isStreamfrontError } from '../errors/error.js';
 import { fsyncDirectory, writeTempFile } from '../fs/atomic-write.js';
 import { Keystore, keystorePathsIn, loadOperatorSecret, type KeystoreOptions } from '../kmc/index.js';
@@ -197,7 +197,9 @@ async function runImport(request: ImportRequest, seen: (files: MaterialFiles, ce
     // The staged copies go through the same loader as start-up will: what lands is what was checked.
     const stagedFiles = await readMaterialFiles(staged as MaterialPaths);
     const material = checkMaterial(stagedFiles, checkCertificates(stagedFiles, now), password);
-    const configTemp = await writeTempFile(configPath, newConfigText, { mode: config.mode });
+    // A symlinked config (a shared or mounted file) stays a link: the file it points to is replaced.
+    const configTarget = await realTarget(configPath);
+    const configTemp = await writeTempFile(configTarget, newConfigText, { mode: config.mode });
     rollback.add(() => fsp.rm(configTemp, { force: true }));
 
     // Commit: link() refuses to replace a file that appeared since the check.
@@ -215,8 +217,8 @@ async function runImport(request: ImportRequest, seen: (files: MaterialFiles, ce
       rollback.add(() => Promise.all([fsp.rm(keystorePaths.primary, { force: true }), fsp.rm(keystorePaths.standby, { force: true })]));
       await keystore.save(keystorePaths);
     }
-    await fsp.rename(configTemp, configPath);
-    await fsyncDirectory(dirname(configPath));
+    await fsp.rename(configTemp, configTarget);
+    await fsyncDirectory(dirname(configTarget));
     await fsp.rm(stagingDir, { recursive: true, force: true });
     await fsyncDirectory(keysDir);
 

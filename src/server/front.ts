@@ -85,6 +85,9 @@ export async function startFront<M extends FrontMaterial>(opts: StartFrontOption
       requestCert: true,
       rejectUnauthorized: false,
       maxHeaderSize: config.maxHeaderSizeKb * 1024,
+      // Node checks request and header timeouts on this interval (30 s by default), so a
+      // trickling client would outlive request_timeout_ms by up to 30 s without it.
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, config.headerTimeoutMs, config.requestTimeoutMs)),
     },
     keepAliveTimeout: config.keepAliveTimeoutMs,
     requestTimeout: config.requestTimeoutMs,
