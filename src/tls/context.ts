@@ -1,5 +1,6 @@
 // Secure context options from material: every option, every time, because setSecureContext
 // replaces the whole context; validated by building a context before anything is swapped.
+import { constants } from 'node:crypto';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import { StreamfrontError } from '../errors/error.js';
 import type { FrontMaterial, FrontServingConfig } from './types.js';
@@ -17,6 +18,9 @@ export function buildSecureContextOptions(config: Pick<FrontServingConfig, 'ciph
     minVersion: 'TLSv1.2',
     maxVersion: 'TLSv1.3',
     sessionTimeout: 300,
+    // TLS 1.2 renegotiation has no use here and is a CPU-exhaustion lever (Node only rate-limits
+    // it); TLS 1.3 has none. OpenSSL answers a renegotiating client with a fatal alert.
+    secureOptions: constants.SSL_OP_NO_RENEGOTIATION,
   };
 }
 

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes, X509Certificate } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Agent, request as httpsRequest } from 'node:https';
+import { connect as tlsConnect } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -191,6 +192,27 @@ describe('front: mutual TLS', () => {
       },
       material({ crl }),
     );
+  });
+});
+
+describe('front: TLS 1.2 renegotiation', () => {
+  it('refuses a client that tries to renegotiate, and serves it normally otherwise', async () => {
+    await withFront({}, async (front) => {
+      const socket = tlsConnect({ host: '127.0.0.1', port: front.port, ca: pki.caPem, cert: pki.good.cert, key: pki.good.key, servername: '127.0.0.1', maxVersion: 'TLSv1.2' });
+      await new Promise((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject));
+      assert.equal(socket.getProtocol(), 'TLSv1.2');
+      const outcome = await new Promise<string>((resolve) => {
+        socket.once('error', (err: NodeJS.ErrnoException) => resolve(`error ${err.code ?? ''} ${err.message}`));
+        socket.once('close', () => resolve('closed'));
+        const isStarted = socket.renegotiate({}, (err) => resolve(err === null || err === undefined ? 'renegotiated' : `error ${err.message}`));
+        if (!isStarted) resolve('not started');
+        socket.write('GET /headers HTTP/1.1\r\nhost: localhost\r\n\r\n');
+      });
+      socket.destroy();
+      assert.notEqual(outcome, 'renegotiated');
+      assert.match(outcome, /error|closed/);
+      assert.equal((await call(front.port, { client: pki.good, path: '/headers' })).status, 200);
+    });
   });
 });
 
