@@ -9,6 +9,7 @@ import { StreamfrontError } from '../errors/error.js';
 import { engineProxy } from '../proxy/plugin.js';
 import { buildRequestId } from '../proxy/request-id.js';
 import { isDeclaredTooLarge } from '../proxy/body-limit.js';
+import { engineRouteLabel } from '../proxy/route-label.js';
 import { buildSecureContextOptions, validateSecureContext } from '../tls/context.js';
 import { identifyPeer, peerOf, type PeerIdentity } from '../tls/peer.js';
 import { parseRefusalReason, type RefusalReason } from '../tls/refusal.js';
@@ -175,7 +176,10 @@ export async function startFront<M extends FrontMaterial>(opts: StartFrontOption
 
   app.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     const status = reply.statusCode;
-    metrics.observeRequest(request.routeOptions.url ?? '*', status);
+    const path = pathOf(request.url);
+    const pattern = request.routeOptions.url;
+    // Everything proxied matches the catch-all; the engine's own path patterns say more.
+    metrics.observeRequest(pattern === undefined || pattern === '/*' ? engineRouteLabel(path) : pattern, status);
     if (config.accessLog) {
       const identity = (request as PeeredRequest).peer;
       logger.info(
@@ -184,7 +188,7 @@ export async function startFront<M extends FrontMaterial>(opts: StartFrontOption
           subject: identity?.subject,
           serial: identity?.serial,
           method: request.method,
-          path: pathOf(request.url),
+          path,
           status,
           bytes: Number(reply.getHeader('content-length') ?? 0) || undefined,
           durationMs: Math.round(reply.elapsedTime * 1000) / 1000,

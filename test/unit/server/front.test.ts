@@ -216,6 +216,15 @@ describe('front: TLS 1.2 renegotiation', () => {
   });
 });
 
+describe('front: metrics', () => {
+  it('counts proxied requests under the engine path pattern, not the catch-all', async () => {
+    await withFront({}, async (front, metrics) => {
+      assert.equal((await call(front.port, { client: pki.good, path: '/v2/models/resnet/infer', method: 'POST', body: Buffer.from('{}') })).status, 200);
+      assert.deepEqual(metrics.requests.at(-1), ['/v2/models/:name/infer', 200]);
+    });
+  });
+});
+
 describe('front: headers', () => {
   it('strips spoofed identity headers and sends the Envoy-format XFCC of the real client', async () => {
     await withFront({}, async (front) => {
