@@ -3,7 +3,7 @@
 import { constants, promises as fsp } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { parseConfigText, readFrontConfig } from '../config/index.js';
-import { realTarget, setConfigItems } from '../config/index.js';
+import { assertConfigFitsEngine, realTarget, setConfigItems } from '../config/index.js';
 import { StreamfrontError, isStreamfrontError } from '../errors/error.js';
 import { fsyncDirectory, writeTempFile } from '../fs/atomic-write.js';
 import { Keystore, keystorePathsIn, loadOperatorSecret, type KeystoreOptions } from '../kmc/index.js';
@@ -81,13 +81,19 @@ async function readConfigText(configPath: string): Promise<{ text: string; mode:
     const [text, stat] = await Promise.all([fsp.readFile(configPath, 'utf8'), fsp.stat(configPath)]);
     return { text, mode: stat.mode & 0o777 };
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') {
       throw new StreamfrontError('IMPORT_CONFIG_MISSING', 'config file not found', {
         file: configPath,
         hint: 'copy the shipped config/streamserver.conf there, or name another with --config F',
       });
     }
-    throw err;
+    const reason = code === 'EISDIR' ? 'is a folder, not a file' : code === 'EACCES' ? 'is not readable by this user' : `cannot be read (${code ?? 'error'})`;
+    throw new StreamfrontError('CONFIG_UNREADABLE', `config file ${reason}`, {
+      file: configPath,
+      hint: 'name the streamserver.conf file itself with --config F',
+      cause: err,
+    });
   }
 }
 
@@ -169,6 +175,8 @@ async function runImport(request: ImportRequest, seen: (files: MaterialFiles, ce
     crl: relativeTargets.crl ?? '',
     server_key_mm: ciphertext,
   });
+  // Before anything is staged: a config the native reader would refuse is not written at all.
+  assertConfigFitsEngine(newConfigText, configPath);
 
   const rollback = new Rollback();
   try {

@@ -87,7 +87,7 @@ export function materialOfFailure(err: StreamfrontError, config: FrontConfig, co
   const byLabel: Record<string, string> = { [config.caCrt]: 'ca', [config.serverCrt]: 'server_cert', [config.serverKey]: 'server_key' };
   if (config.crl !== '') byLabel[config.crl] = 'crl';
   // The key file is fine; what it was opened with (server_key_mm) is not.
-  if (err.code === 'PKI_KEY_BAD_PASSWORD' || err.code === 'MATERIAL_PASSWORD_UNAVAILABLE' || err.code.startsWith('KMC_')) return 'password';
+  if (err.code === 'PKI_KEY_BAD_PASSWORD' || err.code.startsWith('KMC_')) return 'password';
   if (err.file !== undefined) {
     const named = byLabel[err.file];
     if (named !== undefined) return named;

@@ -11,5 +11,4 @@ export const materialErrors = {
   MATERIAL_FILE_TOO_LARGE: { summary: 'A material file is larger than any certificate, key or CRL streamfront accepts.', exitCode: 1 },
   MATERIAL_INVALID: { summary: 'The material failed a validation rule (the message names the rule).', exitCode: 1 },
   MATERIAL_NOT_IMPORTED: { summary: 'The config names no imported material yet.', exitCode: 1 },
-  MATERIAL_PASSWORD_UNAVAILABLE: { summary: 'The key password could not be recovered from server_key_mm.', exitCode: 1 },
 } as const satisfies Record<string, ErrorDef>;

@@ -3,7 +3,8 @@
 // import writes nothing.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, symlinkSync, ftruncateSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, symlinkSync, ftruncateSync, writeFileSync } from 'node:fs';
+import { MAX_LINES } from '../../../src/config/index.js';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { buildPki, type Pki } from '../../fixtures/pki.js';
@@ -51,6 +52,23 @@ describe('certImport.sh and run.sh refusals, as the operator sees them', () => {
       line,
       `certImport: error: ${join(f.dir, 'elsewhere', 'streamserver.conf')}: config file not found; fix: copy the shipped config/streamserver.conf there, or name another with --config F [IMPORT_CONFIG_MISSING]`,
     );
+  });
+
+  it('refuses a --config that is a folder: CONFIG_UNREADABLE naming it', () => {
+    const f = folder();
+    const line = refusedImport(f, ['-c', 'ca.crt', '-s', 'server.crt', '-k', 'server.key', '--config', 'config']);
+    assert.equal(line, `certImport: error: ${join(f.dir, 'config')}: config file is a folder, not a file; fix: name the streamserver.conf file itself with --config F [CONFIG_UNREADABLE]`);
+  });
+
+  it('refuses an import whose config would outgrow the StreamServer reader (99 lines): CONFIG_TOO_LARGE, nothing written', () => {
+    const f = folder();
+    // Without a crl= line the import appends one; padded to the reader's 99 lines, that is one too many.
+    const lines = readFileSync(f.configPath, 'utf8').split('\n').filter((l) => !l.startsWith('crl='));
+    if (lines[lines.length - 1] === '') lines.pop();
+    while (lines.length < MAX_LINES) lines.push('# padding');
+    writeFileSync(f.configPath, `${lines.join('\n')}\n`);
+    const line = refusedImport(f, ['-c', 'ca.crt', '-s', 'server.crt', '-k', 'server.key']);
+    assert.match(line, /^certImport: error: .*streamserver\.conf: has 100 lines; the StreamServer reader takes at most 99; the file was not written; fix: .+ \[CONFIG_TOO_LARGE\]$/);
   });
 
   it('refuses a CA certificate path that does not exist: MATERIAL_FILE_MISSING naming it as typed', () => {
