@@ -43,8 +43,10 @@ describe('e2e front: SIGTERM', () => {
       (res) => `answered ${res.status}`,
       (err: NodeJS.ErrnoException) => err,
     );
-    assert.ok(during instanceof Error, `a new request during the drain was ${String(during)}`);
-    assert.equal((during as NodeJS.ErrnoException).code, 'ECONNREFUSED');
+    // Refused at connect once the listener is closed; a connection that raced the close is
+    // reset, or answered 503 (Fastify's return503OnClosing). Never served by the engine.
+    const outcome = during instanceof Error ? (during as NodeJS.ErrnoException).code : during;
+    assert.ok(['ECONNREFUSED', 'ECONNRESET', 'answered 503'].includes(String(outcome)), `a new request during the drain was ${String(outcome)}`);
 
     const res = await inFlight;
     assert.equal(res.status, 200);

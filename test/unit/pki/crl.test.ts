@@ -65,9 +65,14 @@ test('a 100,000-entry CRL parses in well under 300 ms and verifies', async () =>
   const { path, serials } = await writeLargeCrl(pki, 100_000);
   const bytes = read(path);
   parseCrl(bytes); // warm-up
-  const t = process.hrtime.bigint();
-  const crl = parseCrl(bytes);
-  const ms = Number(process.hrtime.bigint() - t) / 1e6;
+  // Best of three: a parse that is really slow is slow every time; a busy CI neighbour is not.
+  let ms = Infinity;
+  let crl = parseCrl(bytes);
+  for (let i = 0; i < 3; i++) {
+    const t = process.hrtime.bigint();
+    crl = parseCrl(bytes);
+    ms = Math.min(ms, Number(process.hrtime.bigint() - t) / 1e6);
+  }
   assert.ok(ms < 300, `took ${ms} ms`);
   assert.equal(crl.revokedSerials.size, 100_000);
   assert.ok(crl.revokedSerials.has(normalizeSerial(serials[777] as string)));
