@@ -135,6 +135,24 @@ function toWriteError(err: unknown, file: string): StreamfrontError {
   });
 }
 
+/**
+ * A copy that exists but cannot be read (a folder in its place, no permission) is not damage the
+ * other copy can repair: the rewrite would fail the same way. Say which file and why.
+ */
+async function readCopyOrExplain(file: string): Promise<string | undefined> {
+  try {
+    return await readCopy(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    const reason = code === 'EISDIR' ? 'is a folder, not a keystore file' : code === 'EACCES' ? 'is not readable by this user' : `cannot be read (${code})`;
+    throw new StreamfrontError('KMC_KEYSTORE_DAMAGED', `keystore copy ${reason}`, {
+      file,
+      hint: `put the keystore file back at ${file} (or move what is there away, so the other copy can restore it)`,
+      cause: err,
+    });
+  }
+}
+
 export class Keystore {
   private generationValue: number;
   private readonly domain: number;
@@ -209,7 +227,7 @@ export class Keystore {
   /** Validates both copies, uses the best, rewrites the other; never creates a keystore. */
   static async open(paths: KeystorePaths, options: KeystoreOptions): Promise<Keystore> {
     const log = options.log ?? (() => undefined);
-    const texts = [await readCopy(paths.primary), await readCopy(paths.standby)];
+    const texts = [await readCopyOrExplain(paths.primary), await readCopyOrExplain(paths.standby)];
     if (texts[0] === undefined && texts[1] === undefined) {
       throw new StreamfrontError('KMC_KEYSTORE_MISSING', `neither ${paths.primary} nor ${paths.standby} exists; a new keystore is never made here because it would strand the existing ciphertext`, {
         file: paths.primary,

@@ -5,7 +5,7 @@ import type { ErrorDef } from '../catalogue.js';
 export const kmcErrors = {
   KMC_KEYSTORE_MISSING: { summary: 'Neither the primary nor the standby keystore file exists.', exitCode: 1 },
   KMC_KEYSTORE_EXISTS: { summary: 'A keystore already exists where a new one was to be created.', exitCode: 1 },
-  KMC_KEYSTORE_DAMAGED: { summary: 'Both keystore copies fail validation (format, version, HMAC or a master key that does not unwrap).', exitCode: 1 },
+  KMC_KEYSTORE_DAMAGED: { summary: 'Both keystore copies fail validation (format, version, HMAC or a master key that does not unwrap), or one cannot be read at all.', exitCode: 1 },
   KMC_KEYSTORE_LOCKED: { summary: 'Another live process holds the keystore lock.', exitCode: 1 },
   KMC_KEYSTORE_CHANGED: { summary: 'The keystore on disk is newer than the copy in memory; saving would lose that change.', exitCode: 1 },
   KMC_KEYSTORE_VERIFY_FAILED: { summary: 'A keystore file read back after writing does not match what was written.', exitCode: 1 },

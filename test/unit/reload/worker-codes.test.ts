@@ -1,6 +1,6 @@
 // A reload that fails with something other than a catalogued refusal (here an OS error from a
-// keystore path that is a folder) still reaches the main thread as a catalogued error,
-// MATERIAL_INVALID with the first line of the cause, never as a bare worker crash.
+// keystore path that is a folder) reaches the main thread as a catalogued error naming the file,
+// and an error from outside the catalogue as MATERIAL_INVALID with its first line only.
 import assert from 'node:assert/strict';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,7 +25,7 @@ describe('reload failures outside the catalogue', () => {
   });
   after(() => f.remove());
 
-  it('a keystore path that became a folder: the worker load rejects with MATERIAL_INVALID naming the OS error', async () => {
+  it('a keystore path that became a folder: the worker load rejects with KMC_KEYSTORE_DAMAGED naming the file', async () => {
     const loader = new WorkerLoader({ configPath: f.configPath, runDir: f.dir, env: {} });
     try {
       const good = await loader.load();
@@ -36,8 +36,9 @@ describe('reload failures outside the catalogue', () => {
       }
       await assert.rejects(loader.load(), (err) => {
         assert.ok(isStreamfrontError(err), String(err));
-        assert.equal(err.code, 'MATERIAL_INVALID');
-        assert.match(err.message, /^reload failed unexpectedly \(EISDIR\b[^\n]*\)$/);
+        assert.equal(err.code, 'KMC_KEYSTORE_DAMAGED');
+        assert.equal(err.message, 'keystore copy is a folder, not a keystore file');
+        assert.equal(err.file, join(f.keysDir, 'kmc.ks'));
         assert.equal(err.exitCode, 1);
         return true;
       });
