@@ -17,19 +17,36 @@ export function isSpoofable(name: string): boolean {
   return false;
 }
 
+/** Verdicts for header names seen before: the same few names arrive on every request. */
+const droppedNames = new Map<string, boolean>();
+/** Names are client-chosen: past this many, new ones are judged without being remembered. */
+const MAX_REMEMBERED_NAMES = 512;
+
+/** True when a request header must not reach the engine: hop-by-hop or a forgeable identity. */
+function isDropped(name: string): boolean {
+  let verdict = droppedNames.get(name);
+  if (verdict === undefined) {
+    verdict = HOP_BY_HOP.has(name) || isSpoofable(name);
+    if (droppedNames.size < MAX_REMEMBERED_NAMES) droppedNames.set(name, verdict);
+  }
+  return verdict;
+}
+
 /**
- * Mutates the header copy reply-from hands us (its own copy, already without Connection-listed
- * names) into what the engine receives.
+ * What the engine receives: a fresh object with the allowed headers copied over (deleting
+ * from reply-from's copy would turn it into a slow dictionary-mode object for undici), then
+ * our own identity and forwarding headers.
  */
 export function buildUpstreamHeaders(headers: IncomingHttpHeaders, identity: PeerIdentity | undefined, clientIp: string | undefined, requestId: string): IncomingHttpHeaders {
+  const out: IncomingHttpHeaders = {};
   for (const name in headers) {
-    if (HOP_BY_HOP.has(name) || isSpoofable(name)) delete headers[name];
+    if (!isDropped(name)) out[name] = headers[name];
   }
-  if (identity !== undefined) headers['x-forwarded-client-cert'] = identity.xfcc;
-  if (clientIp !== undefined) headers['x-forwarded-for'] = clientIp;
-  headers['x-forwarded-proto'] = 'https';
-  headers['x-request-id'] = requestId;
-  return headers;
+  if (identity !== undefined) out['x-forwarded-client-cert'] = identity.xfcc;
+  if (clientIp !== undefined) out['x-forwarded-for'] = clientIp;
+  out['x-forwarded-proto'] = 'https';
+  out['x-request-id'] = requestId;
+  return out;
 }
 
 export function buildDownstreamHeaders(headers: OutgoingHttpHeaders | IncomingHttpHeaders, requestId: string): OutgoingHttpHeaders {

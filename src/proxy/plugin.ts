@@ -72,7 +72,7 @@ export async function engineProxy(app: FastifyInstance, opts: EngineProxyOptions
       return;
     }
     const answer = mapEngineError(error);
-    reply.log.warn({ err: { code: (error as NodeJS.ErrnoException).code, cause: (error.cause as NodeJS.ErrnoException | undefined)?.code }, status: answer.status }, 'engine fault');
+    reply.log.warn({ requestId: reply.request.id, err: { code: (error as NodeJS.ErrnoException).code, cause: (error.cause as NodeJS.ErrnoException | undefined)?.code }, status: answer.status }, 'engine fault');
     reply.code(answer.status).type('application/json').send(answer.body);
   }
 

@@ -78,6 +78,9 @@ export async function startFront<M extends FrontMaterial>(opts: StartFrontOption
     loggerInstance: logger,
     // Our onResponse hook writes the one access line; Fastify's own two per request are off.
     logController: new LogController({ disableRequestLogging: true }),
+    // No child logger per request (a pino child costs an allocation and a level set on every
+    // request); the few per-request lines carry requestId themselves.
+    childLoggerFactory: (parent) => parent,
     https: {
       ...contextOptions,
       // Client certificates are required; we verify the outcome ourselves at 'secureConnection'
@@ -201,7 +204,7 @@ export async function startFront<M extends FrontMaterial>(opts: StartFrontOption
 
   app.setErrorHandler((err: Error & { statusCode?: number }, request, reply) => {
     const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
-    request.log.warn({ code: (err as NodeJS.ErrnoException).code, status }, 'request failed');
+    request.log.warn({ requestId: request.id, code: (err as NodeJS.ErrnoException).code, status }, 'request failed');
     reply.code(status).type(JSON_TYPE).send(JSON.stringify({ error: status === 500 ? 'internal error' : err.message.split('\n')[0] }));
   });
 
