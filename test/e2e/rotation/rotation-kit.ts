@@ -13,8 +13,8 @@ import { adminGet, call, jsonOf } from '../front/client.js';
 export const ROTATIONS = Number(process.env.STREAMFRONT_ROTATIONS ?? 20);
 /** A change must be in use within this long. */
 export const LIVE_WITHIN_MS = 1_000;
-/** Load from good clients for the whole test: a few hundred requests per second. */
-export const LOAD_RATE = 200;
+/** Load from good clients for the whole test: a few hundred requests per second (300). */
+export const LOAD_RATE = 300;
 
 export interface ServerPairFiles {
   readonly cert: string;
