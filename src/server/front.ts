@@ -11,7 +11,7 @@ import { buildRequestId } from '../proxy/request-id.js';
 import { isDeclaredTooLarge } from '../proxy/body-limit.js';
 import { engineRouteLabel } from '../proxy/route-label.js';
 import { buildSecureContextOptions, validateSecureContext } from '../tls/context.js';
-import { identifyPeer, peerOf, type PeerIdentity } from '../tls/peer.js';
+import { acceptPeer, peerOf, readPeerIdentity, type PeerIdentity } from '../tls/peer.js';
 import { parseRefusalReason, type RefusalReason } from '../tls/refusal.js';
 import { buildRevocationState, isSameRevocation, type RevocationState } from '../tls/revocation.js';
 import type { FrontMaterial, FrontMetrics, FrontServingConfig } from '../tls/types.js';
@@ -114,9 +114,12 @@ export async function startFront<M extends FrontMaterial>(opts: StartFrontOption
     refuse(parseRefusalReason(err), socket, (err as NodeJS.ErrnoException).code);
   });
 
-  server.on('secureConnection', (socket: TLSSocket) => {
+  // Prepended, so it runs before the HTTP server's own listener attaches a parser: a refused
+  // connection is destroyed before any request bytes sent right behind the handshake are read.
+  // (Only accepted connections get an identity, and onRequest proxies nothing without one.)
+  server.prependListener('secureConnection', (socket: TLSSocket) => {
     // A resumed session carries the peer certificate and verify result of the full handshake.
-    const identity = identifyPeer(socket);
+    const identity = readPeerIdentity(socket);
     if (identity === undefined) {
       refuse('no-certificate', socket);
       socket.destroy();
@@ -133,8 +136,13 @@ export async function startFront<M extends FrontMaterial>(opts: StartFrontOption
       socket.destroy();
       return;
     }
+    acceptPeer(socket, identity);
     sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
+    metrics.connectionOpened();
+    socket.once('close', () => {
+      sockets.delete(socket);
+      metrics.connectionClosed();
+    });
   });
 
   function armStaleTimer(): void {
@@ -171,7 +179,11 @@ export async function startFront<M extends FrontMaterial>(opts: StartFrontOption
     if (identity === undefined) return answer(reply, 403, NO_CERT_JSON);
     // Kept on the request: the socket may be gone by the time the access line is written.
     (request as PeeredRequest).peer = identity;
-    if (revocation.revoked.has(identity.serial)) return answer(reply, 403, REVOKED_JSON);
+    if (revocation.revoked.has(identity.serial)) {
+      // Only a connection opened before the CRL revoked it gets here: new ones are refused at the handshake.
+      metrics.countConnectionClosedRevoked();
+      return answer(reply, 403, REVOKED_JSON);
+    }
     if (isRefusingAll) return answer(reply, 503, STALE_CRL_JSON);
     if (isDeclaredTooLarge(request.headers['content-length'], limitBytes)) return answer(reply, 413, TOO_LARGE_JSON);
     done();
@@ -232,6 +244,7 @@ export async function startFront<M extends FrontMaterial>(opts: StartFrontOption
       // Busy ones finish their current answer; their next request gets 403 + close (onRequest).
       if (isIdle(socket)) {
         socket.destroy();
+        metrics.countConnectionClosedRevoked();
         closed++;
       }
     }

@@ -44,16 +44,20 @@ export function parsePeerIdentity(cert: X509Certificate | undefined): PeerIdenti
   return { serial: normalizeSerial(cert.serialNumber), subject, xfcc };
 }
 
-/** Parses and caches; later calls on the same socket are a WeakMap lookup. */
-export function identifyPeer(socket: TLSSocket): PeerIdentity | undefined {
-  let identity = identities.get(socket);
-  if (identity === undefined) {
-    identity = parsePeerIdentity(socket.getPeerX509Certificate());
-    if (identity !== undefined) identities.set(socket, identity);
-  }
-  return identity;
+/** The peer's identity from its certificate, parsed now (once per connection, at the handshake). */
+export function readPeerIdentity(socket: TLSSocket): PeerIdentity | undefined {
+  return parsePeerIdentity(socket.getPeerX509Certificate());
 }
 
+/**
+ * Records the identity of a connection the front has accepted. Only accepted connections have
+ * one: a request parsed on a connection that was refused finds none and is never proxied.
+ */
+export function acceptPeer(socket: TLSSocket, identity: PeerIdentity): void {
+  identities.set(socket, identity);
+}
+
+/** The accepted identity of this connection: a WeakMap lookup, undefined if it was not accepted. */
 export function peerOf(socket: TLSSocket): PeerIdentity | undefined {
   return identities.get(socket);
 }

@@ -42,4 +42,9 @@ export interface FrontMetrics {
   observeRequest(route: string, status: number): void;
   /** Seconds from sending upstream to the engine's response head. */
   observeEngineLatency(seconds: number): void;
+  /** An accepted TLS connection opened / closed (the open-connections gauge). */
+  connectionOpened(): void;
+  connectionClosed(): void;
+  /** A connection opened before a CRL revoked its client, closed by the front. */
+  countConnectionClosedRevoked(): void;
 }

@@ -64,7 +64,6 @@ describe('e2e front: refused clients', () => {
         (err: NodeJS.ErrnoException) => err,
       );
       assert.ok(outcome instanceof Error, `expected a handshake error or a closed connection, got ${String(outcome)}`);
-      assert.equal(front.engine.requests().length, 0, 'nothing reached the engine');
       // The refusal is counted when the server side of the handshake ends: poll briefly.
       let after = before;
       for (let i = 0; i < 20 && after === before; i++) {
@@ -72,6 +71,10 @@ describe('e2e front: refused clients', () => {
         after = metricSum(await scrape(front.adminPort), 'streamfront_tls_handshakes_refused_total', { reason });
       }
       assert.equal(after - before, 1, `refused handshakes with reason ${reason}`);
+      // A request the client sent right behind its handshake would reach the engine after the
+      // client saw the close, if at all: look once the refusal is counted, and a moment later.
+      await sleep(100);
+      assert.deepEqual(front.engine.requests(), [], 'nothing reached the engine');
     });
   }
 });

@@ -24,9 +24,12 @@ let pki: TestPki;
 let upstream: Server;
 let upstreamPort: number;
 const hung: ServerResponse[] = [];
+/** Every request the engine stub received, by the client subject the front vouched for. */
+const upstreamSeen: string[] = [];
 
 function upstreamHandler(req: IncomingMessage, res: ServerResponse): void {
   const url = req.url ?? '/';
+  upstreamSeen.push(`${url} ${String(req.headers['x-forwarded-client-cert'] ?? '')}`);
   if (url.startsWith('/hang')) {
     hung.push(res);
     return;
@@ -92,6 +95,17 @@ class Metrics {
   }
   observeEngineLatency(): void {
     this.latencies++;
+  }
+  open = 0;
+  closedRevoked = 0;
+  connectionOpened(): void {
+    this.open++;
+  }
+  connectionClosed(): void {
+    this.open--;
+  }
+  countConnectionClosedRevoked(): void {
+    this.closedRevoked++;
   }
 }
 
@@ -183,10 +197,13 @@ describe('front: mutual TLS', () => {
     await withFront(
       {},
       async (front, metrics) => {
+        const seenBefore = upstreamSeen.length;
         for (const client of [undefined, pki.otherCa, pki.expired, pki.revoked]) {
           await assert.rejects(call(front.port, { client }), (err: NodeJS.ErrnoException) => typeof err.code === 'string');
         }
         await new Promise((r) => setTimeout(r, 50));
+        // A request sent right behind the refused handshake (TLS 1.3 lets the client send it early) never reaches the engine.
+        assert.deepEqual(upstreamSeen.slice(seenBefore), []);
         assert.deepEqual(metrics.refused, ['no-certificate', 'unknown-ca', 'expired', 'revoked']);
         assert.equal((await call(front.port, { client: pki.good })).status, 200);
       },
@@ -217,6 +234,20 @@ describe('front: TLS 1.2 renegotiation', () => {
 });
 
 describe('front: metrics', () => {
+  it('counts open TLS connections up and down', async () => {
+    await withFront({}, async (front, metrics) => {
+      const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+      try {
+        assert.equal((await call(front.port, { client: pki.good, agent })).status, 200);
+        assert.equal(metrics.open, 1);
+      } finally {
+        agent.destroy();
+      }
+      for (let waited = 0; (metrics.open as number) !== 0 && waited < 2000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(metrics.open, 0);
+    });
+  });
+
   it('counts proxied requests under the engine path pattern, not the catch-all', async () => {
     await withFront({}, async (front, metrics) => {
       assert.equal((await call(front.port, { client: pki.good, path: '/v2/models/resnet/infer', method: 'POST', body: Buffer.from('{}') })).status, 200);
@@ -348,6 +379,8 @@ describe('front: live material', () => {
         // The idle keep-alive connection was closed; a fresh one is refused at the handshake.
         await assert.rejects(call(front.port, { client: pki.revoked, agent }));
         assert.equal((await call(front.port, { client: pki.good })).status, 200);
+        // One busy connection answered 403 and closed, one idle connection closed at once.
+        assert.equal(metrics.closedRevoked, 2);
       } finally {
         agent.destroy();
       }
