@@ -54,7 +54,13 @@ const STALE_CRL_JSON = '{"error":"revocation list expired; refusing all clients 
 const TOO_LARGE_JSON = '{"error":"request body too large"}';
 const TIMER_MAX_MS = 2 ** 31 - 1;
 
-type PeeredRequest = FastifyRequest & { peer: PeerIdentity | null };
+type PeeredRequest = FastifyRequest & { peer: PeerIdentity | null; conn: TLSSocket | null; sentBefore: number };
+
+/** Bytes this answer sent: the connection's count now minus its count when the request came. */
+function sentBy(request: FastifyRequest): number | undefined {
+  const { conn, sentBefore } = request as PeeredRequest;
+  return conn === null ? undefined : conn.bytesWritten - sentBefore;
+}
 
 function pathOf(url: string): string {
   // Query strings may carry tokens: the access log keeps the path only.
@@ -101,6 +107,8 @@ export async function startFront<M extends FrontMaterial>(opts: StartFrontOption
     genReqId: (req) => buildRequestId(req.headers['x-request-id']),
   });
   app.decorateRequest('peer', null);
+  app.decorateRequest('sentBefore', 0);
+  app.decorateRequest('conn', null);
   const server = app.server as unknown as HttpsServer;
   server.maxConnections = config.maxConnections;
   server.headersTimeout = Math.min(config.headerTimeoutMs, config.requestTimeoutMs);
@@ -175,7 +183,12 @@ export async function startFront<M extends FrontMaterial>(opts: StartFrontOption
   // The hot path: one WeakMap lookup and one Set lookup; the certificate was parsed at handshake.
   app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     reply.header('x-request-id', request.id);
-    const identity = peerOf(request.raw.socket as TLSSocket);
+    const socket = request.raw.socket as TLSSocket;
+    // What this answer sends is the connection's count at the end minus this (keep-alive reuses
+    // it). The socket is kept here: request.raw.socket is gone once a closing answer is done.
+    (request as PeeredRequest).conn = socket;
+    (request as PeeredRequest).sentBefore = socket.bytesWritten;
+    const identity = peerOf(socket);
     if (identity === undefined) return answer(reply, 403, NO_CERT_JSON);
     // Kept on the request: the socket may be gone by the time the access line is written.
     (request as PeeredRequest).peer = identity;
@@ -205,7 +218,8 @@ export async function startFront<M extends FrontMaterial>(opts: StartFrontOption
           method: request.method,
           path,
           status,
-          bytes: Number(reply.getHeader('content-length') ?? 0) || undefined,
+          // Bytes sent to the client, headers included (nginx's $bytes_sent), chunked answers too.
+          bytes: sentBy(request),
           durationMs: Math.round(reply.elapsedTime * 1000) / 1000,
         },
         'request',

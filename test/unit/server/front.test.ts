@@ -38,6 +38,12 @@ function upstreamHandler(req: IncomingMessage, res: ServerResponse): void {
     setTimeout(() => res.end('slow done'), 400);
     return;
   }
+  if (url.startsWith('/chunked')) {
+    // No Content-Length: the answer goes out chunked.
+    res.write('a'.repeat(3000));
+    setTimeout(() => res.end('b'.repeat(2000)), 10);
+    return;
+  }
   if (url.startsWith('/headers')) {
     req.resume();
     req.on('end', () => {
@@ -178,6 +184,7 @@ after(async () => {
 describe('front: mutual TLS', () => {
   it('a good client gets the engine answer with the exact bytes both ways', async () => {
     await withFront({}, async (front, metrics) => {
+      const linesBefore = logLines.length;
       const body = randomBytes(5 * 1024 * 1024 + 17);
       const res = await call(front.port, { client: pki.good, body });
       assert.equal(res.status, 200);
@@ -186,9 +193,10 @@ describe('front: mutual TLS', () => {
       assert.ok(metrics.latencies >= 1);
       await new Promise((r) => setTimeout(r, 20)); // onResponse runs after the last byte left
       assert.deepEqual(metrics.requests.at(-1), ['other', 200]);
-      const line = logLines.find((l) => l.msg === 'request' && l.status === 200);
+      const line = logLines.slice(linesBefore).find((l) => l.msg === 'request' && l.status === 200);
       assert.equal(line?.subject, 'O=Front Test,CN=good client', JSON.stringify(logLines.slice(-3)));
       assert.equal(line?.serial, pki.goodSerial);
+      assert.ok((line?.bytes as number) > body.length, `bytes ${String(line?.bytes)}`);
     });
   });
 
@@ -229,6 +237,32 @@ describe('front: TLS 1.2 renegotiation', () => {
       assert.notEqual(outcome, 'renegotiated');
       assert.match(outcome, /error|closed/);
       assert.equal((await call(front.port, { client: pki.good, path: '/headers' })).status, 200);
+    });
+  });
+});
+
+describe('front: access log', () => {
+  it('one line per request with the bytes sent, chunked answers included, on a reused connection too', async () => {
+    await withFront({}, async (front) => {
+      const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+      try {
+        const first = await call(front.port, { client: pki.good, agent, path: '/chunked' });
+        const second = await call(front.port, { client: pki.good, agent, path: '/chunked?token=secret' });
+        assert.equal(first.body.length, 5000);
+        assert.equal(second.headers['transfer-encoding'], 'chunked');
+        await new Promise((r) => setTimeout(r, 50));
+        const lines = logLines.filter((l) => l.msg === 'request' && l.path === '/chunked');
+        assert.equal(lines.length, 2, 'the query string is not logged');
+        for (const line of lines) {
+          const bytes = line.bytes as number;
+          // Body, chunk framing and headers; each line counts its own answer only.
+          assert.ok(bytes > 5000 && bytes < 6000, `bytes ${bytes}`);
+          assert.equal(line.status, 200);
+          assert.match(String(line.subject), /CN=good client/);
+        }
+      } finally {
+        agent.destroy();
+      }
     });
   });
 });
