@@ -2,8 +2,7 @@
 // keystore and config beside their targets and commit them together, or roll all back.
 import { constants, promises as fsp } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { parseConfigText, readFrontConfig } from '../config/index.js';
-import { assertConfigFitsEngine, realTarget, setConfigItems } from '../config/index.js';
+import { assertConfigFitsEngine, loadConfigFile, NEW_CONFIG_MODE, readFrontConfig, realTarget, setConfigItems, type ParsedConfig } from '../config/index.js';
 import { StreamfrontError, isStreamfrontError } from '../errors/error.js';
 import { fsyncDirectory, writeTempFile } from '../fs/atomic-write.js';
 import { Keystore, keystorePathsIn, loadOperatorSecret, type KeystoreOptions } from '../kmc/index.js';
@@ -76,25 +75,20 @@ function daysLeft(until: Date, now: Date): number {
   return Math.floor((until.getTime() - now.getTime()) / 86_400_000);
 }
 
-async function readConfigText(configPath: string): Promise<{ text: string; mode: number }> {
-  try {
-    const [text, stat] = await Promise.all([fsp.readFile(configPath, 'utf8'), fsp.stat(configPath)]);
-    return { text, mode: stat.mode & 0o777 };
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') {
-      throw new StreamfrontError('IMPORT_CONFIG_MISSING', 'config file not found', {
-        file: configPath,
-        hint: 'copy the shipped config/streamserver.conf there, or name another with --config F',
-      });
-    }
-    const reason = code === 'EISDIR' ? 'is a folder, not a file' : code === 'EACCES' ? 'is not readable by this user' : `cannot be read (${code ?? 'error'})`;
-    throw new StreamfrontError('CONFIG_UNREADABLE', `config file ${reason}`, {
+/**
+ * The config as the front reads it (config/load.ts: the same refusals and wording), plus its mode
+ * for the rewrite. A missing file has its own code here: the import names the file to copy.
+ */
+async function readConfigForImport(configPath: string): Promise<{ text: string; parsed: ParsedConfig; mode: number }> {
+  const stat = await fsp.stat(configPath).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT') return undefined; // loadConfigFile below refuses it with the reason
+    throw new StreamfrontError('IMPORT_CONFIG_MISSING', 'config file not found', {
       file: configPath,
-      hint: 'name the streamserver.conf file itself with --config F',
-      cause: err,
+      hint: 'copy the shipped config/streamserver.conf there, or name another with --config F',
     });
-  }
+  });
+  const loaded = await loadConfigFile(configPath);
+  return { ...loaded, mode: (stat?.mode ?? NEW_CONFIG_MODE) & 0o777 };
 }
 
 /** Undo log for the commit: every step registers how to take itself back. */
@@ -139,8 +133,8 @@ async function runImport(request: ImportRequest, seen: (files: MaterialFiles, ce
 
   // Everything that can refuse is checked before anything is written.
   const keysState = await inspectKeysDir(keysDir, runDir);
-  const config = await readConfigText(configPath);
-  const frontConfig = readFrontConfig(parseConfigText(config.text, configPath));
+  const config = await readConfigForImport(configPath);
+  const frontConfig = readFrontConfig(config.parsed);
 
   const files = await readMaterialFiles(request.inputs, request.inputLabels);
   seen(files);

@@ -57,7 +57,7 @@ describe('certImport.sh and run.sh refusals, as the operator sees them', () => {
   it('refuses a --config that is a folder: CONFIG_UNREADABLE naming it', () => {
     const f = folder();
     const line = refusedImport(f, ['-c', 'ca.crt', '-s', 'server.crt', '-k', 'server.key', '--config', 'config']);
-    assert.equal(line, `certImport: error: ${join(f.dir, 'config')}: config file is a folder, not a file; fix: name the streamserver.conf file itself with --config F [CONFIG_UNREADABLE]`);
+    assert.equal(line, `certImport: error: ${join(f.dir, 'config')}: config file is not a regular file; fix: pass --config <file>, set MX_SDK_HOME, or copy the shipped config/streamserver.conf into place [CONFIG_UNREADABLE]`);
   });
 
   it('refuses an import whose config would outgrow the StreamServer reader (99 lines): CONFIG_TOO_LARGE, nothing written', () => {
