@@ -18,8 +18,12 @@ export interface CallOptions {
   method?: string;
   headers?: Record<string, string | number>;
   body?: Buffer | string;
+  /** Send the body in 64 KB pieces without Content-Length (Transfer-Encoding: chunked). */
+  chunked?: boolean;
   agent?: Agent | false;
 }
+
+const CHUNK = 64 * 1024;
 
 export const INFER_PATH = '/v2/models/m/infer';
 
@@ -29,7 +33,7 @@ export function call(port: number, opts: CallOptions): Promise<Answer> {
     const t0 = performance.now();
     const body = opts.body === undefined ? undefined : Buffer.from(opts.body);
     const headers: Record<string, string | number> = { ...(opts.headers ?? {}) };
-    if (body !== undefined) headers['content-length'] ??= body.length;
+    if (body !== undefined && opts.chunked !== true) headers['content-length'] ??= body.length;
     const req = httpsRequest(
       {
         host: '127.0.0.1',
@@ -48,7 +52,12 @@ export function call(port: number, opts: CallOptions): Promise<Answer> {
       },
     );
     req.on('error', reject);
-    req.end(body);
+    if (body !== undefined && opts.chunked === true) {
+      for (let i = 0; i < body.length; i += CHUNK) req.write(body.subarray(i, i + CHUNK));
+      req.end();
+    } else {
+      req.end(body);
+    }
   });
 }
 

@@ -3,10 +3,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { request as httpsRequest } from 'node:https';
 import { clientOptions, startFrontProcess, type FrontProcess } from '../../fixtures/front-process.js';
 import { buildInferBody } from '../../fixtures/load.js';
-import { adminGet, call, jsonOf, type Answer } from './client.js';
+import { adminGet, call, jsonOf } from './client.js';
 
 const ENGINE_TIMEOUT_MS = 1500;
 const MAX_CONTENT_KB = 1024;
@@ -21,26 +20,6 @@ before(async () => {
 after(async () => {
   await front?.stop();
 });
-
-/** A body sent in pieces without Content-Length (Transfer-Encoding: chunked). */
-function callChunked(port: number, body: Buffer): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const req = httpsRequest(
-      { host: '127.0.0.1', port, path: '/v2/models/m/infer', method: 'POST', headers: JSON_HEADERS, agent: false, ...clientOptions(front.pki, 'good') },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), ms: performance.now() - t0 }));
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    const step = 64 * 1024;
-    for (let i = 0; i < body.length; i += step) req.write(body.subarray(i, i + step));
-    req.end();
-  });
-}
 
 describe('e2e front: engine faults', () => {
   it(`answers 504 when the engine hangs, at engine_timeout_ms (${ENGINE_TIMEOUT_MS} ms), without retrying`, async (t) => {
@@ -80,7 +59,7 @@ describe('e2e front: body limit', () => {
     assert.equal(declared.status, 413);
     assert.deepEqual(jsonOf(declared), { error: 'request body too large' });
     assert.equal(front.engine.requests().length, 0);
-    const chunked = await callChunked(front.port, tooBig);
+    const chunked = await call(front.port, { tls: clientOptions(front.pki, 'good'), body: tooBig, headers: JSON_HEADERS, chunked: true });
     assert.equal(chunked.status, 413);
     assert.ok(front.engine.requests().every((r) => r.bytes <= MAX_CONTENT_KB * 1024), 'no more than the limit reached the engine');
   });

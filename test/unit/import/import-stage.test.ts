@@ -1,26 +1,16 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { isStreamfrontError } from '../../../src/errors/error.js';
-import { importMaterial } from '../../../src/import/import-stage.js';
 import { Keystore, keystorePathsIn } from '../../../src/kmc/index.js';
 import { buildPki, type Pki } from '../../fixtures/pki.js';
-import { projectRoot } from '../../fixtures/project-root.js';
+import { importInProcess, newRunDir } from '../../fixtures/import-in-process.js';
 
 const CLI = fileURLToPath(new URL('../../../src/cli/cert-import.js', import.meta.url));
-
-function newRunDir(): string {
-  const runDir = mkdtempSync(join(tmpdir(), 'sf-run-'));
-  mkdirSync(join(runDir, 'config'));
-  copyFileSync(join(projectRoot, 'config', 'streamserver.conf'), join(runDir, 'config', 'streamserver.conf'));
-  return runDir;
-}
 
 /** A fingerprint of everything the import may touch: keys/ (names, modes, bytes) and the config. */
 function snapshot(runDir: string): string {
@@ -35,23 +25,6 @@ function snapshot(runDir: string): string {
   } else hash.update('no keys');
   hash.update(readFileSync(join(runDir, 'config', 'streamserver.conf')));
   return hash.digest('hex');
-}
-
-async function runImport(runDir: string, inputs: { ca: string; serverCert: string; serverKey: string; crl?: string }, password: string, afterCopies?: () => void) {
-  const stdin = new PassThrough();
-  stdin.end(`${password}\n`);
-  return importMaterial({
-    runDir,
-    configPath: join(runDir, 'config', 'streamserver.conf'),
-    inputs,
-    passwordSource: { kind: 'stdin' },
-    passwordIo: { stdin, prompt: new PassThrough() },
-    env: {},
-    now: new Date(),
-    progress: () => undefined,
-    auditDestination: new PassThrough(),
-    afterCopies,
-  });
 }
 
 describe('import stage', () => {
@@ -72,7 +45,7 @@ describe('import stage', () => {
   it('copies the files read-only into keys/, creates both keystores and records relative paths and the ciphertext', async () => {
     const dir = runDir();
     const before = readFileSync(join(dir, 'config', 'streamserver.conf'), 'utf8');
-    await runImport(dir, { ...good(pki), crl: pki.crls.good }, pki.password);
+    await importInProcess(dir, { ...good(pki), crl: pki.crls.good }, pki.password);
     for (const name of ['ca.crt', 'server.crt', 'server.key', 'ca.crl']) assert.equal(statSync(join(dir, 'keys', name)).mode & 0o777, 0o400, name);
     for (const name of ['kmc.ks', 'StandbyKsf.ks']) assert.equal(statSync(join(dir, 'keys', name)).mode & 0o777, 0o600, name);
     assert.equal(statSync(join(dir, 'keys')).mode & 0o777, 0o700);
@@ -112,7 +85,7 @@ describe('import stage', () => {
     it(`refuses ${what} with ${code} and changes nothing`, async () => {
       const dir = runDir();
       const before = snapshot(dir);
-      await assert.rejects(runImport(dir, inputs(pki), password ?? pki.password), (err) => {
+      await assert.rejects(importInProcess(dir, inputs(pki), password ?? pki.password), (err) => {
         assert.ok(isStreamfrontError(err), String(err));
         assert.equal(err.code, code);
         assert.ok(err.hint !== undefined && err.hint.length > 0);
@@ -126,7 +99,7 @@ describe('import stage', () => {
     const dir = runDir();
     const before = snapshot(dir);
     await assert.rejects(
-      runImport(dir, { ...good(pki), crl: pki.crls.good }, pki.password, () => {
+      importInProcess(dir, { ...good(pki), crl: pki.crls.good }, pki.password, () => {
         assert.ok(existsSync(join(dir, 'keys', 'server.key')), 'the copies are in place when the fault strikes');
         throw new Error('disk full (injected)');
       }),
@@ -137,9 +110,9 @@ describe('import stage', () => {
 
   it('refuses a second import over existing material, naming the files', async () => {
     const dir = runDir();
-    await runImport(dir, good(pki), pki.password);
+    await importInProcess(dir, good(pki), pki.password);
     const before = snapshot(dir);
-    await assert.rejects(runImport(dir, good(pki), pki.password), (err) => isStreamfrontError(err) && err.code === 'IMPORT_KEYS_DIR_OCCUPIED' && err.message.includes('keys/server.key'));
+    await assert.rejects(importInProcess(dir, good(pki), pki.password), (err) => isStreamfrontError(err) && err.code === 'IMPORT_KEYS_DIR_OCCUPIED' && err.message.includes('keys/server.key'));
     assert.equal(snapshot(dir), before);
   });
 

@@ -1,40 +1,22 @@
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import { loadConfigFile, readFrontConfig, type FrontConfig } from '../../../src/config/index.js';
 import { isStreamfrontError } from '../../../src/errors/error.js';
-import { importMaterial } from '../../../src/import/import-stage.js';
 import { loadMaterial } from '../../../src/material/load.js';
 import { MaterialReloader } from '../../../src/reload/reloader.js';
 import { WorkerLoader } from '../../../src/reload/worker-loader.js';
 import { startFront } from '../../../src/server/front.js';
 import { FrontMetrics } from '../../../src/server/metrics.js';
 import { buildCrl, buildPki, writeLargeCrl, type Pki } from '../../fixtures/pki.js';
-import { projectRoot } from '../../fixtures/project-root.js';
+import { configPathOf, importInProcess, newRunDir } from '../../fixtures/import-in-process.js';
 
 async function importedRunDir(pki: Pki): Promise<{ runDir: string; configPath: string }> {
-  const runDir = mkdtempSync(join(tmpdir(), 'sf-reload-'));
-  mkdirSync(join(runDir, 'config'));
-  const configPath = join(runDir, 'config', 'streamserver.conf');
-  copyFileSync(join(projectRoot, 'config', 'streamserver.conf'), configPath);
-  const stdin = new PassThrough();
-  stdin.end(`${pki.password}\n`);
-  await importMaterial({
-    runDir,
-    configPath,
-    inputs: { ca: pki.ca.cert, serverCert: pki.server.cert, serverKey: pki.server.keyEncrypted, crl: pki.crls.good },
-    passwordSource: { kind: 'stdin' },
-    passwordIo: { stdin, prompt: new PassThrough() },
-    env: {},
-    now: new Date(),
-    progress: () => undefined,
-    auditDestination: new PassThrough(),
-  });
-  return { runDir, configPath };
+  const runDir = newRunDir('sf-reload-');
+  await importInProcess(runDir, { ca: pki.ca.cert, serverCert: pki.server.cert, serverKey: pki.server.keyEncrypted, crl: pki.crls.good }, pki.password);
+  return { runDir, configPath: configPathOf(runDir) };
 }
 
 /** Replaces a keys/ file the way operators do it: delete, then copy in under the same name. */
