@@ -24,6 +24,9 @@ export interface FrontConfigValues {
   headerTimeoutMs: number;
   maxHeaderSizeKb: number;
   maxConnections: number;
+  maxUnauthenticatedConnections: number;
+  handshakeTimeoutMs: number;
+  maxHeaderFields: number;
   adminIp: string;
   adminPort: number;
   logLevel: LogLevel;
@@ -148,7 +151,10 @@ export const CONFIG_ITEMS: { readonly [K in keyof FrontConfigValues]: ItemSpec<F
   keepAliveTimeoutMs: { item: 'keep_alive_timeout_ms', defaultText: '5000', engine: false, doc: 'Idle keep-alive connections close after this many ms (Node adds up to 1 s of grace; clients are told whole seconds), 1 to 600000.', parse: integer(1, 600000, ' ms') },
   headerTimeoutMs: { item: 'header_timeout_ms', defaultText: '10000', engine: false, doc: 'Longest time to receive request headers in ms (slow clients), 1 to 600000.', parse: integer(1, 600000, ' ms') },
   maxHeaderSizeKb: { item: 'max_header_size_kb', defaultText: '16', engine: false, doc: 'Largest request header block in KB (431 above), 1 to 1024.', parse: integer(1, 1024, ' KB') },
-  maxConnections: { item: 'max_connections', defaultText: '1024', engine: false, doc: 'Most simultaneous client connections, 1 to 1000000.', parse: integer(1, 1000000) },
+  maxConnections: { item: 'max_connections', defaultText: '1024', engine: false, doc: 'Most simultaneous connections of authenticated clients (503 above), 1 to 1000000.', parse: integer(1, 1000000) },
+  maxUnauthenticatedConnections: { item: 'max_unauthenticated_connections', defaultText: '256', engine: false, doc: 'Most connections still in their TLS handshake or refused and awaiting their answer; past it the oldest is closed, 1 to 1000000.', parse: integer(1, 1000000) },
+  handshakeTimeoutMs: { item: 'handshake_timeout_ms', defaultText: '10000', engine: false, doc: 'Longest time from TCP connect to a finished TLS handshake in ms (also how long a refused client has to send its request), 100 to 120000.', parse: integer(100, 120000, ' ms') },
+  maxHeaderFields: { item: 'max_header_fields', defaultText: '100', engine: false, doc: 'Most header fields in one request (431 above), 1 to 1000.', parse: integer(1, 1000) },
   adminIp: { item: 'admin_ip', defaultText: '127.0.0.1', engine: false, doc: 'Address of the plain-HTTP admin listener; must be loopback.', parse: loopbackAddress },
   adminPort: { item: 'admin_port', defaultText: '9080', engine: false, doc: 'Port of the admin listener (/healthz /readyz /metrics), 0 to 65535.', parse: integer(0, 65535) },
   logLevel: { item: 'log_level', defaultText: 'info', engine: false, doc: 'fatal, error, warn, info, debug or trace.', parse: oneOf<LogLevel>(['fatal', 'error', 'warn', 'info', 'debug', 'trace']) },

@@ -1,16 +1,26 @@
-// Engine faults as the client sees them: refused/reset -> 502, too slow -> 504, as a small JSON
-// error without internals (reply-from's default maps resets to 500; we log the raw error instead).
+// Proxy faults as the client sees them, blamed on whoever failed: the engine (refused/reset ->
+// 502, too slow -> 504), the front itself (a request the HTTP client would not send -> 500), or
+// the client (gone mid-upload: nobody to answer). A small JSON error without internals; the raw
+// error goes to the log (reply-from's default maps resets to 500).
+export type FaultBlame = 'engine' | 'front' | 'client';
+
 export interface EngineErrorAnswer {
-  readonly status: 502 | 504;
+  readonly status: 400 | 500 | 502 | 504;
   readonly body: string;
+  readonly blame: FaultBlame;
 }
 
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'FST_REPLY_FROM_GATEWAY_TIMEOUT', 'FST_REPLY_FROM_CONNECT_TIMEOUT', 'ETIMEDOUT']);
 
-const TIMEOUT: EngineErrorAnswer = { status: 504, body: '{"error":"the engine did not answer in time"}' };
-const UNREACHABLE: EngineErrorAnswer = { status: 502, body: '{"error":"the engine is unreachable"}' };
-const RESET: EngineErrorAnswer = { status: 502, body: '{"error":"the engine closed the connection"}' };
-const BAD: EngineErrorAnswer = { status: 502, body: '{"error":"the engine failed to answer"}' };
+/** undici's refusals of a request it was handed: the front built something it cannot send. */
+const FRONT_CODES = new Set(['UND_ERR_INVALID_ARG', 'UND_ERR_NOT_SUPPORTED', 'ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_VALUE', 'ERR_INVALID_URL']);
+
+const TIMEOUT: EngineErrorAnswer = { status: 504, body: '{"error":"the engine did not answer in time"}', blame: 'engine' };
+const UNREACHABLE: EngineErrorAnswer = { status: 502, body: '{"error":"the engine is unreachable"}', blame: 'engine' };
+const RESET: EngineErrorAnswer = { status: 502, body: '{"error":"the engine closed the connection"}', blame: 'engine' };
+const BAD: EngineErrorAnswer = { status: 502, body: '{"error":"the engine failed to answer"}', blame: 'engine' };
+const FRONT: EngineErrorAnswer = { status: 500, body: '{"error":"the front could not forward the request"}', blame: 'front' };
+const CLIENT_GONE: EngineErrorAnswer = { status: 400, body: '{"error":"the request body was cut off"}', blame: 'client' };
 
 function codesOf(err: unknown): string[] {
   const codes: string[] = [];
@@ -23,8 +33,11 @@ function codesOf(err: unknown): string[] {
   return codes;
 }
 
-export function mapEngineError(err: unknown): EngineErrorAnswer {
+/** isClientGone: the client's request stream ended early (reset or closed mid-upload). */
+export function mapEngineError(err: unknown, isClientGone = false): EngineErrorAnswer {
+  if (isClientGone) return CLIENT_GONE;
   const codes = codesOf(err);
+  if (codes.some((c) => FRONT_CODES.has(c))) return FRONT;
   if (codes.some((c) => TIMEOUT_CODES.has(c))) return TIMEOUT;
   if ((err as { statusCode?: number }).statusCode === 504) return TIMEOUT;
   if (codes.includes('ECONNREFUSED') || codes.includes('ENOENT') || codes.includes('ENOTFOUND') || codes.includes('EHOSTUNREACH')) return UNREACHABLE;

@@ -6,6 +6,12 @@ import type { PeerIdentity } from '../tls/peer.js';
 /** Connection-specific: never forwarded either way (plus any the Connection header lists). */
 export const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-authorization', 'proxy-authenticate']);
 
+/**
+ * Expect is answered by the front itself (100 Continue, or the final answer), so the engine
+ * receives the body without it; undici also refuses to send it.
+ */
+const ANSWERED_HERE = 'expect';
+
 /** Exact names a client could use to pose as someone else or as coming from elsewhere. */
 const SPOOFABLE = new Set(['forwarded', 'x-real-ip', 'x-client-ip', 'true-client-ip', 'client-ip', 'cf-connecting-ip', 'x-cluster-client-ip', 'x-remote-user', 'remote-user', 'x-authenticated-user', 'x-remote-addr']);
 /** Prefixes of the same: every x-forwarded-*, every client-cert / ssl-client header variant. */
@@ -22,11 +28,11 @@ const droppedNames = new Map<string, boolean>();
 /** Names are client-chosen: past this many, new ones are judged without being remembered. */
 const MAX_REMEMBERED_NAMES = 512;
 
-/** True when a request header must not reach the engine: hop-by-hop or a forgeable identity. */
+/** True when a request header must not reach the engine: hop-by-hop, answered here, or a forgeable identity. */
 function isDropped(name: string): boolean {
   let verdict = droppedNames.get(name);
   if (verdict === undefined) {
-    verdict = HOP_BY_HOP.has(name) || isSpoofable(name);
+    verdict = HOP_BY_HOP.has(name) || name === ANSWERED_HERE || isSpoofable(name);
     if (droppedNames.size < MAX_REMEMBERED_NAMES) droppedNames.set(name, verdict);
   }
   return verdict;

@@ -7,6 +7,7 @@ import type { TLSSocket } from 'node:tls';
 import { peerOf } from '../tls/peer.js';
 import type { FrontMetrics, FrontServingConfig } from '../tls/types.js';
 import { buildCountingLimit } from './body-limit.js';
+import { answerEarly } from './early-answer.js';
 import { mapEngineError } from './engine-errors.js';
 import { buildDownstreamHeaders, buildUpstreamHeaders } from './headers.js';
 
@@ -67,12 +68,15 @@ export async function engineProxy(app: FastifyInstance, opts: EngineProxyOptions
   function onError(reply: FastifyReply, { error }: { error: Error }): void {
     const raw = reply.request.raw as MarkedRequest;
     if (raw[kBodyTooLarge] === true) {
-      // The rest of the body is unread: the connection cannot carry another request.
-      reply.code(413).header('connection', 'close').type('application/json').send(BODY_TOO_LARGE_JSON);
+      // The rest of the body is still coming: read and discarded (bounded) so the client reads the 413.
+      answerEarly(reply, 413, BODY_TOO_LARGE_JSON, false);
       return;
     }
-    const answer = mapEngineError(error);
-    reply.log.warn({ requestId: reply.request.id, err: { code: (error as NodeJS.ErrnoException).code, cause: (error.cause as NodeJS.ErrnoException | undefined)?.code }, status: answer.status }, 'engine fault');
+    const answer = mapEngineError(error, raw.destroyed && !raw.complete);
+    const fields = { requestId: reply.request.id, err: { code: (error as NodeJS.ErrnoException).code, cause: (error.cause as NodeJS.ErrnoException | undefined)?.code }, status: answer.status };
+    if (answer.blame === 'engine') reply.log.warn(fields, 'engine fault');
+    else if (answer.blame === 'front') reply.log.error(fields, 'proxy fault: the request could not be forwarded');
+    else reply.log.info(fields, 'client went away mid-request');
     reply.code(answer.status).type('application/json').send(answer.body);
   }
 

@@ -2,7 +2,9 @@
 // per-request revocation, live material swap and graceful shutdown; proxies to the engine.
 import Fastify, { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import { randomBytes } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
+import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { StreamfrontError } from '../errors/error.js';
@@ -11,11 +13,15 @@ import { buildRequestId } from '../proxy/request-id.js';
 import { isDeclaredTooLarge } from '../proxy/body-limit.js';
 import { engineRouteLabel } from '../proxy/route-label.js';
 import { buildSecureContextOptions, validateSecureContext } from '../tls/context.js';
-import { acceptPeer, peerOf, readPeerIdentity, type PeerIdentity } from '../tls/peer.js';
-import { parseRefusalReason, type RefusalReason } from '../tls/refusal.js';
+import { acceptPeer, peerOf, readPeerIdentity, refusalOf, refusePeer, type PeerIdentity, type PeerRefusal } from '../tls/peer.js';
+import { parseRefusalReason, refusalAnswer } from '../tls/refusal.js';
 import { buildRevocationState, isSameRevocation, type RevocationState } from '../tls/revocation.js';
 import type { FrontMaterial, FrontMetrics, FrontServingConfig } from '../tls/types.js';
+import { ConnectionBudget } from './connection-budget.js';
+import { answerEarly } from '../proxy/early-answer.js';
+import { ALPN_PROTOCOLS, findHeaderProblem, handleClientError, headersCountSetting, installConnectAnswer, installContinueGate, toOriginForm } from './http-edges.js';
 import { closeGracefully, isIdle } from './lifecycle.js';
+import { buildRateLimitedWriter } from './rate-limited-log.js';
 
 export type { FrontMaterial, FrontMetrics, FrontServingConfig } from '../tls/types.js';
 
@@ -48,18 +54,46 @@ export interface CrlStatus {
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';
-const REVOKED_JSON = '{"error":"client certificate revoked"}';
-const NO_CERT_JSON = '{"error":"client certificate required"}';
-const STALE_CRL_JSON = '{"error":"revocation list expired; refusing all clients until a fresh CRL is installed"}';
 const TOO_LARGE_JSON = '{"error":"request body too large"}';
+const REVOKED = refusalAnswer('revoked');
+const CRL_STALE = refusalAnswer('crl-stale');
+/** An unaccepted connection with no recorded refusal cannot happen; answered as no certificate if it did. */
+const UNKNOWN_REFUSAL: PeerRefusal = { reason: 'no-certificate' };
 const TIMER_MAX_MS = 2 ** 31 - 1;
+/** Refusals and turned-away connections are logged at most this often (the metrics count all). */
+const REFUSAL_LOG_PER_SECOND = 10;
+const REFUSAL_LOG_BURST = 50;
 
-type PeeredRequest = FastifyRequest & { peer: PeerIdentity | null; conn: TLSSocket | null; sentBefore: number };
+type PeeredRequest = FastifyRequest & { peer: PeerIdentity | null };
 
-/** Bytes this answer sent: the connection's count now minus its count when the request came. */
-function sentBy(request: FastifyRequest): number | undefined {
-  const { conn, sentBefore } = request as PeeredRequest;
-  return conn === null ? undefined : conn.bytesWritten - sentBefore;
+// What an answer sent on its connection: the connection's byte count when the answer got the
+// socket, and when it finished. Pipelined answers wait their turn for the socket, and the next
+// one is written as soon as this one finishes, so both are taken at those two moments.
+const kSentBefore = Symbol('streamfront.sentBefore');
+const kSentAfter = Symbol('streamfront.sentAfter');
+type CountedResponse = ServerResponse & { [kSentBefore]?: number; [kSentAfter]?: number };
+
+function onResponseSocket(this: CountedResponse, socket: Socket): void {
+  this[kSentBefore] = socket.bytesWritten;
+}
+
+function onResponseFinish(this: CountedResponse): void {
+  const socket = this.socket;
+  if (socket !== null) this[kSentAfter] = socket.bytesWritten;
+}
+
+function countSentBytes(res: CountedResponse): void {
+  if (res.socket !== null) res[kSentBefore] = res.socket.bytesWritten;
+  else res.once('socket', onResponseSocket);
+  // Prepended: Node's own 'finish' listener hands the socket to the next pipelined answer.
+  res.prependListener('finish', onResponseFinish);
+}
+
+/** Bytes this answer sent, headers included (nginx's $bytes_sent). */
+function sentBy(res: CountedResponse): number | undefined {
+  const before = res[kSentBefore];
+  const after = res[kSentAfter];
+  return before === undefined || after === undefined ? undefined : after - before;
 }
 
 function pathOf(url: string): string {
@@ -94,6 +128,9 @@ export async function startFront<M extends FrontMaterial>(opts: StartFrontOption
       // and refused handshakes must be counted and logged by reason.
       requestCert: true,
       rejectUnauthorized: false,
+      // Node's default is 120 s: a client that never finishes its handshake holds a socket that long.
+      handshakeTimeout: config.handshakeTimeoutMs,
+      ALPNProtocols: ALPN_PROTOCOLS,
       maxHeaderSize: config.maxHeaderSizeKb * 1024,
       // Node checks request and header timeouts on this interval (30 s by default), so a
       // trickling client would outlive request_timeout_ms by up to 30 s without it.
@@ -105,45 +142,61 @@ export async function startFront<M extends FrontMaterial>(opts: StartFrontOption
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     genReqId: (req) => buildRequestId(req.headers['x-request-id']),
+    rewriteUrl: toOriginForm,
+    clientErrorHandler: handleClientError,
   });
   app.decorateRequest('peer', null);
-  app.decorateRequest('sentBefore', 0);
-  app.decorateRequest('conn', null);
   const server = app.server as unknown as HttpsServer;
-  server.maxConnections = config.maxConnections;
   server.headersTimeout = Math.min(config.headerTimeoutMs, config.requestTimeoutMs);
+  server.maxHeadersCount = headersCountSetting(config.maxHeaderFields);
 
-  function refuse(reason: RefusalReason, socket: TLSSocket | undefined, detail?: string): void {
-    metrics.countRefusedHandshake(reason);
-    logger.warn({ reason, detail, remote: socket?.remoteAddress }, 'refused TLS client');
+  const logRefusal = buildRateLimitedWriter((fields, msg) => logger.warn(fields, msg), { perSecond: REFUSAL_LOG_PER_SECOND, burst: REFUSAL_LOG_BURST });
+  const budget = new ConnectionBudget({
+    maxAuthenticated: config.maxConnections,
+    maxUnauthenticated: config.maxUnauthenticatedConnections,
+    onTurnedAway: (reason, remote) => {
+      metrics.countTurnedAway(reason);
+      logRefusal({ reason, remote }, 'connection turned away');
+    },
+  });
+  budget.attach(server);
+
+  function countRefusal(refusal: PeerRefusal, remote: string | undefined, detail?: string): void {
+    metrics.countRefusedHandshake(refusal.reason);
+    logRefusal({ reason: refusal.reason, serial: refusal.serial, subject: refusal.subject, detail, remote }, 'refused TLS client');
   }
 
   server.on('tlsClientError', (err: Error, socket: TLSSocket) => {
-    refuse(parseRefusalReason(err), socket, (err as NodeJS.ErrnoException).code);
+    countRefusal({ reason: parseRefusalReason(err) }, socket.remoteAddress, (err as NodeJS.ErrnoException).code);
   });
 
-  // Prepended, so it runs before the HTTP server's own listener attaches a parser: a refused
-  // connection is destroyed before any request bytes sent right behind the handshake are read.
-  // (Only accepted connections get an identity, and onRequest proxies nothing without one.)
+  /**
+   * The handshake is finished, so the client is told why in HTTP (onRequest answers every
+   * request with the reason, proxies nothing, then closes). It stays in the unauthenticated
+   * budget and has handshake_timeout_ms to send its request.
+   */
+  function refuseConnection(socket: TLSSocket, refusal: PeerRefusal, detail?: string): void {
+    refusePeer(socket, refusal);
+    countRefusal(refusal, socket.remoteAddress, detail);
+    const deadline = setTimeout(() => socket.destroy(), config.handshakeTimeoutMs);
+    deadline.unref();
+    socket.once('close', () => clearTimeout(deadline));
+  }
+
+  // Prepended, so it runs before the HTTP server's own listener attaches a parser: requests sent
+  // right behind the handshake already find the connection accepted or refused. Only accepted
+  // connections get an identity, and onRequest proxies nothing without one.
   server.prependListener('secureConnection', (socket: TLSSocket) => {
     // A resumed session carries the peer certificate and verify result of the full handshake.
     const identity = readPeerIdentity(socket);
-    if (identity === undefined) {
-      refuse('no-certificate', socket);
-      socket.destroy();
-      return;
-    }
+    if (identity === undefined) return refuseConnection(socket, { reason: 'no-certificate' });
     if (!socket.authorized) {
       const code = typeof socket.authorizationError === 'string' ? socket.authorizationError : String(socket.authorizationError);
-      refuse(parseRefusalReason(code), socket, code);
-      socket.destroy();
-      return;
+      return refuseConnection(socket, { reason: parseRefusalReason(code), serial: identity.serial, subject: identity.subject }, code);
     }
-    if (revocation.revoked.has(identity.serial)) {
-      refuse('revoked', socket, identity.serial);
-      socket.destroy();
-      return;
-    }
+    if (revocation.revoked.has(identity.serial)) return refuseConnection(socket, { reason: 'revoked', serial: identity.serial, subject: identity.subject });
+    if (sockets.size >= config.maxConnections) return refuseConnection(socket, { reason: 'too-many-connections', serial: identity.serial, subject: identity.subject });
+    budget.markAuthenticated(socket);
     acceptPeer(socket, identity);
     sockets.add(socket);
     metrics.connectionOpened();
@@ -176,29 +229,45 @@ export async function startFront<M extends FrontMaterial>(opts: StartFrontOption
     }
   }
 
-  function answer(reply: FastifyReply, status: number, body: string): void {
-    reply.code(status).header('connection', 'close').type(JSON_TYPE).send(body);
-  }
+  // Told to continue: exactly the uploads onRequest will let through to the engine.
+  installContinueGate(server, (req) => {
+    const identity = peerOf(req.socket as TLSSocket);
+    return (
+      identity !== undefined &&
+      !revocation.revoked.has(identity.serial) &&
+      !isRefusingAll &&
+      !isDeclaredTooLarge(req.headers['content-length'], limitBytes) &&
+      findHeaderProblem(req.rawHeaders, config.maxHeaderFields) === undefined
+    );
+  });
+  installConnectAnswer(server, (req) => {
+    metrics.observeRequest('other', 405);
+    if (config.accessLog) logger.info({ method: req.method, path: req.url, status: 405, remote: req.socket.remoteAddress }, 'request');
+  });
 
-  // The hot path: one WeakMap lookup and one Set lookup; the certificate was parsed at handshake.
+  // The hot path: one WeakMap lookup, one Set lookup and a walk over the raw header names; the
+  // certificate was parsed at the handshake.
   app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     reply.header('x-request-id', request.id);
     const socket = request.raw.socket as TLSSocket;
-    // What this answer sends is the connection's count at the end minus this (keep-alive reuses
-    // it). The socket is kept here: request.raw.socket is gone once a closing answer is done.
-    (request as PeeredRequest).conn = socket;
-    (request as PeeredRequest).sentBefore = socket.bytesWritten;
+    countSentBytes(reply.raw);
     const identity = peerOf(socket);
-    if (identity === undefined) return answer(reply, 403, NO_CERT_JSON);
+    if (identity === undefined) {
+      const refusal = refusalOf(socket) ?? UNKNOWN_REFUSAL;
+      const refused = refusalAnswer(refusal.reason);
+      return answerEarly(reply, refused.status, refused.body, true);
+    }
     // Kept on the request: the socket may be gone by the time the access line is written.
     (request as PeeredRequest).peer = identity;
+    const problem = findHeaderProblem(request.raw.rawHeaders, config.maxHeaderFields);
+    if (problem !== undefined) return answerEarly(reply, problem.status, problem.body, true);
     if (revocation.revoked.has(identity.serial)) {
       // Only a connection opened before the CRL revoked it gets here: new ones are refused at the handshake.
       metrics.countConnectionClosedRevoked();
-      return answer(reply, 403, REVOKED_JSON);
+      return answerEarly(reply, REVOKED.status, REVOKED.body, true);
     }
-    if (isRefusingAll) return answer(reply, 503, STALE_CRL_JSON);
-    if (isDeclaredTooLarge(request.headers['content-length'], limitBytes)) return answer(reply, 413, TOO_LARGE_JSON);
+    if (isRefusingAll) return answerEarly(reply, CRL_STALE.status, CRL_STALE.body, true);
+    if (isDeclaredTooLarge(request.headers['content-length'], limitBytes)) return answerEarly(reply, 413, TOO_LARGE_JSON, false);
     done();
   });
 
@@ -219,7 +288,7 @@ export async function startFront<M extends FrontMaterial>(opts: StartFrontOption
           path,
           status,
           // Bytes sent to the client, headers included (nginx's $bytes_sent), chunked answers too.
-          bytes: sentBy(request),
+          bytes: sentBy(reply.raw),
           durationMs: Math.round(reply.elapsedTime * 1000) / 1000,
         },
         'request',

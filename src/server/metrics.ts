@@ -40,6 +40,7 @@ export class FrontMetrics {
   private readonly requests = new CounterFamily('streamfront_requests_total', 'Requests answered by the front, by route pattern and HTTP status.');
   private readonly refused = new CounterFamily('streamfront_tls_handshakes_refused_total', 'TLS handshakes refused, by reason.');
   private readonly reloadFailures = new CounterFamily('streamfront_reload_failures_total', 'Live reloads of TLS material that failed and kept the old material, by material and reason.');
+  private readonly turnedAway = new CounterFamily('streamfront_connections_turned_away_total', 'TCP connections closed before authenticating to make room (unauthenticated-evicted) or dropped at the listener ceiling (connection-limit).');
   private readonly revokedClosed = new CounterFamily('streamfront_revoked_connections_closed_total', 'Open connections closed because a reloaded CRL revoked their client certificate.');
   // Label strings of request series, cached so the hot path builds no string after the first time.
   private readonly requestKeys = new Map<string, string>();
@@ -81,6 +82,10 @@ export class FrontMetrics {
 
   countRefusedHandshake(reason: string): void {
     this.refused.inc(labels({ reason }));
+  }
+
+  countTurnedAway(reason: string): void {
+    this.turnedAway.inc(labels({ reason }));
   }
 
   countReloadFailure(material: string, reason: string): void {
@@ -133,6 +138,7 @@ export class FrontMetrics {
     out.push(`${h}_bucket{le="+Inf"} ${this.latencyCount}`, `${h}_sum ${formatNumber(this.latencySum)}`, `${h}_count ${this.latencyCount}`);
 
     this.refused.render(out);
+    this.turnedAway.render(out);
     this.reloadFailures.render(out);
     this.revokedClosed.render(out);
 

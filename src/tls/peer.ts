@@ -3,6 +3,7 @@
 import type { X509Certificate } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import { normalizeSerial } from '../pki/serial.js';
+import type { RefusalReason } from './refusal.js';
 
 export interface PeerIdentity {
   readonly serial: string;
@@ -11,7 +12,15 @@ export interface PeerIdentity {
   readonly xfcc: string;
 }
 
+/** Why a connection that finished its handshake was not accepted, and who it claimed to be. */
+export interface PeerRefusal {
+  readonly reason: RefusalReason;
+  readonly serial?: string | undefined;
+  readonly subject?: string | undefined;
+}
+
 const identities = new WeakMap<TLSSocket, PeerIdentity>();
+const refusals = new WeakMap<TLSSocket, PeerRefusal>();
 
 /**
  * RFC 2253 order (most specific first), as Envoy prints it. Node gives the subject one
@@ -60,4 +69,14 @@ export function acceptPeer(socket: TLSSocket, identity: PeerIdentity): void {
 /** The accepted identity of this connection: a WeakMap lookup, undefined if it was not accepted. */
 export function peerOf(socket: TLSSocket): PeerIdentity | undefined {
   return identities.get(socket);
+}
+
+/** Records why a connection was refused: its requests are answered with the reason, never proxied. */
+export function refusePeer(socket: TLSSocket, refusal: PeerRefusal): void {
+  refusals.set(socket, refusal);
+}
+
+/** The refusal of a connection that was not accepted; undefined for accepted ones. */
+export function refusalOf(socket: TLSSocket): PeerRefusal | undefined {
+  return refusals.get(socket);
 }

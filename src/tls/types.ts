@@ -16,6 +16,9 @@ export interface FrontServingConfig {
   readonly headerTimeoutMs: number;
   readonly maxHeaderSizeKb: number;
   readonly maxConnections: number;
+  readonly maxUnauthenticatedConnections: number;
+  readonly handshakeTimeoutMs: number;
+  readonly maxHeaderFields: number;
   readonly accessLog: boolean;
   readonly crlExpiredPolicy: CrlExpiredPolicy;
 }
@@ -45,6 +48,8 @@ export interface FrontMetrics {
   /** An accepted TLS connection opened / closed (the open-connections gauge). */
   connectionOpened(): void;
   connectionClosed(): void;
+  /** A TCP connection closed to make room in the unauthenticated budget, or dropped at the listener's ceiling. */
+  countTurnedAway(reason: string): void;
   /** A connection opened before a CRL revoked its client, closed by the front. */
   countConnectionClosedRevoked(): void;
 }

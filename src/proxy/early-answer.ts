@@ -1,0 +1,68 @@
+// Answers a request before its body was read (a refused client, a body over the limit) so that
+// the client reads the answer. Closing a socket with unread bytes makes the kernel reset the
+// connection, and a client still uploading then reports EPIPE or ECONNRESET instead of the
+// status. So the rest of the body is read and thrown away, bounded in time and size (nginx's
+// lingering close), and only then is the connection closed when the answer calls for it.
+import type { FastifyReply } from 'fastify';
+import type { IncomingMessage } from 'node:http';
+
+/** Longest time spent reading and discarding a body after an early answer. */
+export const DRAIN_MAX_MS = 10_000;
+/** A declared body larger than this is not drained: the connection closes right after the answer. */
+export const DRAIN_MAX_BYTES = 128 * 1024 * 1024;
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+/** Requests whose client was told 100 Continue, so its body is on the way. */
+const continued = new WeakSet<IncomingMessage>();
+
+export function markContinued(req: IncomingMessage): void {
+  continued.add(req);
+}
+
+function hasUnreadBody(req: IncomingMessage): boolean {
+  if (req.complete) return false;
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+/** After the answer, bytes still coming are discarded; the connection ends once they stop, or at the bound. */
+function drainThenMaybeClose(req: IncomingMessage, mustClose: boolean): void {
+  const socket = req.socket;
+  const timer = setTimeout(() => socket.destroy(), DRAIN_MAX_MS);
+  timer.unref();
+  const finish = (): void => {
+    clearTimeout(timer);
+    if (mustClose && !socket.destroyed) socket.end();
+  };
+  req.once('end', finish);
+  req.once('close', () => clearTimeout(timer));
+  // A body someone had started to read (a pipe that failed) is no longer pulled by anyone.
+  req.resume();
+}
+
+/**
+ * Sends status and JSON body now. mustClose: the connection ends after this answer (refusals);
+ * otherwise it stays usable once the unread body was discarded (413).
+ */
+export function answerEarly(reply: FastifyReply, status: number, body: string, mustClose: boolean): void {
+  const req = reply.request.raw;
+  reply.code(status).type(JSON_TYPE);
+  if (!hasUnreadBody(req)) {
+    if (mustClose) reply.header('connection', 'close');
+    reply.send(body);
+    return;
+  }
+  const isBodyWithheld = req.headers.expect !== undefined && !continued.has(req);
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (isBodyWithheld || declared > DRAIN_MAX_BYTES) {
+    // The client waits for 100 Continue before sending (or sends more than is worth reading):
+    // closing now leaves nothing unread behind the answer.
+    reply.header('connection', 'close').send(body);
+    return;
+  }
+  // Without Connection: close Node keeps reading the request after the answer and throws the
+  // body away; drainThenMaybeClose bounds that and ends the connection when asked.
+  reply.send(body);
+  drainThenMaybeClose(req, mustClose);
+}
