@@ -42,6 +42,13 @@ describe('engine errors', () => {
     assert.equal(mapEngineError(wrap('UND_ERR_HEADERS_TIMEOUT')).status, 504);
     assert.equal(mapEngineError(Object.assign(new Error('x'), { statusCode: 504 })).status, 504);
     assert.doesNotMatch(mapEngineError(wrap('ECONNREFUSED')).body, /127\.0\.0\.1|8080|ECONN/);
+    // Only the engine's failures are blamed on the engine.
+    assert.equal(mapEngineError(wrap('ECONNRESET')).blame, 'engine');
+    const refusedByClient = mapEngineError(wrap('UND_ERR_NOT_SUPPORTED'));
+    assert.deepEqual([refusedByClient.status, refusedByClient.blame], [500, 'front']);
+    assert.doesNotMatch(refusedByClient.body, /engine/);
+    const cut = mapEngineError(wrap('ECONNRESET'), true);
+    assert.deepEqual([cut.status, cut.blame], [400, 'client']);
   });
 });
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { normalizeSerial } from '../../../src/pki/serial.js';
 import { formatSubject, parsePeerIdentity } from '../../../src/tls/peer.js';
-import { parseRefusalReason } from '../../../src/tls/refusal.js';
+import { parseRefusalReason, refusalAnswer } from '../../../src/tls/refusal.js';
 import { buildRevocationState, isRefusingAll, isSameRevocation } from '../../../src/tls/revocation.js';
 import { buildSecureContextOptions, validateSecureContext } from '../../../src/tls/context.js';
 import { buildTestPki } from './pki-openssl.js';
@@ -24,6 +24,17 @@ describe('tls rules', () => {
     assert.equal(parseRefusalReason('CERT_HAS_EXPIRED'), 'expired');
     assert.equal(parseRefusalReason('UNABLE_TO_VERIFY_LEAF_SIGNATURE'), 'unknown-ca');
     assert.equal(parseRefusalReason(Object.assign(new Error('x'), { code: 'ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE' })), 'no-certificate');
+    assert.equal(parseRefusalReason(Object.assign(new Error('x'), { code: 'ERR_TLS_HANDSHAKE_TIMEOUT' })), 'handshake-timeout');
+  });
+
+  it('answers each refusal with a status and a JSON body naming the reason', () => {
+    for (const reason of ['no-certificate', 'unknown-ca', 'expired', 'not-yet-valid', 'bad-certificate'] as const) {
+      const answer = refusalAnswer(reason);
+      assert.equal(answer.status, 400);
+      assert.equal((JSON.parse(answer.body) as { reason: string }).reason, reason);
+    }
+    assert.equal(refusalAnswer('revoked').status, 403);
+    assert.equal(refusalAnswer('too-many-connections').status, 503);
   });
 
   it('tracks revocation changes and the refuse-all policy', () => {
