@@ -77,7 +77,9 @@ export async function engineProxy(app: FastifyInstance, opts: EngineProxyOptions
     if (answer.blame === 'engine') reply.log.warn(fields, 'engine fault');
     else if (answer.blame === 'front') reply.log.error(fields, 'proxy fault: the request could not be forwarded');
     else reply.log.info(fields, 'client went away mid-request');
-    reply.code(answer.status).type('application/json').send(answer.body);
+    // Through answerEarly: an upload the engine never took is read and discarded (bounded), so
+    // the connection serves the client's next request instead of stalling until it is reset.
+    answerEarly(reply, answer.status, answer.body, false);
   }
 
   function onResponse(request: FastifyRequest, reply: FastifyReply, res: { stream: NodeJS.ReadableStream }): void {
