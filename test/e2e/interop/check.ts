@@ -51,21 +51,27 @@ function checkEngineSide(cell: CellSpec, body: BodyFile, records: readonly Recor
   return collapse(problems);
 }
 
-/** On a keep-alive client the keep-alive cell must show one connection, opened by its first request. */
-function checkConnection(outcomes: readonly RequestOutcome[]): string[] {
+/**
+ * The keep-alive cell on a keep-alive client: at most `maxConnections` connections (one for
+ * most clients), each opened once, so the front closed none of them between requests.
+ */
+function checkConnections(outcomes: readonly RequestOutcome[], maxConnections: number): string[] {
   const ids = outcomes.map((o) => o.connection);
   const opened = outcomes.map((o) => o.isNewConnection);
   if (ids.some((id) => id === null) && opened.some((n) => n === null)) {
     return ['the client told neither which connection carried each request nor when it opened one'];
   }
   const problems: string[] = [];
-  if (ids.every((id) => id !== null)) {
-    const distinct = new Set(ids);
-    if (distinct.size !== 1) problems.push(`the requests used ${distinct.size} connections (${[...distinct].join(', ')}); expected one`);
+  const expected = maxConnections === 1 ? 'one' : `at most ${maxConnections}`;
+  const distinct = new Set(ids);
+  if (ids.every((id) => id !== null) && distinct.size > maxConnections) {
+    problems.push(`the requests used ${distinct.size} connections (${[...distinct].join(', ')}); expected ${expected}`);
   }
   if (opened.every((n) => n !== null)) {
     const count = opened.filter((n) => n === true).length;
-    if (count !== 1) problems.push(`the client opened ${count} connections for ${outcomes.length} requests; expected one`);
+    if (count < 1 || count > maxConnections) problems.push(`the client opened ${count} connections for ${outcomes.length} requests; expected ${expected}`);
+    // A connection opened again (same count of ids, more openings) means the front closed one.
+    if (ids.every((id) => id !== null) && count !== distinct.size) problems.push(`the client opened ${count} connections but used ${distinct.size}: a connection was closed and reopened`);
   }
   return problems;
 }
@@ -76,9 +82,10 @@ export function judgeCell(
   body: BodyFile,
   outcomes: readonly RequestOutcome[],
   records: readonly RecordedRequest[],
-  isOneConnectionExpected: boolean,
+  /** For the keep-alive cell of a keep-alive client; null: the connections are not judged. */
+  maxConnections: number | null,
 ): string[] {
   const problems = [...checkClientSide(cell, outcomes), ...checkEngineSide(cell, body, records)];
-  if (isOneConnectionExpected) problems.push(...checkConnection(outcomes));
+  if (maxConnections !== null) problems.push(...checkConnections(outcomes, maxConnections));
   return problems;
 }

@@ -35,10 +35,12 @@ export function expectedStatus(kind: CellKind): number {
   return kind === 'over-limit' ? 413 : 200;
 }
 
-export function describeCell(kind: CellKind): string {
+/** `keepAliveConnections`: see ClientRunner; null for a client that keeps nothing alive. */
+export function describeCell(kind: CellKind, keepAliveConnections: number | null = 1): string {
   switch (kind) {
     case 'keep-alive':
-      return `${KEEP_ALIVE_REQUESTS} requests of 1 KB on one keep-alive connection`;
+      if (keepAliveConnections === null) return `${KEEP_ALIVE_REQUESTS} requests of 1 KB, one after the other`;
+      return `${KEEP_ALIVE_REQUESTS} requests of 1 KB on ${keepAliveConnections === 1 ? 'one keep-alive connection' : `at most ${keepAliveConnections} keep-alive connections`}`;
     case '1k':
       return '1 KB body';
     case '5m':

@@ -11,11 +11,13 @@ export interface ClientRunner {
   /** Can send a body without Content-Length. */
   readonly canChunk: boolean;
   /**
-   * Keeps connections alive by default and tells which connection carried each request: the
-   * keep-alive cell then asserts its requests shared one. False only for HTTP/1.0, where each
-   * request has its own connection.
+   * How many connections the client spreads the keep-alive cell's closed-loop requests over:
+   * 1 for most clients; undici's Agent alternates between 2 (measured against a plain Node
+   * server too: its pool dispatches the next request before the previous connection reports
+   * itself free). The keep-alive cell asserts no more than this, each opened once. Null when
+   * the client keeps nothing alive (HTTP/1.0), and the cell asserts statuses and bytes only.
    */
-  readonly keepsAlive: boolean;
+  readonly keepAliveConnections: number | null;
   /** Throws MissingClientError (naming the Debian package) when the client is not installed. */
   prepare(): Promise<void>;
   run(spec: BatchSpec): Promise<BatchReport>;

@@ -41,9 +41,9 @@ async function runBatch(t: TestContext, front: FrontProcess, runner: ClientRunne
   const records = front.engine.requests();
   for (const cell of spec.cells) {
     const outcomes = report.outcomes.filter((o) => o.cell === cell.name);
-    const isOneConnectionExpected = runner.keepsAlive && cell.kind === 'keep-alive';
-    await t.test(`${describeCell(cell.kind)}: the client reads ${expectedStatus(cell.kind)}, the engine ${expectedStatus(cell.kind) === 200 ? 'gets the exact bytes' : 'gets nothing'}`, () => {
-      const problems = judgeCell(cell, bodies[cell.kind], outcomes, records, isOneConnectionExpected);
+    const maxConnections = cell.kind === 'keep-alive' ? runner.keepAliveConnections : null;
+    await t.test(`${describeCell(cell.kind, runner.keepAliveConnections)}: the client reads ${expectedStatus(cell.kind)}, the engine ${expectedStatus(cell.kind) === 200 ? 'gets the exact bytes' : 'gets nothing'}`, () => {
+      const problems = judgeCell(cell, bodies[cell.kind], outcomes, records, maxConnections);
       if (problems.length > 0) assert.fail(`${cell.name}:\n  ${problems.join('\n  ')}`);
     });
   }

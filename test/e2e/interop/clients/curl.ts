@@ -19,7 +19,7 @@ interface CurlVariant {
   /** Options after the defaults, e.g. --http1.0. */
   readonly extraArgs: readonly string[];
   readonly canChunk: boolean;
-  readonly keepsAlive: boolean;
+  readonly keepAliveConnections: number | null;
 }
 
 function curlVersion(): string {
@@ -99,16 +99,16 @@ function curlRunner(variant: CurlVariant): ClientRunner {
     id: variant.id,
     title: variant.title,
     canChunk: variant.canChunk,
-    keepsAlive: variant.keepsAlive,
+    keepAliveConnections: variant.keepAliveConnections,
     prepare: async () => void (version = curlVersion()),
     run: (spec) => runCurl(spec, variant, version),
   };
 }
 
-export const curlDefault = curlRunner({ id: 'curl', title: 'curl (default settings)', extraArgs: [], canChunk: true, keepsAlive: true });
+export const curlDefault = curlRunner({ id: 'curl', title: 'curl (default settings)', extraArgs: [], canChunk: true, keepAliveConnections: 1 });
 
 /** HTTP/1.0 has neither chunked bodies nor keep-alive unless asked; curl asks for neither. */
-export const curlHttp10 = curlRunner({ id: 'curl-http1_0', title: 'curl --http1.0', extraArgs: ['--http1.0'], canChunk: false, keepsAlive: false });
+export const curlHttp10 = curlRunner({ id: 'curl-http1_0', title: 'curl --http1.0', extraArgs: ['--http1.0'], canChunk: false, keepAliveConnections: null });
 
 /** An empty Expect header stops curl from sending `Expect: 100-continue` with large bodies. */
-export const curlNoExpect = curlRunner({ id: 'curl-no-expect', title: "curl -H 'Expect:'", extraArgs: ['-H', 'Expect:'], canChunk: true, keepsAlive: true });
+export const curlNoExpect = curlRunner({ id: 'curl-no-expect', title: "curl -H 'Expect:'", extraArgs: ['-H', 'Expect:'], canChunk: true, keepAliveConnections: 1 });

@@ -43,7 +43,7 @@ function goRunner(id: string, title: string, isExpectContinue: boolean): ClientR
     id,
     title,
     canChunk: true,
-    keepsAlive: true,
+    keepAliveConnections: 1,
     prepare: async () => void (await buildClient()),
     run: async (spec) => {
       const binary = await buildClient();

@@ -14,7 +14,7 @@ function pythonRunner(id: string, title: string, module: string, debianPackage: 
     id,
     title,
     canChunk: true,
-    keepsAlive: true,
+    keepAliveConnections: 1,
     prepare: async () => void requirePythonModule(module, debianPackage),
     run: async (spec) => {
       const script = join(SCRIPTS, `${module}_client.py`);
