@@ -1,5 +1,8 @@
 """Interop client: Python httpx with its defaults (one Client, HTTP/1.1, connections kept
-alive). See interop_common.py for the spec and the report."""
+alive); with --http2, a Client that offers HTTP/2 first (ALPN h2, http/1.1), as users who
+enable it get. See interop_common.py for the spec and the report."""
+import sys
+
 import httpcore
 import httpx
 
@@ -18,7 +21,7 @@ def local_port(response):
     return None if address is None else str(address[1])
 
 
-def make_sender(spec):
+def make_sender(spec, http2):
     seen = {}
 
     def on_response(response):
@@ -30,6 +33,7 @@ def make_sender(spec):
         cert=(spec['certFile'], spec['keyFile']),
         timeout=spec['requestTimeoutMs'] / 1000,
         event_hooks={'response': [on_response]},
+        http2=http2,
     )
 
     def send(cell, body):
@@ -48,4 +52,7 @@ def make_sender(spec):
 
 
 if __name__ == '__main__':
-    run_batch('python httpx', f'{httpx.__version__} (httpcore {httpcore.__version__}, {runtime()})', make_sender)
+    http2 = '--http2' in sys.argv[1:]
+    name = 'python httpx (http2=True)' if http2 else 'python httpx'
+    run_batch(name, f'{httpx.__version__} (httpcore {httpcore.__version__}, {runtime()})',
+              lambda spec: make_sender(spec, http2))
