@@ -4,6 +4,7 @@ import { constants } from 'node:crypto';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import { StreamfrontError } from '../errors/error.js';
 import { buildTls13Suites } from './cipher-policy.js';
+import { buildServedChain } from './served-chain.js';
 import type { FrontMaterial, FrontServingConfig } from './types.js';
 
 export function buildSecureContextOptions(config: Pick<FrontServingConfig, 'cipherList'>, material: FrontMaterial): SecureContextOptions {
@@ -11,7 +12,7 @@ export function buildSecureContextOptions(config: Pick<FrontServingConfig, 'ciph
   const tls13Suites = buildTls13Suites(config.cipherList);
   return {
     ca: material.caPem,
-    cert: material.certPem,
+    cert: buildServedChain(material.certPem, material.caPem),
     key: material.keyPem,
     ciphers: [...tls13Suites, config.cipherList].join(':'),
     honorCipherOrder: true,
