@@ -143,7 +143,7 @@ export const CONFIG_ITEMS: { readonly [K in keyof FrontConfigValues]: ItemSpec<F
   enginePort: { item: 'port', defaultText: '8080', engine: true, doc: "The engine's own HTTP port, 1025 to 65535.", parse: integer(1025, 65535) },
   engineUrl: { item: 'engine_url', defaultText: '', engine: false, doc: 'Engine address: http://host:port or an absolute unix socket path; empty = http://127.0.0.1:<port>.', parse: engineUrl },
   maxContentLengthKb: { item: 'max_content_length', defaultText: '20480', engine: true, doc: 'Largest request body in KB (413 above), 1 to 51200.', parse: integer(1, 51200, ' KB') },
-  cipherList: { item: 'cipher_list', defaultText: DEFAULT_CIPHER_LIST, engine: true, doc: `TLS 1.2 suites, colon-separated, only from: ${ALLOWED_CIPHERS.join(' ')}.`, parse: cipherList },
+  cipherList: { item: 'cipher_list', defaultText: DEFAULT_CIPHER_LIST, engine: true, doc: `TLS 1.2 suites, colon-separated, only from: ${ALLOWED_CIPHERS.join(' ')}; TLS 1.3 offers the suites with the same AES-GCM/AES-128-CCM cipher (none for AES256-CCM, never ChaCha20).`, parse: cipherList },
   serverIp: { item: 'server_ip', defaultText: '127.0.0.1', engine: false, doc: 'Address of the mTLS listener (0.0.0.0 = every interface).', parse: ipAddress },
   serverPort: { item: 'server_port', defaultText: '8443', engine: false, doc: 'Port of the mTLS listener, 0 to 65535 (0 = any free port).', parse: integer(0, 65535) },
   engineTimeoutMs: { item: 'engine_timeout_ms', defaultText: '60000', engine: false, doc: 'Longest wait for the engine answer in ms (504 after; up to ~0.5 s later, the HTTP client timers are coarse), 1 to 600000; the engine itself waits up to 60 s.', parse: integer(1, 600000, ' ms') },

@@ -3,20 +3,23 @@
 import { constants } from 'node:crypto';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import { StreamfrontError } from '../errors/error.js';
+import { buildTls13Suites } from './cipher-policy.js';
+import { buildServedChain } from './served-chain.js';
 import type { FrontMaterial, FrontServingConfig } from './types.js';
 
-/** TLS 1.3 suites (AEAD only); cipher_list governs TLS 1.2. */
-export const TLS13_SUITES = 'TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256';
-
 export function buildSecureContextOptions(config: Pick<FrontServingConfig, 'cipherList'>, material: FrontMaterial): SecureContextOptions {
+  // cipher_list is the one policy: TLS 1.3 offers only the AEADs it names (never ChaCha20).
+  const tls13Suites = buildTls13Suites(config.cipherList);
   return {
     ca: material.caPem,
-    cert: material.certPem,
+    cert: buildServedChain(material.certPem, material.caPem),
     key: material.keyPem,
-    ciphers: `${TLS13_SUITES}:${config.cipherList}`,
+    ciphers: [...tls13Suites, config.cipherList].join(':'),
     honorCipherOrder: true,
     minVersion: 'TLSv1.2',
-    maxVersion: 'TLSv1.3',
+    // With no TLS 1.3 suite in `ciphers`, Node keeps OpenSSL's defaults (ChaCha20 included)
+    // for TLS 1.3 rather than none, so TLS 1.3 is switched off instead.
+    maxVersion: tls13Suites.length === 0 ? 'TLSv1.2' : 'TLSv1.3',
     sessionTimeout: 300,
     // TLS 1.2 renegotiation has no use here and is a CPU-exhaustion lever (Node only rate-limits
     // it); TLS 1.3 has none. OpenSSL answers a renegotiating client with a fatal alert.
