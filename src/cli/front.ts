@@ -123,12 +123,16 @@ async function main(argv: readonly string[]): Promise<number> {
       const reload = live.status();
       const crl = front.crlStatus;
       const details: Record<string, unknown> = {
-        material: reload.isStale ? 'stale' : 'current',
+        material: reload.isStale ? 'stale' : reload.pending !== undefined ? 'pending' : 'current',
         lastGoodLoad: reload.lastGoodLoadAt.toISOString(),
         serverCertSerial: front.material.serverCert.serial,
         caSerial: front.material.ca.serial,
         crl: crl.hasCrl ? { entries: crl.entries, state: crl.isRefusingAll ? 'expired, refusing all clients' : crl.isExpired ? 'expired, still enforced' : 'current' } : 'none',
       };
+      if (reload.pending !== undefined) {
+        const p = reload.pending;
+        details.reloadPending = { since: p.since.toISOString(), code: p.code, file: p.file, reason: p.reason, nextAttemptInMs: p.nextAttemptInMs };
+      }
       if (reload.lastFailure !== undefined) {
         const f = reload.lastFailure;
         details.reloadRefused = { at: f.at.toISOString(), material: f.material, code: f.code, file: f.file, reason: f.reason };

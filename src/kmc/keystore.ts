@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { StreamfrontError, isStreamfrontError } from '../errors/error.js';
+import { rethrowIfTransient } from '../fs/transient-read.js';
 import { open as openSealed, seal } from './aead.js';
 import {
   MAX_CIPHERTEXT_LENGTH,
@@ -143,6 +144,7 @@ async function readCopyOrExplain(file: string): Promise<string | undefined> {
   try {
     return await readCopy(file);
   } catch (err) {
+    rethrowIfTransient(file, 'keystore copy', err);
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
     const reason = code === 'EISDIR' ? 'is a folder, not a keystore file' : code === 'EACCES' ? 'is not readable by this user' : `cannot be read (${code})`;
     throw new StreamfrontError('KMC_KEYSTORE_DAMAGED', `keystore copy ${reason}`, {
