@@ -26,7 +26,8 @@ Options:
       --log-level L     fatal, error, warn, info, debug or trace (overrides log_level)
       --demo            make a throw-away PKI in ./demo, import it, start the engine simulator
                         and the front, and print a curl command to try it
-      --check           load and check everything, then exit 0 without serving
+      --check           load and check everything, then exit 0 without serving; writes nothing
+                        (a keystore copy that needs repair is reported, not rewritten)
   -c, -s, -k, -r, --password-stdin, --password-file   as in certImport.sh --help
   -h, --help            show this help
 
@@ -100,6 +101,8 @@ async function main(argv: readonly string[]): Promise<number> {
     env: process.env,
     now: new Date(),
     log: (lvl, msg, fields) => logger[lvl]({ ...fields }, msg),
+    // --check reports what it would repair and writes nothing.
+    isKeystoreRepairAllowed: parsed.values.check !== true,
   });
   for (const warning of material.warnings) logger.warn({ code: warning.code, role: warning.role, hint: warning.hint }, warning.message);
   if (parsed.values.check === true) {

@@ -156,7 +156,7 @@ async function runImport(request: ImportRequest, seen: (files: MaterialFiles, ce
   const operatorSecret = await loadOperatorSecret(request.env);
   const keystoreExists = keysState.exists && (await Keystore.exists(keystorePaths));
   const keystore = keystoreExists
-    ? await Keystore.open(keystorePaths, { operatorSecret, log: request.log })
+    ? await Keystore.open(keystorePaths, { operatorSecret, log: request.log, anchor: { ciphertext: frontConfig.serverKeyMm, item: SERVER_KEY_MM_ITEM } })
     : Keystore.create({ operatorSecret, log: request.log });
   const ciphertext = keystore.encrypt(password, SERVER_KEY_MM_ITEM, frontConfig.sdpAlgorithmId);
 
