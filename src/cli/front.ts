@@ -7,7 +7,8 @@ import pino from 'pino';
 import { loadConfigFile, readFrontConfig, resolveConfigPath } from '../config/index.js';
 import { prepareDemo, type PreparedDemo } from '../demo/prepare-demo.js';
 import { StreamfrontError, errorLogFields, isStreamfrontError } from '../errors/error.js';
-import { loadMaterial } from '../material/load.js';
+import { recoverInterruptedImport, inspectInterruptedImport, interruptedImportError } from '../import/recover.js';
+import { KEYS_DIR_NAME, loadMaterial } from '../material/load.js';
 import { startLiveReload } from '../reload/live-reload.js';
 import { buildAdminServer } from '../server/admin.js';
 import { startFront } from '../server/front.js';
@@ -95,6 +96,16 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const logger = pino({ level, base: { server: config.serverName } }, buildLogDestination());
 
+  const keysDir = join(runDir, KEYS_DIR_NAME);
+  if (parsed.values.check === true) {
+    // A half-done import would otherwise show as a misleading key or password error; --check only looks.
+    const found = await inspectInterruptedImport(keysDir);
+    if (found.state !== 'none') throw interruptedImportError(keysDir, found);
+  } else {
+    const recovered = await recoverInterruptedImport(keysDir);
+    if (recovered.action === 'busy') logger.warn({ event: 'import_running' }, 'an import is running in keys/; starting with what the config names now');
+    else if (recovered.action !== 'none') logger.warn({ event: 'import_recovered', action: recovered.action, removed: recovered.removed }, 'finished an interrupted import before starting');
+  }
   const material = await loadMaterial({
     config,
     runDir,
