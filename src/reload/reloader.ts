@@ -7,6 +7,11 @@
 // have been quiet for settleMs, and only a failure that survives that wait is an operator
 // error (log line, metric, stale gauge). SIGHUP is the operator asking: it reports at once.
 //
+// A file the config names that is missing (MATERIAL_FILE_MISSING) is what a rotation looks like
+// between "move the old files away" and "the import linked the new ones": the loop waits for a
+// consistent set (info log, /readyz says what is missing) and only reports it once it has lasted
+// incompleteGraceMs (30 s), long past any import. SIGHUP still reports at once.
+//
 // A read that failed for a passing reason (out of descriptors or memory: MATERIAL_READ_TRANSIENT)
 // says nothing about the files, and no file event will come when the shortage ends. It is never
 // reported as a refusal: the load is retried with a doubling wait (capped) until it gets an answer.
@@ -66,6 +71,9 @@ export interface ReloadStatus {
   readonly reloads: number;
 }
 
+/** How long a set with a missing file is a rotation in progress before it is reported as a failure. */
+export const INCOMPLETE_SET_GRACE_MS = 30_000;
+
 /** Waits between loads retried after a transient read failure: 0.25 s, doubling, at most 5 s. */
 export const TRANSIENT_RETRY = { firstMs: 250, maxMs: 5_000 } as const;
 
@@ -81,6 +89,8 @@ export interface MaterialReloaderOptions {
   readonly settleMs: number;
   /** Told the files to watch at start and whenever the config names other files. */
   readonly onWatchPaths?: (paths: readonly string[]) => void;
+  /** How long a missing file is waited for before it counts as a failure (default INCOMPLETE_SET_GRACE_MS). */
+  readonly incompleteGraceMs?: number;
   /** Backoff after a transient read failure (default TRANSIENT_RETRY). */
   readonly transientRetry?: { readonly firstMs: number; readonly maxMs: number };
 }
@@ -145,6 +155,8 @@ export class MaterialReloader {
   /** The one pending look again: after the settle wait, or after a transient failure's backoff. */
   private retryTimer: NodeJS.Timeout | undefined;
   private transientDelayMs = 0;
+  /** ms since epoch when the set was first seen with a file missing; undefined when it is not. */
+  private incompleteSince: number | undefined;
   private pending: ReloadPending | undefined;
   private isClosed = false;
   private isStale = false;
@@ -234,6 +246,7 @@ export class MaterialReloader {
     this.lastReportedKey = '';
     this.transientDelayMs = 0;
     this.pending = undefined;
+    this.incompleteSince = undefined;
     metrics.setStaleMaterial(false);
   }
 
@@ -244,13 +257,44 @@ export class MaterialReloader {
       return;
     }
     this.transientDelayMs = 0;
+    if (error.code === 'MATERIAL_FILE_MISSING' && trigger !== 'signal') {
+      this.waitForConsistentSet(error);
+      return;
+    }
     this.pending = undefined;
+    this.incompleteSince = undefined;
     if (trigger === 'change' || trigger === 'retry') {
       // Possibly a replacement still being written: look again once the files are quiet.
       this.lookAgainIn(this.options.settleMs, 'settle');
       return;
     }
     this.report(error);
+  }
+
+  /**
+   * A rotation in progress, until it has lasted the grace period: the file event that completes
+   * the set triggers the next load; the timer only ends the grace period.
+   */
+  private waitForConsistentSet(error: StreamfrontError): void {
+    const now = Date.now();
+    this.incompleteSince ??= now;
+    const grace = this.options.incompleteGraceMs ?? INCOMPLETE_SET_GRACE_MS;
+    const remaining = this.incompleteSince + grace - now;
+    if (remaining <= 0) {
+      this.pending = undefined;
+      this.incompleteSince = undefined;
+      this.report(error);
+      return;
+    }
+    const isNews = this.pending === undefined || this.pending.file !== error.file || this.pending.code !== error.code;
+    this.pending = { since: new Date(this.incompleteSince), code: error.code, file: error.file, reason: error.message, nextAttemptInMs: remaining };
+    if (isNews) {
+      this.options.logger.info(
+        { event: 'reload_waiting', code: error.code, file: error.file, reason: error.message, reportAfterMs: remaining },
+        'waiting for a consistent set: a file the config names is missing (a rotation in progress?); the last good material keeps serving',
+      );
+    }
+    this.lookAgainIn(remaining, 'settle');
   }
 
   /** Never final: no file event will announce the end of a shortage, so the loop looks again itself. */
