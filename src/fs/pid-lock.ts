@@ -1,7 +1,10 @@
-// A single-writer lock file: created with O_EXCL, holding the owner's pid. A lock whose pid is
-// dead (a writer killed mid-way) is stale and taken over, so a kill -9 never wedges the next one.
+// A single-writer lock file holding the owner's pid. A lock whose pid is dead (a writer killed
+// mid-way), or that holds no pid at all, is stale and taken over at once: a kill -9 or a full
+// disk never wedges the next writer.
 // The keystore (keys/.kmc.lock) and the import (keys/.import.lock) each hold their own.
-import { constants, promises as fsp } from 'node:fs';
+import { promises as fsp } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { writeTempFile } from './atomic-write.js';
 import type { StreamfrontError } from '../errors/error.js';
 
 export type ReleaseLock = () => Promise<void>;
@@ -13,9 +16,6 @@ export interface PidLockErrors {
   readonly writeFailed: (err: unknown) => StreamfrontError;
 }
 
-// A lock file still empty after this long belongs to a writer that died between create and write.
-const EMPTY_LOCK_GRACE_MS = 5000;
-
 function isProcessAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -25,18 +25,20 @@ function isProcessAlive(pid: number): boolean {
   }
 }
 
+/**
+ * A lock file only ever appears whole (see acquirePidLock), so one that is empty or does not
+ * hold a pid was left by a crash or damaged: stale at once, not after a grace period.
+ */
 async function isLockStale(lockPath: string): Promise<boolean> {
   let text: string;
-  let mtimeMs: number;
   try {
     text = await fsp.readFile(lockPath, 'utf8');
-    mtimeMs = (await fsp.stat(lockPath)).mtimeMs;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return true;
     throw err;
   }
   const pid = Number(text.trim());
-  if (text.trim() === '' || !Number.isSafeInteger(pid) || pid <= 0) return Date.now() - mtimeMs > EMPTY_LOCK_GRACE_MS;
+  if (!/^[1-9][0-9]*$/.test(text.trim()) || !Number.isSafeInteger(pid)) return true;
   return !isProcessAlive(pid);
 }
 
@@ -45,24 +47,51 @@ export async function isLockHeld(lockPath: string): Promise<boolean> {
   return !(await isLockStale(lockPath));
 }
 
+function lockTempPrefix(lockPath: string): string {
+  return `.${basename(lockPath)}.`;
+}
+
+/** Temp files of writers killed between writing their pid and linking it: removed once their pid is dead. */
+async function removeDeadLockTemps(lockPath: string): Promise<void> {
+  const dir = dirname(lockPath);
+  const prefix = lockTempPrefix(lockPath);
+  const names = await fsp.readdir(dir).catch(() => [] as string[]);
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
+    const path = join(dir, name);
+    if (await isLockStale(path)) await fsp.rm(path, { force: true });
+  }
+}
+
+/**
+ * Takes the lock or throws errors.locked. The pid is written to a temp file first and the lock
+ * appears by link(), which is atomic and refuses an existing name: no other process ever sees
+ * an empty lock, and a write that fails (disk full) leaves no lock behind, only a temp it removes.
+ */
 export async function acquirePidLock(lockPath: string, errors: PidLockErrors): Promise<ReleaseLock> {
-  for (let attempt = 0; attempt < 3; attempt += 1) {
-    try {
-      const handle = await fsp.open(lockPath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+  let temp: string;
+  try {
+    temp = await writeTempFile(lockPath, `${process.pid}\n`, { mode: 0o600 });
+  } catch (err) {
+    throw errors.writeFailed(err);
+  }
+  try {
+    for (let attempt = 0; attempt < 3; attempt += 1) {
       try {
-        await handle.writeFile(`${process.pid}\n`);
-      } finally {
-        await handle.close();
-      }
-      return async () => {
+        await fsp.link(temp, lockPath);
+        await removeDeadLockTemps(lockPath);
+        return async () => {
+          await fsp.rm(lockPath, { force: true });
+        };
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw errors.writeFailed(err);
+        if (!(await isLockStale(lockPath))) break;
         await fsp.rm(lockPath, { force: true });
-      };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw errors.writeFailed(err);
-      if (!(await isLockStale(lockPath))) break;
-      await fsp.rm(lockPath, { force: true });
+      }
     }
+  } finally {
+    await fsp.rm(temp, { force: true });
   }
   const owner = (await fsp.readFile(lockPath, 'utf8').catch(() => '')).trim();
-  throw errors.locked(owner);
+  throw errors.locked(/^[1-9][0-9]*$/.test(owner) ? owner : '');
 }
