@@ -7,7 +7,8 @@ import pino from 'pino';
 import { loadConfigFile, readFrontConfig, resolveConfigPath } from '../config/index.js';
 import { prepareDemo, type PreparedDemo } from '../demo/prepare-demo.js';
 import { StreamfrontError, errorLogFields, isStreamfrontError } from '../errors/error.js';
-import { loadMaterial } from '../material/load.js';
+import { recoverInterruptedImport, inspectInterruptedImport, interruptedImportError } from '../import/recover.js';
+import { KEYS_DIR_NAME, loadMaterial } from '../material/load.js';
 import { startLiveReload } from '../reload/live-reload.js';
 import { buildAdminServer } from '../server/admin.js';
 import { startFront } from '../server/front.js';
@@ -26,7 +27,8 @@ Options:
       --log-level L     fatal, error, warn, info, debug or trace (overrides log_level)
       --demo            make a throw-away PKI in ./demo, import it, start the engine simulator
                         and the front, and print a curl command to try it
-      --check           load and check everything, then exit 0 without serving
+      --check           load and check everything, then exit 0 without serving; writes nothing
+                        (a keystore copy that needs repair is reported, not rewritten)
   -c, -s, -k, -r, --password-stdin, --password-file   as in certImport.sh --help
   -h, --help            show this help
 
@@ -94,12 +96,24 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const logger = pino({ level, base: { server: config.serverName } }, buildLogDestination());
 
+  const keysDir = join(runDir, KEYS_DIR_NAME);
+  if (parsed.values.check === true) {
+    // A half-done import would otherwise show as a misleading key or password error; --check only looks.
+    const found = await inspectInterruptedImport(keysDir);
+    if (found.state !== 'none') throw interruptedImportError(keysDir, found);
+  } else {
+    const recovered = await recoverInterruptedImport(keysDir);
+    if (recovered.action === 'busy') logger.warn({ event: 'import_running' }, 'an import is running in keys/; starting with what the config names now');
+    else if (recovered.action !== 'none') logger.warn({ event: 'import_recovered', action: recovered.action, removed: recovered.removed }, 'finished an interrupted import before starting');
+  }
   const material = await loadMaterial({
     config,
     runDir,
     env: process.env,
     now: new Date(),
     log: (lvl, msg, fields) => logger[lvl]({ ...fields }, msg),
+    // --check reports what it would repair and writes nothing.
+    isKeystoreRepairAllowed: parsed.values.check !== true,
   });
   for (const warning of material.warnings) logger.warn({ code: warning.code, role: warning.role, hint: warning.hint }, warning.message);
   if (parsed.values.check === true) {
@@ -123,12 +137,16 @@ async function main(argv: readonly string[]): Promise<number> {
       const reload = live.status();
       const crl = front.crlStatus;
       const details: Record<string, unknown> = {
-        material: reload.isStale ? 'stale' : 'current',
+        material: reload.isStale ? 'stale' : reload.pending !== undefined ? 'pending' : 'current',
         lastGoodLoad: reload.lastGoodLoadAt.toISOString(),
         serverCertSerial: front.material.serverCert.serial,
         caSerial: front.material.ca.serial,
         crl: crl.hasCrl ? { entries: crl.entries, state: crl.isRefusingAll ? 'expired, refusing all clients' : crl.isExpired ? 'expired, still enforced' : 'current' } : 'none',
       };
+      if (reload.pending !== undefined) {
+        const p = reload.pending;
+        details.reloadPending = { since: p.since.toISOString(), code: p.code, file: p.file, reason: p.reason, nextAttemptInMs: p.nextAttemptInMs };
+      }
       if (reload.lastFailure !== undefined) {
         const f = reload.lastFailure;
         details.reloadRefused = { at: f.at.toISOString(), material: f.material, code: f.code, file: f.file, reason: f.reason };

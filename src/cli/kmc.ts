@@ -1,6 +1,6 @@
 // The kmc command: inspect the keystore and maintain it (init, rotate, rewrap server_key_mm,
 // retire unreferenced keys). Every argument is checked before anything is read or written.
-import { mkdir } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -12,6 +12,7 @@ import {
   inspectCiphertext,
   keystorePathsIn,
   loadOperatorSecret,
+  type KeystoreAnchor,
   type KeystoreOptions,
 } from '../kmc/index.js';
 
@@ -24,7 +25,8 @@ Inspect and maintain the KMC keystore (keys/kmc.ks and its standby copy keys/Sta
 Run from the run folder; key bytes and passwords are never printed.
 
 Verbs:
-  status               show both copies, the generation and every master key (id, state, dates)
+  status               show both copies, the generation and every master key (id, state, dates);
+                       read-only: a copy that needs repair is named, never rewritten
   init                 create a new keystore; refused when one exists
   rotate               add a new active master key; the old one becomes decrypt-only
   rewrap               re-encrypt server_key_mm in the config under the active master key
@@ -32,8 +34,10 @@ Verbs:
 
 Options:
   --keys DIR           keystore folder (default: keys under the current folder)
-  --config FILE        config for rewrap/retire (default: $MX_SDK_HOME/config/streamserver.conf
-                       when MX_SDK_HOME is set, else config/streamserver.conf)
+  --config FILE        config (default: $MX_SDK_HOME/config/streamserver.conf when MX_SDK_HOME
+                       is set, else config/streamserver.conf); required by rewrap/retire. Its
+                       server_key_mm tells which keystore copy belongs here: a copy that cannot
+                       decrypt it is foreign, never used and never written over
   -h, --help           show this help
 
 Operator secret: when the keystore was made with one, supply it with
@@ -83,7 +87,7 @@ export function parseKmcArgs(argv: readonly string[], cwd: string): KmcArgs {
   const verb = positionals[0] as string;
   if (!(VERBS as readonly string[]).includes(verb)) throw usage(`invalid verb '${verb}'; verbs are ${VERBS.join(', ')}`);
   if (values.keys === '' || values.config === '') throw usage('--keys and --config need a non-empty value');
-  if (values.config !== undefined && verb !== 'rewrap' && verb !== 'retire') throw usage(`--config is for rewrap and retire, not ${verb}`);
+  if (values.config !== undefined && verb === 'init') throw usage('--config is for status, rotate, rewrap and retire, not init');
   return { verb: verb as Verb, keysDir: resolve(cwd, values.keys ?? 'keys'), config: values.config };
 }
 
@@ -98,12 +102,34 @@ function keystoreOptions(secret: Buffer | undefined): KeystoreOptions {
   };
 }
 
-async function runStatus(args: KmcArgs, options: KeystoreOptions): Promise<void> {
-  const ks = await Keystore.open(keystorePathsIn(args.keysDir), options);
+/**
+ * The config's server_key_mm, when the config can be found: it tells which keystore copy belongs
+ * to this run folder. Without one (a keystore made by init, no import yet) there is no anchor.
+ */
+async function readAnchor(args: KmcArgs, cwd: string): Promise<KeystoreAnchor | undefined> {
+  const file = configPath(args, cwd);
+  if (args.config === undefined && !(await isFile(file))) return undefined;
+  const { parsed } = await loadConfigFile(file);
+  const ciphertext = parsed.items.get(ITEM)?.value ?? '';
+  return hasCiphertextPrefix(ciphertext) ? { ciphertext, item: ITEM } : undefined;
+}
+
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+async function runStatus(args: KmcArgs, options: KeystoreOptions, cwd: string): Promise<void> {
+  // status only looks: a copy that needs repair is reported, never rewritten.
+  const ks = await Keystore.open(keystorePathsIn(args.keysDir), { ...options, anchor: await readAnchor(args, cwd), isRepairAllowed: false });
   const s = ks.status();
   const now = Date.now();
   for (const c of ks.copies) {
-    out(`copy ${c.file}: ${c.state}${c.generation === undefined ? '' : `, generation ${c.generation}`}${c.reason === undefined || c.state === 'good' ? '' : ` (${c.reason}; repaired)`}`);
+    const note = c.reason === undefined || c.state === 'good' ? '' : ` (${c.reason}; not repaired: status writes nothing, the next start of the front repairs it)`;
+    out(`copy ${c.file}: ${c.state}${c.generation === undefined ? '' : `, generation ${c.generation}`}${note}`);
   }
   out(`generation: ${s.generation}`);
   out(`operator secret: ${s.hasOperatorSecret ? 'required' : 'not used'}`);
@@ -130,9 +156,9 @@ async function runInit(args: KmcArgs, options: KeystoreOptions): Promise<void> {
   out(`master key ${String(mk?.id)} is active until ${String(mk?.expires)}`);
 }
 
-async function runRotate(args: KmcArgs, options: KeystoreOptions): Promise<void> {
+async function runRotate(args: KmcArgs, options: KeystoreOptions, cwd: string): Promise<void> {
   const paths = keystorePathsIn(args.keysDir);
-  const ks = await Keystore.open(paths, options);
+  const ks = await Keystore.open(paths, { ...options, anchor: await readAnchor(args, cwd) });
   const previous = ks.status().masterKeys.find((k) => k.state === 'active');
   const mk = ks.rotate();
   await ks.save(paths);
@@ -155,7 +181,7 @@ async function runRewrap(args: KmcArgs, options: KeystoreOptions, cwd: string): 
       hint: 'run bash ./certImport.sh ... to import the key and protect its password',
     });
   }
-  const ks = await Keystore.open(keystorePathsIn(args.keysDir), options);
+  const ks = await Keystore.open(keystorePathsIn(args.keysDir), { ...options, anchor: { ciphertext: current, item: ITEM } });
   const { keyId, algorithmId } = inspectCiphertext(current, ITEM);
   const plaintext = ks.decrypt(current, ITEM);
   const active = ks.status().masterKeys.find((k) => k.state === 'active');
@@ -179,7 +205,7 @@ async function runRetire(args: KmcArgs, options: KeystoreOptions, cwd: string): 
     }
   }
   const paths = keystorePathsIn(args.keysDir);
-  const ks = await Keystore.open(paths, options);
+  const ks = await Keystore.open(paths, { ...options, anchor: await readAnchor(args, cwd) });
   const retired = ks.retireUnused(inUse);
   if (retired.length === 0) {
     out(`no decrypt-only key is unreferenced in ${file}; nothing retired`);
@@ -204,9 +230,9 @@ export async function runKmc(argv: readonly string[], cwd: string): Promise<numb
   }
   try {
     const options = keystoreOptions(await loadOperatorSecret(process.env));
-    if (args.verb === 'status') await runStatus(args, options);
+    if (args.verb === 'status') await runStatus(args, options, cwd);
     if (args.verb === 'init') await runInit(args, options);
-    if (args.verb === 'rotate') await runRotate(args, options);
+    if (args.verb === 'rotate') await runRotate(args, options, cwd);
     if (args.verb === 'rewrap') await runRewrap(args, options, cwd);
     if (args.verb === 'retire') await runRetire(args, options, cwd);
     return 0;

@@ -4,6 +4,7 @@ import { promises as fsp } from 'node:fs';
 import { dirname } from 'node:path';
 import { StreamfrontError } from '../errors/error.js';
 import { fsyncDirectory, writeTempFile } from '../fs/atomic-write.js';
+import { rethrowIfTransient } from '../fs/transient-read.js';
 import { validateConfigSize } from './limits.js';
 import { parseConfigText, type ParsedConfig } from './parse.js';
 
@@ -17,6 +18,8 @@ export async function loadConfigFile(path: string): Promise<{ text: string; pars
     if (!stat.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'ENOTFILE' });
     text = await fsp.readFile(path, 'utf8');
   } catch (err) {
+    // Out of descriptors or memory says nothing about the config: not CONFIG_UNREADABLE.
+    rethrowIfTransient(path, 'config file', err);
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
     const reason = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not readable by this user' : code === 'ENOTFILE' ? 'is not a regular file' : `cannot be read (${code})`;
     throw new StreamfrontError('CONFIG_UNREADABLE', `config file ${reason}`, {

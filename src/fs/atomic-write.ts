@@ -7,6 +7,8 @@ import { basename, dirname, join } from 'node:path';
 export interface AtomicWriteOptions {
   /** Mode the temp file is created with (so a secret is never readable, not even briefly). */
   readonly mode: number;
+  /** The temp file's path, when the caller must record it before it exists (an import journal). Default tempPathFor(target). */
+  readonly tempPath?: string;
 }
 
 /** Temp files are hidden, named after their target and recognisable for clean-up. */
@@ -25,7 +27,7 @@ export async function fsyncDirectory(dir: string): Promise<void> {
 
 /** Writes data to a new exclusive temp file beside target and fsyncs it; returns its path. */
 export async function writeTempFile(target: string, data: string | Uint8Array, options: AtomicWriteOptions): Promise<string> {
-  const temp = tempPathFor(target);
+  const temp = options.tempPath ?? tempPathFor(target);
   const handle = await fsp.open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, options.mode);
   try {
     await handle.writeFile(data);

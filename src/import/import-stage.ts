@@ -1,10 +1,10 @@
 // The import stage: check the operator's files, get the password, then stage copies,
 // keystore and config beside their targets and commit them together, or roll all back.
 import { constants, promises as fsp } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { assertConfigFitsEngine, loadConfigFile, NEW_CONFIG_MODE, readFrontConfig, realTarget, setConfigItems, type ParsedConfig } from '../config/index.js';
 import { StreamfrontError, isStreamfrontError } from '../errors/error.js';
-import { fsyncDirectory, writeTempFile } from '../fs/atomic-write.js';
+import { fsyncDirectory, tempPathFor, writeTempFile } from '../fs/atomic-write.js';
 import { Keystore, keystorePathsIn, loadOperatorSecret, type KeystoreOptions } from '../kmc/index.js';
 import {
   KEYS_DIR_NAME,
@@ -20,6 +20,8 @@ import {
 } from '../material/load.js';
 import { writeAuditRecord, type AuditedFile } from './audit.js';
 import { inspectKeysDir, type ImportedFileName } from './keys-dir.js';
+import { STAGING_PREFIX, acquireImportLock, removeJournal, sha256Text, writeJournal } from './journal.js';
+import { recoverInterruptedImport } from './recover.js';
 import { readPassword, type PasswordIo, type PasswordSource } from './password.js';
 
 export interface ImportRequest {
@@ -37,8 +39,22 @@ export interface ImportRequest {
   readonly log?: KeystoreOptions['log'];
   /** Where the audit record goes (default: stderr). */
   readonly auditDestination?: NodeJS.WritableStream | number;
-  /** Test seam: called after the copies are staged and linked, before the keystore and config. */
-  readonly afterCopies?: () => Promise<void> | void;
+  /**
+   * Test seam: called after each step of the commit (a test injects a fault, or a child process
+   * pauses there to be killed with SIGKILL). Production passes nothing: a named no-op runs.
+   */
+  readonly reachStep?: (step: ImportStep) => Promise<void> | void;
+}
+
+/** The commit's steps, in order; `linked:<name>` once per file linked into keys/. */
+export type ImportStep = 'staged' | 'journal-written' | 'config-temp-written' | `linked:${ImportedFileName}` | 'keystore-saved' | 'config-renamed';
+
+const noStep = (): void => undefined;
+
+/** A release that may be reached from both the success path and the roll-back. */
+function onceOnly(release: () => Promise<void>): () => Promise<void> {
+  let done: Promise<void> | undefined;
+  return () => (done ??= release());
 }
 
 export interface ImportResult {
@@ -130,6 +146,19 @@ export async function importMaterial(request: ImportRequest): Promise<ImportResu
 async function runImport(request: ImportRequest, seen: (files: MaterialFiles, certs?: CheckedCertificates) => void): Promise<ImportResult> {
   const { runDir, configPath, progress, now } = request;
   const keysDir = join(runDir, KEYS_DIR_NAME);
+  const reachStep = request.reachStep ?? noStep;
+
+  // A killed import is finished first (back or forward), so its files neither occupy keys/ nor linger.
+  const recovered = await recoverInterruptedImport(keysDir);
+  if (recovered.action === 'busy') {
+    throw new StreamfrontError('IMPORT_IN_PROGRESS', 'another import is running in this keys/ folder', {
+      file: `${relative(runDir, keysDir) || keysDir}/`,
+      hint: 'wait for it to finish, then run the import again',
+    });
+  }
+  if (recovered.action === 'rolled-back' || recovered.action === 'rolled-forward') {
+    progress(`an interrupted import was ${recovered.action === 'rolled-back' ? 'rolled back' : 'completed'} first (${recovered.removed.length} leftover files removed)`);
+  }
 
   // Everything that can refuse is checked before anything is written.
   const keysState = await inspectKeysDir(keysDir, runDir);
@@ -156,7 +185,7 @@ async function runImport(request: ImportRequest, seen: (files: MaterialFiles, ce
   const operatorSecret = await loadOperatorSecret(request.env);
   const keystoreExists = keysState.exists && (await Keystore.exists(keystorePaths));
   const keystore = keystoreExists
-    ? await Keystore.open(keystorePaths, { operatorSecret, log: request.log })
+    ? await Keystore.open(keystorePaths, { operatorSecret, log: request.log, anchor: { ciphertext: frontConfig.serverKeyMm, item: SERVER_KEY_MM_ITEM } })
     : Keystore.create({ operatorSecret, log: request.log });
   const ciphertext = keystore.encrypt(password, SERVER_KEY_MM_ITEM, frontConfig.sdpAlgorithmId);
 
@@ -173,12 +202,16 @@ async function runImport(request: ImportRequest, seen: (files: MaterialFiles, ce
   assertConfigFitsEngine(newConfigText, configPath);
 
   const rollback = new Rollback();
+  let isCommitted = false;
   try {
     if (!keysState.exists) {
       await fsp.mkdir(keysDir, { mode: KEYS_DIR_MODE });
       rollback.add(() => fsp.rmdir(keysDir));
     }
-    const stagingDir = await fsp.mkdtemp(join(keysDir, '.import-'));
+    // Held to the end: recovery (the next import, a start) never touches a live import's files.
+    const releaseLock = onceOnly(await acquireImportLock(keysDir));
+    rollback.add(releaseLock);
+    const stagingDir = await fsp.mkdtemp(join(keysDir, STAGING_PREFIX));
     rollback.add(() => fsp.rm(stagingDir, { recursive: true, force: true }));
 
     // Stage: exact copies, created read-only from the start and flushed to disk.
@@ -199,10 +232,28 @@ async function runImport(request: ImportRequest, seen: (files: MaterialFiles, ce
     // The staged copies go through the same loader as start-up will: what lands is what was checked.
     const stagedFiles = await readMaterialFiles(staged as MaterialPaths);
     const material = checkMaterial(stagedFiles, checkCertificates(stagedFiles, now), password);
+    await reachStep('staged');
+
+    // The intent, durable before the first change anyone can see (docs/import.md: the transaction).
     // A symlinked config (a shared or mounted file) stays a link: the file it points to is replaced.
     const configTarget = await realTarget(configPath);
-    const configTemp = await writeTempFile(configTarget, newConfigText, { mode: config.mode });
+    const configTemp = tempPathFor(configTarget);
+    rollback.add(() => removeJournal(keysDir));
+    await writeJournal(keysDir, {
+      version: 1,
+      pid: process.pid,
+      stagingName: basename(stagingDir),
+      files: roles.map((role) => TARGET_NAMES[role]),
+      isKeysDirCreated: !keysState.exists,
+      isKeystoreCreated: !keystoreExists,
+      configTarget,
+      configTemp,
+      newConfigSha256: sha256Text(newConfigText),
+    });
+    await reachStep('journal-written');
     rollback.add(() => fsp.rm(configTemp, { force: true }));
+    await writeTempFile(configTarget, newConfigText, { mode: config.mode, tempPath: configTemp });
+    await reachStep('config-temp-written');
 
     // Commit: link() refuses to replace a file that appeared since the check.
     const copied: string[] = [];
@@ -213,22 +264,32 @@ async function runImport(request: ImportRequest, seen: (files: MaterialFiles, ce
       await fsp.link(from, to);
       rollback.add(() => fsp.unlink(to));
       copied.push(to);
+      await reachStep(`linked:${TARGET_NAMES[role]}`);
     }
-    await request.afterCopies?.();
     if (!keystoreExists) {
       rollback.add(() => Promise.all([fsp.rm(keystorePaths.primary, { force: true }), fsp.rm(keystorePaths.standby, { force: true })]));
       await keystore.save(keystorePaths);
+      await reachStep('keystore-saved');
     }
+    // The commit point: from here on the import is done, whatever happens to the clean-up below.
     await fsp.rename(configTemp, configTarget);
+    isCommitted = true;
     await fsyncDirectory(dirname(configTarget));
-    await fsp.rm(stagingDir, { recursive: true, force: true });
-    await fsyncDirectory(keysDir);
+    await reachStep('config-renamed');
+    try {
+      await fsp.rm(stagingDir, { recursive: true, force: true });
+      await removeJournal(keysDir);
+    } catch {
+      // The journal stays; the next import or start finishes the clean-up (it rolls forward).
+    }
+    await releaseLock();
 
     progress(`copied into ${relative(runDir, keysDir) || keysDir}/: ${roles.map((r) => TARGET_NAMES[r]).join(', ')} (mode 0400)`);
     progress(`keystore            ${relative(runDir, keystorePaths.primary)} + ${relative(runDir, keystorePaths.standby)} (${keystoreExists ? 'reused' : 'created'})`);
     progress(`config              ${configPath}: ca_crt, server_crt, server_key, crl, server_key_mm recorded`);
     return { material, keysDir, configPath, keystoreCreated: !keystoreExists, copied };
   } catch (err) {
+    if (isCommitted) throw err;
     await rollback.run();
     if (isStreamfrontError(err)) throw err;
     throw new StreamfrontError('IMPORT_COMMIT_FAILED', `writing the import failed (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); nothing was changed`, {

@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { StreamfrontError, isStreamfrontError } from '../errors/error.js';
+import { rethrowIfTransient } from '../fs/transient-read.js';
 import { open as openSealed, seal } from './aead.js';
 import {
   MAX_CIPHERTEXT_LENGTH,
@@ -37,10 +38,23 @@ import {
 import { acquireLock } from './lock.js';
 import { lockPathFor, type KeystorePaths } from './paths.js';
 
+/** A value the keystore of this run folder must decrypt: the config's server_key_mm. */
+export interface KeystoreAnchor {
+  readonly ciphertext: string;
+  readonly item: string;
+}
+
 export interface KeystoreOptions {
   operatorSecret?: Buffer;
   log?: (level: 'warn' | 'info', msg: string, fields?: object) => void;
   now?: () => Date;
+  /**
+   * When given (and non-empty), a valid copy that cannot decrypt it is foreign (from another run
+   * folder, say), not newer: it never wins over a copy that can, and is never a repair source.
+   */
+  anchor?: KeystoreAnchor | undefined;
+  /** false: open() writes nothing; what a repair would rewrite is logged as such. Default true. */
+  isRepairAllowed?: boolean;
 }
 
 export interface MasterKeyInfo {
@@ -143,6 +157,7 @@ async function readCopyOrExplain(file: string): Promise<string | undefined> {
   try {
     return await readCopy(file);
   } catch (err) {
+    rethrowIfTransient(file, 'keystore copy', err);
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
     const reason = code === 'EISDIR' ? 'is a folder, not a keystore file' : code === 'EACCES' ? 'is not readable by this user' : `cannot be read (${code})`;
     throw new StreamfrontError('KMC_KEYSTORE_DAMAGED', `keystore copy ${reason}`, {
@@ -242,10 +257,9 @@ export class Keystore {
         ? { file: files[i] as string, state: 'good', generation: v.copy.body.generation }
         : { file: files[i] as string, state: v.state, reason: v.reason, ...(v.generation === undefined ? {} : { generation: v.generation }) },
     );
-    let winner: GoodCopy | undefined;
-    for (const v of verdicts) {
-      if (v.state === 'good' && (winner === undefined || v.copy.body.generation > winner.body.generation)) winner = v.copy;
-    }
+    const goodCopies = verdicts.flatMap((v, i) => (v.state === 'good' ? [{ file: files[i] as string, copy: v.copy }] : []));
+    const choice = chooseWinner(goodCopies, options);
+    const winner = choice?.copy;
     if (winner === undefined) {
       if (verdicts.some((v) => v.state === 'secret-missing')) {
         throw new StreamfrontError('KMC_OPERATOR_SECRET_MISSING', 'the keystore was created with an operator secret and none was supplied', {
@@ -266,8 +280,21 @@ export class Keystore {
       });
     }
     const good = winner;
-    const stale = files.filter((_f, i) => texts[i] !== good.text);
-    if (stale.length > 0) await repairCopies(paths, good.text, stale, copies, log);
+    for (const file of choice?.foreign ?? []) {
+      log('warn', `keystore copy ${file} cannot decrypt ${options.anchor?.item ?? 'the config value'} of this config: it belongs to another keystore and is left as it is; move it out of keys/`, {
+        file,
+      });
+    }
+    // A foreign copy is never overwritten either: it may be the only copy of another keystore.
+    const stale = files.filter((f, i) => texts[i] !== good.text && !(choice?.foreign ?? []).includes(f));
+    if (stale.length > 0) {
+      if (options.isRepairAllowed === false) reportWouldRepair(stale, copies, log);
+      else await repairCopies(paths, good.text, stale, copies, log);
+    }
+    return Keystore.fromCopy(good, options, copies);
+  }
+
+  private static fromCopy(good: GoodCopy, options: KeystoreOptions, copies: CopyReport[]): Keystore {
     return new Keystore({
       generation: good.body.generation,
       domain: good.body.domain,
@@ -279,6 +306,16 @@ export class Keystore {
       options,
       copies,
     });
+  }
+
+  /** @internal True when this copy decrypts the anchor; any refusal (unknown key, tampered) says it does not. */
+  static isAnchorDecryptable(copy: GoodCopy, anchor: KeystoreAnchor, options: KeystoreOptions): boolean {
+    try {
+      Keystore.fromCopy(copy, options, []).decrypt(anchor.ciphertext, anchor.item);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   get generation(): number {
@@ -453,6 +490,42 @@ function checkItem(item: string): void {
     throw new StreamfrontError('KMC_ITEM_INVALID', 'the config item name a ciphertext is bound to must be 1-128 printable ASCII characters', {
       hint: 'pass the config item name, e.g. server_key_mm',
     });
+  }
+}
+
+/**
+ * The copy to use: the highest generation among the valid copies, except that with an anchor a
+ * copy that decrypts it beats any that does not (those are foreign). When no copy decrypts the
+ * anchor, nothing tells which one belongs here: the generation decides, and no valid copy is
+ * marked foreign (so none is rewritten over another valid one by mistake either).
+ */
+function chooseWinner(
+  goodCopies: ReadonlyArray<{ file: string; copy: GoodCopy }>,
+  options: KeystoreOptions,
+): { copy: GoodCopy; foreign: string[] } | undefined {
+  const newest = (list: ReadonlyArray<{ file: string; copy: GoodCopy }>): GoodCopy | undefined =>
+    list.reduce<GoodCopy | undefined>((best, c) => (best === undefined || c.copy.body.generation > best.body.generation ? c.copy : best), undefined);
+  const anchor = options.anchor;
+  if (anchor === undefined || anchor.ciphertext === '' || goodCopies.length === 0) {
+    const copy = newest(goodCopies);
+    return copy === undefined ? undefined : { copy, foreign: [] };
+  }
+  const decrypting = goodCopies.filter((c) => Keystore.isAnchorDecryptable(c.copy, anchor, options));
+  if (decrypting.length === 0) {
+    const copy = newest(goodCopies) as GoodCopy;
+    // Two valid copies that differ and neither fits the config: leave both for the operator.
+    const isUnclear = new Set(goodCopies.map((c) => c.copy.text)).size > 1;
+    return { copy, foreign: isUnclear ? goodCopies.map((c) => c.file) : [] };
+  }
+  return { copy: newest(decrypting) as GoodCopy, foreign: goodCopies.filter((c) => !decrypting.includes(c)).map((c) => c.file) };
+}
+
+/** Read-only open: says what a repair would rewrite, writes nothing. */
+function reportWouldRepair(stale: readonly string[], copies: readonly CopyReport[], log: NonNullable<KeystoreOptions['log']>): void {
+  for (const file of stale) {
+    const report = copies.find((c) => c.file === file);
+    const why = report?.state === 'good' ? `behind (generation ${String(report.generation)})` : `${report?.state ?? 'bad'} (${report?.reason ?? 'unknown'})`;
+    log('warn', `keystore copy ${file} is ${why}; a repair would rewrite it from the good copy (not done: read-only)`, { file, wouldRepair: true });
   }
 }
 

@@ -3,6 +3,7 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { StreamfrontError } from '../errors/error.js';
+import { rethrowIfTransient } from '../fs/transient-read.js';
 
 export const SECRET_FILE_ENV = 'STREAMFRONT_KMC_SECRET_FILE';
 export const CREDENTIAL_NAME = 'streamfront-kmc-secret';
@@ -12,6 +13,7 @@ async function readSecret(file: string, source: string): Promise<Buffer> {
   try {
     bytes = await fsp.readFile(file);
   } catch (err) {
+    rethrowIfTransient(file, 'operator secret file', err);
     throw new StreamfrontError('KMC_OPERATOR_SECRET_UNREADABLE', `cannot read the operator secret named by ${source}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, {
       file,
       hint: `point ${source} at a readable file holding the secret`,

@@ -133,6 +133,8 @@ export interface LoadMaterialOptions {
   readonly env: NodeJS.ProcessEnv;
   readonly now: Date;
   readonly log?: KeystoreOptions['log'];
+  /** false for a check that must write nothing: a keystore repair is only reported. Default true. */
+  readonly isKeystoreRepairAllowed?: boolean;
 }
 
 function resolveItem(runDir: string, value: string): string {
@@ -161,7 +163,13 @@ export function materialPathsFromConfig(config: FrontConfig, runDir: string): { 
 export async function recoverKeyPassword(options: LoadMaterialOptions): Promise<string> {
   const keystorePaths = keystorePathsIn(join(options.runDir, KEYS_DIR_NAME));
   const operatorSecret = await loadOperatorSecret(options.env);
-  const keystore = await Keystore.open(keystorePaths, { operatorSecret, log: options.log });
+  // The config's own ciphertext decides which copy belongs here: a higher generation from elsewhere does not.
+  const keystore = await Keystore.open(keystorePaths, {
+    operatorSecret,
+    log: options.log,
+    anchor: { ciphertext: options.config.serverKeyMm, item: SERVER_KEY_MM_ITEM },
+    isRepairAllowed: options.isKeystoreRepairAllowed ?? true,
+  });
   return keystore.decrypt(options.config.serverKeyMm, SERVER_KEY_MM_ITEM);
 }
 

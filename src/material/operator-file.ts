@@ -2,6 +2,7 @@
 // rules: a regular file, owned by the user we run as, and a key no more open than 0640.
 import { constants, promises as fsp } from 'node:fs';
 import { StreamfrontError } from '../errors/error.js';
+import { rethrowIfTransient } from '../fs/transient-read.js';
 
 export type MaterialFileRole = 'ca' | 'server-cert' | 'server-key' | 'crl';
 
@@ -39,6 +40,7 @@ export async function readOperatorFile(path: string, role: MaterialFileRole, lab
   try {
     handle = await fsp.open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
+    rethrowIfTransient(label, what, err);
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
       throw new StreamfrontError('MATERIAL_FILE_MISSING', `${what} not found`, { file: label, hint: 'check the path', cause: err });
@@ -76,6 +78,9 @@ export async function readOperatorFile(path: string, role: MaterialFileRole, lab
     }
     const bytes = await handle.readFile();
     return { role, label, bytes };
+  } catch (err) {
+    rethrowIfTransient(label, what, err);
+    throw err;
   } finally {
     await handle.close();
   }

@@ -3,6 +3,7 @@
 // its fields and is rebuilt on the main thread with the same code, file, item and hint.
 import type { FrontConfig } from '../config/index.js';
 import { StreamfrontError } from '../errors/error.js';
+import { buildTransientReadError, isTransientErrno } from '../fs/transient-read.js';
 import type { ErrorCode } from '../errors/catalogue.js';
 import type { TlsMaterial } from '../material/load.js';
 
@@ -48,6 +49,8 @@ export interface LoadedSet {
 
 export function carryError(err: unknown): CarriedError {
   if (err instanceof StreamfrontError) return { code: err.code, message: err.message, file: err.file, item: err.item, hint: err.hint };
+  // An OS shortage met outside the readers that name their file (a directory listing, say) still passes.
+  if (isTransientErrno(err)) return carryError(buildTransientReadError((err as NodeJS.ErrnoException).path ?? 'material', 'a material file', err));
   // Anything else is a bug or an OS surprise: its first line only, never a stack or input bytes.
   const first = err instanceof Error ? err.message.split('\n')[0] ?? 'error' : String(err);
   return { code: 'MATERIAL_INVALID', message: `reload failed unexpectedly (${first})` };

@@ -6,14 +6,24 @@
 // They are not reported at once: a failed load after a file change is retried once the files
 // have been quiet for settleMs, and only a failure that survives that wait is an operator
 // error (log line, metric, stale gauge). SIGHUP is the operator asking: it reports at once.
+//
+// A file the config names that is missing (MATERIAL_FILE_MISSING) is what a rotation looks like
+// between "move the old files away" and "the import linked the new ones": the loop waits for a
+// consistent set (info log, /readyz says what is missing) and only reports it once it has lasted
+// incompleteGraceMs (30 s), long past any import. SIGHUP still reports at once.
+//
+// A read that failed for a passing reason (out of descriptors or memory: MATERIAL_READ_TRANSIENT)
+// says nothing about the files, and no file event will come when the shortage ends. It is never
+// reported as a refusal: the load is retried with a doubling wait (capped) until it gets an answer.
 import { isAbsolute, join, resolve } from 'node:path';
 import { CONFIG_ITEMS, type FrontConfig, type FrontConfigValues } from '../config/items.js';
 import { StreamfrontError, errorLogFields } from '../errors/error.js';
+import { buildTransientReadError, errnoOf, isTransientErrno } from '../fs/transient-read.js';
 import { keystorePathsIn } from '../kmc/index.js';
 import { KEYS_DIR_NAME, type TlsMaterial } from '../material/load.js';
 import type { LoadedSet } from './load-request.js';
 
-export type ReloadTrigger = 'change' | 'signal' | 'settle';
+export type ReloadTrigger = 'change' | 'signal' | 'settle' | 'retry';
 
 /** The part of the front a reload drives. */
 export interface ReloadTarget {
@@ -43,13 +53,29 @@ export interface ReloadFailure {
   readonly reason: string;
 }
 
+/** A load that has no answer yet and is being retried: not a refusal, the files may be fine. */
+export interface ReloadPending {
+  readonly since: Date;
+  readonly code: string;
+  readonly file?: string | undefined;
+  readonly reason: string;
+  readonly nextAttemptInMs: number;
+}
+
 export interface ReloadStatus {
   /** True when the files on disk changed but could not be loaded: older material serves. */
   readonly isStale: boolean;
   readonly lastGoodLoadAt: Date;
   readonly lastFailure?: ReloadFailure | undefined;
+  readonly pending?: ReloadPending | undefined;
   readonly reloads: number;
 }
+
+/** How long a set with a missing file is a rotation in progress before it is reported as a failure. */
+export const INCOMPLETE_SET_GRACE_MS = 30_000;
+
+/** Waits between loads retried after a transient read failure: 0.25 s, doubling, at most 5 s. */
+export const TRANSIENT_RETRY = { firstMs: 250, maxMs: 5_000 } as const;
 
 export interface MaterialReloaderOptions {
   readonly config: FrontConfig;
@@ -63,6 +89,10 @@ export interface MaterialReloaderOptions {
   readonly settleMs: number;
   /** Told the files to watch at start and whenever the config names other files. */
   readonly onWatchPaths?: (paths: readonly string[]) => void;
+  /** How long a missing file is waited for before it counts as a failure (default INCOMPLETE_SET_GRACE_MS). */
+  readonly incompleteGraceMs?: number;
+  /** Backoff after a transient read failure (default TRANSIENT_RETRY). */
+  readonly transientRetry?: { readonly firstMs: number; readonly maxMs: number };
 }
 
 /** The items a reload applies; every other item is read at start only. */
@@ -99,6 +129,13 @@ export function materialOfFailure(err: StreamfrontError, config: FrontConfig, co
   return 'set';
 }
 
+/** Every failure as a catalogued error; an OS shortage met outside the readers (a worker that cannot start) stays transient. */
+function toReloadError(err: unknown, configPath: string): StreamfrontError {
+  if (err instanceof StreamfrontError) return err;
+  if (isTransientErrno(err) || errnoOf(err) === 'ERR_WORKER_INIT_FAILED') return buildTransientReadError(configPath, 'the material set', err);
+  return new StreamfrontError('MATERIAL_INVALID', `reload failed (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`);
+}
+
 function changedRoles(serving: TlsMaterial, next: TlsMaterial): string[] {
   const changed: string[] = ROLES.filter((role) => serving.fingerprints[role] !== next.fingerprints[role]);
   // Same key file, different decrypted key cannot happen; same files with a new password can.
@@ -115,7 +152,12 @@ function restartOnlyChanges(started: FrontConfig, next: FrontConfig): string[] {
 export class MaterialReloader {
   private isRunning = false;
   private queued: ReloadTrigger | undefined;
-  private settleTimer: NodeJS.Timeout | undefined;
+  /** The one pending look again: after the settle wait, or after a transient failure's backoff. */
+  private retryTimer: NodeJS.Timeout | undefined;
+  private transientDelayMs = 0;
+  /** ms since epoch when the set was first seen with a file missing; undefined when it is not. */
+  private incompleteSince: number | undefined;
+  private pending: ReloadPending | undefined;
   private isClosed = false;
   private isStale = false;
   private lastGoodLoadAt = new Date();
@@ -134,7 +176,7 @@ export class MaterialReloader {
   }
 
   status(): ReloadStatus {
-    return { isStale: this.isStale, lastGoodLoadAt: this.lastGoodLoadAt, lastFailure: this.lastFailure, reloads: this.reloads };
+    return { isStale: this.isStale, lastGoodLoadAt: this.lastGoodLoadAt, lastFailure: this.lastFailure, pending: this.pending, reloads: this.reloads };
   }
 
   /** Coalesces: a request during a load runs one more load after it, with the strongest trigger. */
@@ -154,13 +196,13 @@ export class MaterialReloader {
 
   close(): void {
     this.isClosed = true;
-    if (this.settleTimer !== undefined) clearTimeout(this.settleTimer);
+    clearTimeout(this.retryTimer);
   }
 
   private async run(trigger: ReloadTrigger): Promise<void> {
     this.isRunning = true;
-    if (this.settleTimer !== undefined) clearTimeout(this.settleTimer);
-    this.settleTimer = undefined;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
     try {
       const set = await this.options.load(new Date());
       if (!this.isClosed) this.commit(set);
@@ -196,21 +238,85 @@ export class MaterialReloader {
     this.lastGoodLoadAt = new Date();
     metrics.setLastGoodLoad(Math.floor(this.lastGoodLoadAt.getTime() / 1000));
     if (this.isStale) logger.info({ event: 'material_current' }, 'the files on disk load again; no longer serving stale material');
+    if (this.pending !== undefined) {
+      logger.info({ event: 'reload_recovered', pendingMs: Date.now() - this.pending.since.getTime() }, 'the material loads again; no more retries');
+    }
     this.isStale = false;
     this.lastFailure = undefined;
     this.lastReportedKey = '';
+    this.transientDelayMs = 0;
+    this.pending = undefined;
+    this.incompleteSince = undefined;
     metrics.setStaleMaterial(false);
   }
 
   private fail(err: unknown, trigger: ReloadTrigger): void {
-    const error = err instanceof StreamfrontError ? err : new StreamfrontError('MATERIAL_INVALID', `reload failed (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`);
-    if (trigger === 'change') {
+    const error = toReloadError(err, this.options.configPath);
+    if (error.code === 'MATERIAL_READ_TRANSIENT') {
+      this.retryAfterTransient(error);
+      return;
+    }
+    this.transientDelayMs = 0;
+    if (error.code === 'MATERIAL_FILE_MISSING' && trigger !== 'signal') {
+      this.waitForConsistentSet(error);
+      return;
+    }
+    this.pending = undefined;
+    this.incompleteSince = undefined;
+    if (trigger === 'change' || trigger === 'retry') {
       // Possibly a replacement still being written: look again once the files are quiet.
-      this.settleTimer = setTimeout(() => this.request('settle'), this.options.settleMs);
-      this.settleTimer.unref();
+      this.lookAgainIn(this.options.settleMs, 'settle');
       return;
     }
     this.report(error);
+  }
+
+  /**
+   * A rotation in progress, until it has lasted the grace period: the file event that completes
+   * the set triggers the next load; the timer only ends the grace period.
+   */
+  private waitForConsistentSet(error: StreamfrontError): void {
+    const now = Date.now();
+    this.incompleteSince ??= now;
+    const grace = this.options.incompleteGraceMs ?? INCOMPLETE_SET_GRACE_MS;
+    const remaining = this.incompleteSince + grace - now;
+    if (remaining <= 0) {
+      this.pending = undefined;
+      this.incompleteSince = undefined;
+      this.report(error);
+      return;
+    }
+    const isNews = this.pending === undefined || this.pending.file !== error.file || this.pending.code !== error.code;
+    this.pending = { since: new Date(this.incompleteSince), code: error.code, file: error.file, reason: error.message, nextAttemptInMs: remaining };
+    if (isNews) {
+      this.options.logger.info(
+        { event: 'reload_waiting', code: error.code, file: error.file, reason: error.message, reportAfterMs: remaining },
+        'waiting for a consistent set: a file the config names is missing (a rotation in progress?); the last good material keeps serving',
+      );
+    }
+    this.lookAgainIn(remaining, 'settle');
+  }
+
+  /** Never final: no file event will announce the end of a shortage, so the loop looks again itself. */
+  private retryAfterTransient(error: StreamfrontError): void {
+    const backoff = this.options.transientRetry ?? TRANSIENT_RETRY;
+    const delay = this.transientDelayMs === 0 ? backoff.firstMs : Math.min(this.transientDelayMs * 2, backoff.maxMs);
+    const isNews = this.pending === undefined || this.pending.file !== error.file || this.pending.reason !== error.message;
+    this.transientDelayMs = delay;
+    this.pending = { since: this.pending?.since ?? new Date(), code: error.code, file: error.file, reason: error.message, nextAttemptInMs: delay };
+    if (isNews) {
+      this.options.logger.warn(
+        { event: 'reload_retrying', ...errorLogFields(error), retryInMs: delay },
+        'the material could not be read for a passing reason; the load is retried and the last good material keeps serving',
+      );
+    }
+    this.lookAgainIn(delay, 'retry');
+  }
+
+  private lookAgainIn(ms: number, trigger: ReloadTrigger): void {
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => this.request(trigger), ms);
+    this.retryTimer.unref();
   }
 
   private report(error: StreamfrontError): void {

@@ -10,5 +10,7 @@ export const importErrors = {
   IMPORT_KEYS_DIR_UNSAFE: { summary: 'keys/ exists but is not a folder with mode 0700 owned by the user.', exitCode: 1 },
   IMPORT_KEYS_DIR_OCCUPIED: { summary: 'keys/ already holds imported material; it must be backed up and removed first.', exitCode: 1 },
   IMPORT_CONFIG_MISSING: { summary: 'The config file to record the import in does not exist.', exitCode: 1 },
+  IMPORT_IN_PROGRESS: { summary: 'Another import holds the import lock of keys/ (a live process).', exitCode: 1 },
+  IMPORT_INTERRUPTED: { summary: 'An import was killed half-way; the next import or start of the front rolls it back or forward.', exitCode: 1 },
   IMPORT_COMMIT_FAILED: { summary: 'Writing the imported material failed; everything was rolled back.', exitCode: 1 },
 } as const satisfies Record<string, ErrorDef>;

@@ -10,5 +10,6 @@ export const materialErrors = {
   MATERIAL_KEY_MODE_TOO_OPEN: { summary: 'The private key file grants more than 0640.', exitCode: 1 },
   MATERIAL_FILE_TOO_LARGE: { summary: 'A material file is larger than any certificate, key or CRL streamfront accepts.', exitCode: 1 },
   MATERIAL_INVALID: { summary: 'The material failed a validation rule (the message names the rule).', exitCode: 1 },
+  MATERIAL_READ_TRANSIENT: { summary: 'A config, material or keystore file could not be read for a passing reason (out of file descriptors or memory, a busy or flaky mount); retried, never final on reload.', exitCode: 1 },
   MATERIAL_NOT_IMPORTED: { summary: 'The config names no imported material yet.', exitCode: 1 },
 } as const satisfies Record<string, ErrorDef>;
