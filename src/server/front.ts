@@ -279,11 +279,14 @@ export async function startFront<M extends FrontMaterial>(opts: StartFrontOption
     metrics.observeRequest(pattern === undefined || pattern === '/*' ? engineRouteLabel(path) : pattern, status);
     if (config.accessLog) {
       const identity = (request as PeeredRequest).peer;
+      // Only refused connections have no identity: their line says why, and who they claimed to be.
+      const refusal = identity === null ? refusalOf(request.raw.socket as TLSSocket) : undefined;
       logger.info(
         {
           requestId: request.id,
-          subject: identity?.subject,
-          serial: identity?.serial,
+          subject: identity?.subject ?? refusal?.subject,
+          serial: identity?.serial ?? refusal?.serial,
+          refused: refusal?.reason,
           method: request.method,
           path,
           status,
