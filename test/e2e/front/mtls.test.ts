@@ -64,6 +64,8 @@ describe('e2e front: refused clients', () => {
       assert.equal(res.status, reason === 'revoked' ? 403 : 400);
       assert.equal((jsonOf(res) as { reason?: string }).reason, reason);
       assert.equal(res.headers.connection, 'close');
+      // Its access line says why it was refused.
+      await front.waitForLog((l) => l.msg === 'request' && l.refused === reason && l.status === res.status);
       // The refusal is counted when the server side of the handshake ends: poll briefly.
       let after = before;
       for (let i = 0; i < 20 && after === before; i++) {
