@@ -1,111 +1,147 @@
-// CRL parsing and rules. Node and node-forge have no CRL parser, so this walks the DER
-// directly (fast for large CRLs) and verifies the signature over the tbsCertList bytes.
-import { constants, verify, X509Certificate } from 'node:crypto';
-import { children, decodeOid, decodeTime, DerError, expectTag, readTlv, type Tlv } from './der.js';
+// CRL parsing and rules. Node and node-forge have no CRL parser, so this walks the DER in place:
+// the revokedCertificates sequence is streamed entry by entry straight into a flat table of
+// serial keys (no object per entry), and the signature is verified over the tbsCertList bytes.
+import { constants, createHash, verify, X509Certificate } from 'node:crypto';
+import { children, decodeTime, DerError, expectTag, readTlv, type Tlv } from './der.js';
 import { parseSignatureAlgorithm, type SignatureAlgorithm } from './algorithms.js';
 import { error, PkiError, type Finding } from './findings.js';
-import { isPem, pemBlocks, toPem } from './pem.js';
+import { isPem, pemBlocks } from './pem.js';
 import type { CertSummary } from './certificate.js';
-import { createHash } from 'node:crypto';
+import { checkCrlExtensions, checkEntryExtensions, REASON_CERTIFICATE_HOLD } from './crl-extensions.js';
+import { issuerKeyOfName, nameToString } from './issuer-key.js';
+import { RevokedSerials, RevokedSerialsBuilder } from './revoked-serials.js';
+import { SERIAL_KEY_BYTES, serialKeyToHex, writeSerialKey } from './serial-key.js';
+
+export { nameToString } from './issuer-key.js';
 
 export interface CrlPart {
   issuer: string; issuerDer: Buffer; thisUpdate: Date; nextUpdate: Date | undefined; algorithm: SignatureAlgorithm;
-  tbs: Buffer; signature: Buffer; revokedSerials: Set<string>;
+  tbs: Buffer; signature: Buffer; entries: number;
+  /** Entries listed with reason certificateHold: enforced as revoked while they are listed. */
+  holds: number;
+  /** Why RFC 5280 forbids enforcing this CRL as complete (delta, partial scope, ...), if it does. */
+  scopeFinding?: Finding | undefined;
 }
 export interface CrlSummary {
-  issuer: string; thisUpdate: Date; nextUpdate: Date | undefined; revokedSerials: ReadonlySet<string>;
-  pems: string[]; fingerprint256: string; signatureAlgorithm: string;
+  issuer: string;
+  /** The issuer, folded for comparison with a client certificate's issuer (issuer-key.ts). */
+  issuerKey: string;
+  thisUpdate: Date; nextUpdate: Date | undefined; revokedSerials: RevokedSerials;
+  fingerprint256: string; signatureAlgorithm: string;
   /** Each CRL of a multi-CRL file, for per-CRL checks. */
   parts: CrlPart[];
 }
 
-const NAMES: Record<string, string> = {
-  '2.5.4.3': 'CN', '2.5.4.6': 'C', '2.5.4.7': 'L', '2.5.4.8': 'ST', '2.5.4.10': 'O', '2.5.4.11': 'OU', '1.2.840.113549.1.9.1': 'emailAddress',
-};
-
-/** A readable Name in the same "O=..., CN=..." order Node gives for certificates. */
-export function nameToString(buf: Buffer, name: Tlv): string {
-  const out: string[] = [];
-  for (const rdn of children(buf, name)) {
-    for (const atv of children(buf, rdn)) {
-      const [oid, value] = children(buf, atv);
-      if (!oid || !value) continue;
-      const key = NAMES[decodeOid(buf, oid)] ?? decodeOid(buf, oid);
-      out.push(`${key}=${buf.toString(value.tag === 0x1e ? 'utf16le' : 'utf8', value.bodyStart, value.end)}`);
-    }
-  }
-  return out.join(', ');
+/** Where the fields of one CRL sit in its DER; nothing is decoded per entry yet. */
+interface CrlLayout {
+  der: Buffer; tbs: Tlv; issuer: Tlv; thisUpdate: Tlv; nextUpdate?: Tlv | undefined; revoked?: Tlv | undefined;
+  extensions?: Tlv | undefined; algorithm: Tlv; signature: Tlv;
 }
 
-function hexSerial(buf: Buffer, t: Tlv): string {
-  let i = t.bodyStart;
-  while (i < t.end - 1 && buf[i] === 0) i++;
-  const s = buf.toString('hex', i, t.end).toUpperCase();
-  return s[0] === '0' && s.length > 1 ? s.slice(1) : s;
-}
-
-function parseOne(der: Buffer): CrlPart {
+function locate(der: Buffer): CrlLayout {
   const top = readTlv(der, 0);
-  const [tbs, alg, sig] = children(der, expectTag(top, 0x30, 'CertificateList'));
-  const tbsT = expectTag(tbs, 0x30, 'tbsCertList');
-  let pos = tbsT.bodyStart;
-  let t = readTlv(der, pos, tbsT.end);
-  if (t.tag === 0x02) { pos = t.end; t = readTlv(der, pos, tbsT.end); } // version
-  pos = t.end; // inner signature algorithm
-  const issuer = expectTag(readTlv(der, pos, tbsT.end), 0x30, 'issuer');
-  pos = issuer.end;
-  const thisT = readTlv(der, pos, tbsT.end);
-  const thisUpdate = decodeTime(der, thisT);
-  pos = thisT.end;
-  let nextUpdate: Date | undefined;
-  const revokedSerials = new Set<string>();
-  if (pos < tbsT.end) {
-    let n = readTlv(der, pos, tbsT.end);
-    if (n.tag === 0x17 || n.tag === 0x18) {
-      nextUpdate = decodeTime(der, n);
-      pos = n.end;
-      n = pos < tbsT.end ? readTlv(der, pos, tbsT.end) : n;
-    }
-    if (pos < tbsT.end && n.tag === 0x30) {
-      for (let e = n.bodyStart; e < n.end;) {
-        const entry = readTlv(der, e, n.end);
-        const serial = expectTag(readTlv(der, entry.bodyStart, entry.end), 0x02, 'revoked serial');
-        revokedSerials.add(hexSerial(der, serial));
-        e = entry.end;
-      }
-    }
+  const [tbsRaw, algorithm, signature] = children(der, expectTag(top, 0x30, 'CertificateList'));
+  const tbs = expectTag(tbsRaw, 0x30, 'tbsCertList');
+  let t = readTlv(der, tbs.bodyStart, tbs.end);
+  if (t.tag === 0x02) t = readTlv(der, t.end, tbs.end); // version
+  const issuer = expectTag(readTlv(der, t.end, tbs.end), 0x30, 'issuer'); // after the inner signature algorithm
+  const thisUpdate = readTlv(der, issuer.end, tbs.end);
+  const layout: CrlLayout = { der, tbs, issuer, thisUpdate, algorithm: expectTag(algorithm, 0x30, 'signatureAlgorithm'), signature: expectTag(signature, 0x03, 'signatureValue') };
+  for (let pos = thisUpdate.end; pos < tbs.end;) {
+    const field = readTlv(der, pos, tbs.end);
+    pos = field.end;
+    if ((field.tag === 0x17 || field.tag === 0x18) && layout.nextUpdate === undefined && layout.revoked === undefined) layout.nextUpdate = field;
+    else if (field.tag === 0x30 && layout.revoked === undefined) layout.revoked = field;
+    else if (field.tag === 0xa0) layout.extensions = expectTag(readTlv(der, field.bodyStart, field.end), 0x30, 'crlExtensions');
+    else throw new DerError(`unexpected field (tag 0x${field.tag.toString(16)}) in tbsCertList`);
   }
-  const sigT = expectTag(sig, 0x03, 'signatureValue');
+  return layout;
+}
+
+/** Entries in the revokedCertificates sequence, by walking headers only: sizes the table exactly. */
+function countEntries(layout: CrlLayout): number {
+  const seq = layout.revoked;
+  if (seq === undefined) return 0;
+  let n = 0;
+  for (let pos = seq.bodyStart; pos < seq.end; n++) pos = readTlv(layout.der, pos, seq.end).end;
+  return n;
+}
+
+/** Streams the entries into the table; returns the first finding that forbids the CRL, and the holds. */
+function addEntries(layout: CrlLayout, table: RevokedSerialsBuilder): { holds: number; finding?: Finding | undefined } {
+  const { der } = layout;
+  const seq = layout.revoked;
+  let holds = 0;
+  let finding: Finding | undefined;
+  if (seq === undefined) return { holds };
+  for (let pos = seq.bodyStart; pos < seq.end;) {
+    const entry = readTlv(der, pos, seq.end);
+    pos = entry.end;
+    const serial = expectTag(readTlv(der, entry.bodyStart, entry.end), 0x02, 'revoked serial');
+    if (!table.add(der, serial.bodyStart, serial.end)) {
+      throw new DerError(`revoked serial of ${serial.end - serial.bodyStart} octets at offset ${serial.start}; RFC 5280 allows at most ${SERIAL_KEY_BYTES}`);
+    }
+    const date = readTlv(der, serial.end, entry.end);
+    if (date.end === entry.end) continue; // no entry extensions: the common case
+    const verdict = checkEntryExtensions(der, expectTag(readTlv(der, date.end, entry.end), 0x30, 'crlEntryExtensions'), () => hexOf(der, serial));
+    if (verdict.reason === REASON_CERTIFICATE_HOLD) holds++;
+    finding ??= verdict.finding;
+  }
+  return { holds, finding };
+}
+
+function hexOf(der: Buffer, serial: Tlv): string {
+  const key = new Uint8Array(SERIAL_KEY_BYTES);
+  writeSerialKey(der, serial.bodyStart, serial.end, key, 0);
+  return serialKeyToHex(key, 0);
+}
+
+function toPart(layout: CrlLayout, added: { holds: number; finding?: Finding | undefined }, entries: number): CrlPart {
+  const { der } = layout;
   return {
-    issuer: nameToString(der, issuer), issuerDer: der.subarray(issuer.start, issuer.end), thisUpdate, nextUpdate,
-    algorithm: parseSignatureAlgorithm(der, expectTag(alg, 0x30, 'signatureAlgorithm')),
-    tbs: der.subarray(tbsT.start, tbsT.end), signature: der.subarray(sigT.bodyStart + 1, sigT.end), revokedSerials,
+    issuer: nameToString(der, layout.issuer), issuerDer: der.subarray(layout.issuer.start, layout.issuer.end),
+    thisUpdate: decodeTime(der, layout.thisUpdate), nextUpdate: layout.nextUpdate === undefined ? undefined : decodeTime(der, layout.nextUpdate),
+    algorithm: parseSignatureAlgorithm(der, layout.algorithm),
+    tbs: der.subarray(layout.tbs.start, layout.tbs.end), signature: der.subarray(layout.signature.bodyStart + 1, layout.signature.end),
+    entries, holds: added.holds,
+    scopeFinding: (layout.extensions === undefined ? undefined : checkCrlExtensions(der, layout.extensions)) ?? added.finding,
   };
+}
+
+function colonHex(digest: Buffer): string {
+  return digest.toString('hex').toUpperCase().replace(/(..)(?=.)/g, '$1:');
 }
 
 /** Parses a CRL file: DER, or PEM holding one or more CRLs. Throws PkiError when it cannot. */
 export function parseCrl(bytes: Uint8Array): CrlSummary {
-  const ders = isPem(bytes) ? pemBlocks(bytes, 'X509 CRL') : [Buffer.from(bytes)];
+  const ders = isPem(bytes) ? pemBlocks(bytes, 'X509 CRL') : [Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)];
   if (ders.length === 0) {
     throw new PkiError(error('PKI_NOT_PEM_OR_DER', 'crl', "the CRL holds no '-----BEGIN X509 CRL-----' block", 'give a PEM or DER CRL: openssl crl -in ca.crl -outform PEM -out ca.crl.pem'));
   }
   let parts: CrlPart[];
+  let revokedSerials: RevokedSerials;
+  let layouts: CrlLayout[];
   try {
-    parts = ders.map(parseOne);
+    layouts = ders.map(locate);
+    const counts = layouts.map(countEntries);
+    const table = new RevokedSerialsBuilder(counts.reduce((a, b) => a + b, 0));
+    parts = layouts.map((layout, i) => toPart(layout, addEntries(layout, table), counts[i] as number));
+    revokedSerials = table.finish();
   } catch (err) {
     const why = err instanceof DerError || err instanceof RangeError ? err.message : String(err);
     throw new PkiError(error('PKI_CRL_UNPARSABLE', 'crl', `the CRL is not a valid X.509 CRL (${why})`, 'check it with: openssl crl -in ca.crl -noout -text'));
   }
   const first = parts[0] as CrlPart;
-  const revoked = parts.length === 1 ? first.revokedSerials : new Set(parts.flatMap((p) => [...p.revokedSerials]));
   const nexts = parts.map((p) => p.nextUpdate).filter((d): d is Date => d !== undefined);
+  const hash = createHash('sha256');
+  for (const der of ders) hash.update(der);
   return {
     issuer: first.issuer,
+    issuerKey: issuerKeyOfName((layouts[0] as CrlLayout).der, (layouts[0] as CrlLayout).issuer),
     thisUpdate: new Date(Math.max(...parts.map((p) => p.thisUpdate.getTime()))),
     nextUpdate: nexts.length === parts.length ? new Date(Math.min(...nexts.map((d) => d.getTime()))) : undefined,
-    revokedSerials: revoked,
-    pems: ders.map((d) => toPem(d, 'X509 CRL')),
-    fingerprint256: createHash('sha256').update(Buffer.concat(ders)).digest('hex').toUpperCase().replace(/(..)(?=.)/g, '$1:'),
+    revokedSerials,
+    fingerprint256: colonHex(hash.digest()),
     signatureAlgorithm: first.algorithm.name,
     parts,
   };
@@ -120,7 +156,7 @@ function subjectDerOf(ca: X509Certificate): Buffer {
   return der.subarray(s.start, s.end);
 }
 
-/** Issuer, signature, algorithm and dates of every CRL in the file (not the server rule). */
+/** Issuer, signature, algorithm, dates and RFC 5280 scope of every CRL in the file (not the server rule). */
 export function validateCrl(crl: CrlSummary, ca: CertSummary, now: Date): Finding[] {
   const out: Finding[] = [];
   const caX509 = new X509Certificate(ca.pem);
@@ -130,20 +166,22 @@ export function validateCrl(crl: CrlSummary, ca: CertSummary, now: Date): Findin
       out.push(error('PKI_CRL_WRONG_ISSUER', 'crl', `the CRL issuer '${p.issuer}' is not the CA '${ca.subject}'`, 'give the CRL that this CA issued (openssl ca -gencrl with the CA key)'));
       continue;
     }
+    let isVerified = false;
     if (!p.algorithm.isAllowed || p.algorithm.hash === undefined) {
       out.push(error('PKI_CRL_WEAK_SIGNATURE', 'crl', `the CRL of '${p.issuer}' is signed with ${p.algorithm.name}; only sha256 or sha512 with RSA is accepted`, 'regenerate it: openssl ca -gencrl -md sha256 -out ca.crl'));
     } else {
-      let ok = false;
       try {
         const key = p.algorithm.isPss
           ? { key: caX509.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: p.algorithm.saltLength ?? 20 }
           : caX509.publicKey;
-        ok = verify(p.algorithm.hash, p.tbs, key, p.signature);
-      } catch { ok = false; }
-      if (!ok) {
+        isVerified = verify(p.algorithm.hash, p.tbs, key, p.signature);
+      } catch { isVerified = false; }
+      if (!isVerified) {
         out.push(error('PKI_CRL_BAD_SIGNATURE', 'crl', `the CRL of '${p.issuer}' has a signature that does not verify with the CA key`, 'give the CRL signed by this CA (same name is not enough): openssl ca -gencrl -out ca.crl'));
       }
     }
+    // Only what the CA signed is worth a scope verdict; a forged extension is a bad signature.
+    if (isVerified && p.scopeFinding !== undefined) out.push(p.scopeFinding);
     if (p.thisUpdate.getTime() > now.getTime()) {
       out.push(error('PKI_CRL_NOT_YET_VALID', 'crl', `the CRL thisUpdate ${p.thisUpdate.toISOString()} is in the future`, 'check the system clock, or regenerate the CRL'));
     }

@@ -8,3 +8,6 @@ export { parseCrl, validateCrl } from './crl.js';
 export { inspectServerKey, validateServerKey } from './key.js';
 export { validateCertificates, type CertificateInput, type CertificateVerdict } from './validate.js';
 export { normalizeSerial } from './serial.js';
+export { RevokedSerials, RevokedSerialsBuilder } from './revoked-serials.js';
+export { hashSerialKey, SERIAL_KEY_BYTES, serialKeyFromHex, writeSerialKey } from './serial-key.js';
+export { issuerKeyOfCertificate, serialTlvOfCertificate } from './issuer-key.js';

@@ -1,5 +1,5 @@
 // The reload worker: runs the one loader (config file, then material, then the keystore) off
-// the main thread, so that parsing a CRL of 100,000 entries never stalls requests being served.
+// the main thread, so that parsing a CRL of 1,000,000 entries never stalls requests being served.
 import { parentPort } from 'node:worker_threads';
 import { loadConfigFile, readFrontConfig } from '../config/index.js';
 import { loadMaterial } from '../material/load.js';
@@ -26,5 +26,5 @@ async function handle(request: LoadRequest): Promise<LoadResult> {
 const port = parentPort;
 if (port === null) throw new Error('material-worker.js runs as a worker thread only');
 port.on('message', (request: LoadRequest) => {
-  void handle(request).then((result) => port.postMessage(result));
+  void handle(request).then((result) => port.postMessage(result, result.ok && result.revokedSerials !== undefined ? [result.revokedSerials] : []));
 });

@@ -15,7 +15,7 @@ import { engineRouteLabel } from '../proxy/route-label.js';
 import { buildSecureContextOptions, validateSecureContext } from '../tls/context.js';
 import { acceptPeer, peerOf, readPeerIdentity, refusalOf, refusePeer, type PeerIdentity, type PeerRefusal } from '../tls/peer.js';
 import { parseRefusalReason, refusalAnswer } from '../tls/refusal.js';
-import { buildRevocationState, isSameRevocation, type RevocationState } from '../tls/revocation.js';
+import { buildRevocationState, isRevoked, isSameRevocation, type RevocationState } from '../tls/revocation.js';
 import type { FrontMaterial, FrontMetrics, FrontServingConfig } from '../tls/types.js';
 import { ConnectionBudget } from './connection-budget.js';
 import { answerEarly } from '../proxy/early-answer.js';
@@ -194,7 +194,7 @@ export async function startFront<M extends FrontMaterial>(opts: StartFrontOption
       const code = typeof socket.authorizationError === 'string' ? socket.authorizationError : String(socket.authorizationError);
       return refuseConnection(socket, { reason: parseRefusalReason(code), serial: identity.serial, subject: identity.subject }, code);
     }
-    if (revocation.revoked.has(identity.serial)) return refuseConnection(socket, { reason: 'revoked', serial: identity.serial, subject: identity.subject });
+    if (isRevoked(revocation, identity)) return refuseConnection(socket, { reason: 'revoked', serial: identity.serial, subject: identity.subject });
     if (sockets.size >= config.maxConnections) return refuseConnection(socket, { reason: 'too-many-connections', serial: identity.serial, subject: identity.subject });
     budget.markAuthenticated(socket);
     acceptPeer(socket, identity);
@@ -234,7 +234,7 @@ export async function startFront<M extends FrontMaterial>(opts: StartFrontOption
     const identity = peerOf(req.socket as TLSSocket);
     return (
       identity !== undefined &&
-      !revocation.revoked.has(identity.serial) &&
+      !isRevoked(revocation, identity) &&
       !isRefusingAll &&
       !isDeclaredTooLarge(req.headers['content-length'], limitBytes) &&
       findHeaderProblem(req.rawHeaders, config.maxHeaderFields) === undefined
@@ -245,7 +245,7 @@ export async function startFront<M extends FrontMaterial>(opts: StartFrontOption
     if (config.accessLog) logger.info({ method: req.method, path: req.url, status: 405, remote: req.socket.remoteAddress }, 'request');
   });
 
-  // The hot path: one WeakMap lookup, one Set lookup and a walk over the raw header names; the
+  // The hot path: one WeakMap lookup, one revocation-table probe and a walk over the raw header names; the
   // certificate was parsed at the handshake.
   app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     reply.header('x-request-id', request.id);
@@ -261,7 +261,7 @@ export async function startFront<M extends FrontMaterial>(opts: StartFrontOption
     (request as PeeredRequest).peer = identity;
     const problem = findHeaderProblem(request.raw.rawHeaders, config.maxHeaderFields);
     if (problem !== undefined) return answerEarly(reply, problem.status, problem.body, true);
-    if (revocation.revoked.has(identity.serial)) {
+    if (isRevoked(revocation, identity)) {
       // Only a connection opened before the CRL revoked it gets here: new ones are refused at the handshake.
       metrics.countConnectionClosedRevoked();
       return answerEarly(reply, REVOKED.status, REVOKED.body, true);
@@ -326,7 +326,7 @@ export async function startFront<M extends FrontMaterial>(opts: StartFrontOption
     let closed = 0;
     for (const socket of sockets) {
       const identity = peerOf(socket);
-      if (identity === undefined || !revocation.revoked.has(identity.serial)) continue;
+      if (identity === undefined || !isRevoked(revocation, identity)) continue;
       // Busy ones finish their current answer; their next request gets 403 + close (onRequest).
       if (isIdle(socket)) {
         socket.destroy();

@@ -2,6 +2,8 @@
 // the Envoy-format x-forwarded-client-cert value; cached on the socket so requests only look up.
 import type { X509Certificate } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
+import { issuerKeyOfCertificate, serialTlvOfCertificate } from '../pki/issuer-key.js';
+import { hashSerialKey, SERIAL_KEY_BYTES, writeSerialKey } from '../pki/serial-key.js';
 import { normalizeSerial } from '../pki/serial.js';
 import type { RefusalReason } from './refusal.js';
 
@@ -10,6 +12,11 @@ export interface PeerIdentity {
   readonly subject: string;
   /** Envoy's x-forwarded-client-cert element: Hash=..;Subject="..";URI=.. */
   readonly xfcc: string;
+  /** The revocation key, computed once here so a request's check allocates nothing (tls/revocation.ts). */
+  readonly issuerKey: string;
+  /** undefined for a serial longer than 20 octets: no CRL the front accepts can list it. */
+  readonly serialKey: Uint8Array | undefined;
+  readonly serialHash: number;
 }
 
 /** Why a connection that finished its handshake was not accepted, and who it claimed to be. */
@@ -50,7 +57,14 @@ export function parsePeerIdentity(cert: X509Certificate | undefined): PeerIdenti
   const subject = formatSubject(cert.subject);
   let xfcc = `Hash=${hash};Subject=${quoteXfcc(subject)}`;
   for (const uri of urisOf(cert.subjectAltName)) xfcc += `;URI=${/[;,="]/.test(uri) ? quoteXfcc(uri) : uri}`;
-  return { serial: normalizeSerial(cert.serialNumber), subject, xfcc };
+  const der = cert.raw;
+  const serial = serialTlvOfCertificate(der);
+  let serialKey: Uint8Array | undefined = new Uint8Array(SERIAL_KEY_BYTES);
+  if (!writeSerialKey(der, serial.bodyStart, serial.end, serialKey, 0)) serialKey = undefined;
+  return {
+    serial: normalizeSerial(cert.serialNumber), subject, xfcc,
+    issuerKey: issuerKeyOfCertificate(der), serialKey, serialHash: serialKey === undefined ? 0 : hashSerialKey(serialKey, 0),
+  };
 }
 
 /** The peer's identity from its certificate, parsed now (once per connection, at the handshake). */

@@ -1,5 +1,7 @@
 // The minimal shapes the front needs from config, material and metrics, written structurally
 // so the real FrontConfig / TlsMaterial / metrics registry fit without the front importing them.
+import type { RevokedSerials } from '../pki/revoked-serials.js';
+
 export type CrlExpiredPolicy = 'keep-enforcing' | 'refuse-all';
 
 /** The FrontConfig items the serving core reads (a structural subset of config's FrontConfig). */
@@ -25,7 +27,9 @@ export interface FrontServingConfig {
 
 /** The CrlSummary fields revocation needs. */
 export interface FrontCrl {
-  readonly revokedSerials: ReadonlySet<string>;
+  readonly revokedSerials: RevokedSerials;
+  /** The CRL issuer folded for comparison (pki/issuer-key.ts): the set speaks only for that CA. */
+  readonly issuerKey: string;
   readonly nextUpdate: Date | undefined;
   /** SHA-256 of the CRL file: equal bytes mean an equal set, without walking 100,000 serials. */
   readonly fingerprint256?: string;

@@ -28,4 +28,9 @@ export const pkiErrors = {
   PKI_CRL_NOT_YET_VALID: { summary: 'The CRL thisUpdate is in the future.', exitCode: 1 },
   PKI_CRL_EXPIRED: { summary: 'The CRL nextUpdate has passed.', exitCode: 1 },
   PKI_CRL_REVOKES_SERVER: { summary: 'The CRL lists the server certificate.', exitCode: 1 },
+  PKI_CRL_DELTA: { summary: 'The CRL is a delta CRL (deltaCRLIndicator); only complete CRLs are enforced.', exitCode: 1 },
+  PKI_CRL_PARTIAL_SCOPE: { summary: "The CRL's issuingDistributionPoint limits it to part of the CA's certificates or reasons.", exitCode: 1 },
+  PKI_CRL_INDIRECT: { summary: 'The CRL is indirect (indirectCRL, or an entry with certificateIssuer).', exitCode: 1 },
+  PKI_CRL_UNKNOWN_CRITICAL_EXTENSION: { summary: 'The CRL or one of its entries has a critical extension streamfront does not know.', exitCode: 1 },
+  PKI_CRL_REMOVE_FROM_CRL: { summary: 'A complete CRL has an entry with reason removeFromCRL (delta CRLs only).', exitCode: 1 },
 } as const satisfies Record<string, ErrorDef>;

@@ -25,7 +25,7 @@ test('the openssl-made CRL parses: issuer, dates, the revoked serial, PEM and DE
     assert.equal(crl.revokedSerials.has(pki.clients.good.serial), false);
     assert.equal(crl.signatureAlgorithm, 'sha256WithRSAEncryption');
     assert.ok(crl.nextUpdate && crl.nextUpdate > new Date());
-    assert.equal(crl.pems.length, 1);
+    assert.equal(crl.parts.length, 1);
     assert.deepEqual(validateCrl(crl, caS, new Date()), []);
   }
 });
@@ -33,7 +33,7 @@ test('the openssl-made CRL parses: issuer, dates, the revoked serial, PEM and DE
 test('a PEM file with two CRLs is split and both revocation lists are used', async () => {
   const { pki, ca: caS } = await ca();
   const crl = parseCrl(read(pki.crls.multi));
-  assert.equal(crl.pems.length, 2);
+  assert.equal(crl.parts.length, 2);
   assert.ok(crl.revokedSerials.has(pki.clients.revoked.serial));
   assert.ok(crl.revokedSerials.has(pki.clients.expired.serial));
   assert.deepEqual(validateCrl(crl, caS, new Date()), []);

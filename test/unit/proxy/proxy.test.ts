@@ -10,7 +10,7 @@ import { buildCountingLimit, isDeclaredTooLarge } from '../../../src/proxy/body-
 import { parseRequestId } from '../../../src/proxy/request-id.js';
 import { buildUpstream } from '../../../src/proxy/plugin.js';
 
-const identity = { serial: '1A', subject: 'CN=a', xfcc: 'Hash=00;Subject="CN=a"' };
+const identity = { serial: '1A', subject: 'CN=a', xfcc: 'Hash=00;Subject="CN=a"', issuerKey: 'cn=ca', serialKey: undefined, serialHash: 0 };
 
 describe('proxy headers', () => {
   it('removes hop-by-hop and forgeable identity headers, then sets our own', () => {

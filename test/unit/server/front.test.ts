@@ -13,6 +13,13 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { startFront, type FrontHandle, type FrontMaterial, type FrontServingConfig } from '../../../src/server/front.js';
 import { buildTestPki, type Pair, type TestPki } from '../tls/pki-openssl.js';
+import { RevokedSerials } from '../../../src/pki/revoked-serials.js';
+import { subjectKeyOfCertificate } from '../../../src/pki/issuer-key.js';
+
+/** A CRL of the test CA as the front takes it: the serials listed, until nextUpdate. */
+function crlOf(serials: string[], nextUpdate: Date | undefined): { revokedSerials: RevokedSerials; issuerKey: string; nextUpdate: Date | undefined } {
+  return { revokedSerials: RevokedSerials.fromHex(serials), issuerKey: subjectKeyOfCertificate(new X509Certificate(pki.caPem).raw), nextUpdate };
+}
 
 interface Answer {
   status: number;
@@ -216,7 +223,7 @@ describe('front: mutual TLS', () => {
   });
 
   it('refuses no certificate, another CA, an expired and a revoked certificate, counted by reason', async () => {
-    const crl = { revokedSerials: new Set([pki.revokedSerial]), nextUpdate: new Date(Date.now() + 86400000) };
+    const crl = crlOf([pki.revokedSerial], new Date(Date.now() + 86400000));
     await withFront(
       {},
       async (front, metrics) => {
@@ -417,7 +424,7 @@ describe('front: live material', () => {
         assert.equal((await call(front.port, { client: pki.revoked, agent: busyAgent, path: '/slow' })).status, 200);
         const inFlight = call(front.port, { client: pki.revoked, agent: busyAgent, path: '/slow' });
         await new Promise((r) => setTimeout(r, 100));
-        front.applyMaterial(material({ crl: { revokedSerials: new Set([pki.revokedSerial]), nextUpdate: new Date(Date.now() + 86400000) } }));
+        front.applyMaterial(material({ crl: crlOf([pki.revokedSerial], new Date(Date.now() + 86400000)) }));
         // The request in flight finishes; the next one on that connection gets 403 and a close.
         assert.equal((await inFlight).status, 200);
         const next = await call(front.port, { client: pki.revoked, agent: busyAgent });
@@ -457,7 +464,7 @@ describe('front: live material', () => {
           assert.match(seen['x-forwarded-client-cert'] ?? '', /Subject="O=Front Test,CN=revoked client"/);
         }
         assert.deepEqual(reused, [false, true]);
-        front.applyMaterial(material({ crl: { revokedSerials: new Set([pki.revokedSerial]), nextUpdate: undefined } }));
+        front.applyMaterial(material({ crl: crlOf([pki.revokedSerial], undefined) }));
         await assertRefused(front.port, pki.revoked, 'revoked', { agent });
       } finally {
         agent.destroy();
@@ -466,13 +473,13 @@ describe('front: live material', () => {
   });
 
   it('refuse-all answers 503 once the CRL nextUpdate has passed', async () => {
-    const crl = { revokedSerials: new Set<string>(), nextUpdate: new Date(Date.now() - 1000) };
+    const crl = crlOf([], new Date(Date.now() - 1000));
     await withFront(
       { crlExpiredPolicy: 'refuse-all' },
       async (front) => {
         const res = await call(front.port, { client: pki.good });
         assert.equal(res.status, 503);
-        front.applyMaterial(material({ crl: { revokedSerials: new Set<string>(), nextUpdate: new Date(Date.now() + 86400000) } }));
+        front.applyMaterial(material({ crl: crlOf([], new Date(Date.now() + 86400000)) }));
         assert.equal((await call(front.port, { client: pki.good })).status, 200);
       },
       material({ crl }),
@@ -482,7 +489,7 @@ describe('front: live material', () => {
 
 describe('front: CRL past its nextUpdate while serving', () => {
   it('keep-enforcing: still refuses the revoked client and serves the others once nextUpdate passes', async () => {
-    const crl = { revokedSerials: new Set([pki.revokedSerial]), nextUpdate: new Date(Date.now() + 600) };
+    const crl = crlOf([pki.revokedSerial], new Date(Date.now() + 600));
     await withFront(
       { crlExpiredPolicy: 'keep-enforcing' },
       async (front) => {
@@ -498,7 +505,7 @@ describe('front: CRL past its nextUpdate while serving', () => {
   });
 
   it('refuse-all: switches to 503 for everyone when nextUpdate passes, and back when a fresh CRL lands', async () => {
-    const crl = { revokedSerials: new Set<string>(), nextUpdate: new Date(Date.now() + 600) };
+    const crl = crlOf([], new Date(Date.now() + 600));
     await withFront(
       { crlExpiredPolicy: 'refuse-all' },
       async (front) => {
@@ -506,7 +513,7 @@ describe('front: CRL past its nextUpdate while serving', () => {
         await new Promise((r) => setTimeout(r, 900));
         assert.equal(front.crlStatus.isRefusingAll, true);
         assert.equal((await call(front.port, { client: pki.good })).status, 503);
-        front.applyMaterial(material({ crl: { revokedSerials: new Set<string>(), nextUpdate: new Date(Date.now() + 86400000) } }));
+        front.applyMaterial(material({ crl: crlOf([], new Date(Date.now() + 86400000)) }));
         assert.equal(front.crlStatus.isRefusingAll, false);
         assert.equal((await call(front.port, { client: pki.good })).status, 200);
       },

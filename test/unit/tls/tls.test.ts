@@ -1,5 +1,6 @@
 // The TLS side's pure rules: serial form, subject order, refusal reasons, revocation state,
 // and that a context refused by OpenSSL is reported without key bytes.
+import { RevokedSerials } from '../../../src/pki/revoked-serials.js';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
@@ -38,9 +39,9 @@ describe('tls rules', () => {
   });
 
   it('tracks revocation changes and the refuse-all policy', () => {
-    const a = buildRevocationState({ revokedSerials: new Set(['1']), nextUpdate: new Date(1000) });
-    const b = buildRevocationState({ revokedSerials: new Set(['1']), nextUpdate: undefined });
-    const c = buildRevocationState({ revokedSerials: new Set(['2']), nextUpdate: undefined });
+    const a = buildRevocationState({ revokedSerials: RevokedSerials.fromHex(['1']), issuerKey: 'cn=ca', nextUpdate: new Date(1000) });
+    const b = buildRevocationState({ revokedSerials: RevokedSerials.fromHex(['1']), issuerKey: 'cn=ca', nextUpdate: undefined });
+    const c = buildRevocationState({ revokedSerials: RevokedSerials.fromHex(['2']), issuerKey: 'cn=ca', nextUpdate: undefined });
     assert.equal(isSameRevocation(a, b), true);
     assert.equal(isSameRevocation(a, c), false);
     assert.equal(isRefusingAll(a, 'refuse-all', 2000), true);
