@@ -161,6 +161,8 @@ export class FrontMetrics {
       out.push(`streamfront_material_expiry_days${labels({ kind })} ${formatNumber(Math.round(days * 1000) / 1000)}`);
     }
     out.push('# HELP streamfront_open_connections TLS connections currently open.', '# TYPE streamfront_open_connections gauge', `streamfront_open_connections ${this.openConnections}`);
+    // Read at scrape time only: a soak or an operator sees a heap that keeps growing.
+    out.push('# HELP nodejs_heap_used_bytes V8 heap in use by the front process.', '# TYPE nodejs_heap_used_bytes gauge', `nodejs_heap_used_bytes ${process.memoryUsage().heapUsed}`);
     return `${out.join('\n')}\n`;
   }
 }
