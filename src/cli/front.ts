@@ -186,7 +186,15 @@ async function main(argv: readonly string[]): Promise<number> {
   await new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals): void => {
       logger.info({ event: 'stopping', signal, graceMs: config.shutdownGraceMs }, 'draining');
+      // Without a listener, SIGHUP's default action ends the process at once and cuts every
+      // request still draining; a reload makes no sense now, so it is ignored (said once).
       process.off('SIGHUP', onHangup);
+      let isHangupReported = false;
+      process.on('SIGHUP', () => {
+        if (isHangupReported) return;
+        isHangupReported = true;
+        logger.info({ event: 'sighup_ignored' }, 'SIGHUP while draining: ignored, the drain goes on');
+      });
       void Promise.allSettled([live.close(), front.shutdown(config.shutdownGraceMs), admin.close(), demo?.engine.close()]).then(() => {
         logger.info({ event: 'stopped' }, 'streamfront stopped');
         resolve();

@@ -9,6 +9,13 @@ const ENCRYPT_CMD = 'openssl pkcs8 -topk8 -v2 aes-256-cbc -in server.key -out se
 /** Is the key an encrypted PEM private key? Needs no password. */
 export function inspectServerKey(keyBytes: Uint8Array): Finding[] {
   const text = Buffer.from(keyBytes).toString('latin1');
+  // A block cut short (a copy that stopped early) fails to decrypt like a wrong password would;
+  // said as what it is, so the operator fixes the file instead of retyping the password.
+  const begin = /-----BEGIN ((?:ENCRYPTED |RSA |EC |DSA )?PRIVATE KEY)-----/.exec(text);
+  if (begin !== null && !text.includes(`-----END ${begin[1] as string}-----`, begin.index)) {
+    return [error('PKI_KEY_UNPARSABLE', 'server-key', `the server key is cut off (-----BEGIN ${begin[1] as string}----- has no END line)`,
+      'copy the whole key file again; check it with: openssl pkey -in server.key -noout')];
+  }
   if (text.includes('-----BEGIN ENCRYPTED PRIVATE KEY-----')) return [];
   const trad = /-----BEGIN (RSA|EC|DSA) PRIVATE KEY-----([\s\S]*?)-----END/.exec(text);
   if (trad && /Proc-Type:\s*4,ENCRYPTED/.test(trad[2] ?? '') && /DEK-Info:/.test(trad[2] ?? '')) return [];

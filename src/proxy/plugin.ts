@@ -19,8 +19,15 @@ export interface EngineProxyOptions {
 /** Set on the raw request when the counting limit tripped, so the engine error becomes a 413. */
 export const kBodyTooLarge = Symbol('streamfront.bodyTooLarge');
 const kEngineStart = Symbol('streamfront.engineStart');
+/** Set when the engine's answer broke off after its head went to the client. */
+const kEngineCutOff = Symbol('streamfront.engineCutOff');
 
-type MarkedRequest = FastifyRequest['raw'] & { [kBodyTooLarge]?: boolean; [kEngineStart]?: number };
+type MarkedRequest = FastifyRequest['raw'] & { [kBodyTooLarge]?: boolean; [kEngineStart]?: number; [kEngineCutOff]?: boolean };
+
+/** Whether the engine, not the client, cut this request's answer short (for the access line). */
+export function isCutOffByEngine(raw: FastifyRequest['raw']): boolean {
+  return (raw as MarkedRequest)[kEngineCutOff] === true;
+}
 
 export const BODY_TOO_LARGE_JSON = '{"error":"request body too large"}';
 
@@ -85,6 +92,12 @@ export async function engineProxy(app: FastifyInstance, opts: EngineProxyOptions
   function onResponse(request: FastifyRequest, reply: FastifyReply, res: { stream: NodeJS.ReadableStream }): void {
     const start = (request.raw as MarkedRequest)[kEngineStart];
     if (start !== undefined) metrics.observeEngineLatency((performance.now() - start) / 1000);
+    // Registered before reply.send, so the mark is set before Fastify destroys the response:
+    // the client then holds a cut-off body, and the front's 'close' listener writes why.
+    res.stream.once('error', (err: NodeJS.ErrnoException) => {
+      (request.raw as MarkedRequest)[kEngineCutOff] = true;
+      reply.log.warn({ requestId: request.id, err: { code: err.code, cause: (err.cause as NodeJS.ErrnoException | undefined)?.code } }, 'engine fault: the answer broke off mid-response; the client got a truncated body');
+    });
     reply.send(res.stream);
   }
 

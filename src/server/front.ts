@@ -8,7 +8,7 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { StreamfrontError } from '../errors/error.js';
-import { engineProxy } from '../proxy/plugin.js';
+import { engineProxy, isCutOffByEngine } from '../proxy/plugin.js';
 import { buildRequestId } from '../proxy/request-id.js';
 import { isDeclaredTooLarge } from '../proxy/body-limit.js';
 import { engineRouteLabel } from '../proxy/route-label.js';
@@ -71,7 +71,8 @@ type PeeredRequest = FastifyRequest & { peer: PeerIdentity | null };
 // one is written as soon as this one finishes, so both are taken at those two moments.
 const kSentBefore = Symbol('streamfront.sentBefore');
 const kSentAfter = Symbol('streamfront.sentAfter');
-type CountedResponse = ServerResponse & { [kSentBefore]?: number; [kSentAfter]?: number };
+const kLogged = Symbol('streamfront.accessLogged');
+type CountedResponse = ServerResponse & { [kSentBefore]?: number; [kSentAfter]?: number; [kLogged]?: boolean };
 
 function onResponseSocket(this: CountedResponse, socket: Socket): void {
   this[kSentBefore] = socket.bytesWritten;
@@ -251,6 +252,10 @@ export async function startFront<M extends FrontMaterial>(opts: StartFrontOption
     reply.header('x-request-id', request.id);
     const socket = request.raw.socket as TLSSocket;
     countSentBytes(reply.raw);
+    reply.raw.once('close', () => {
+      // Only an answer whose head went out and whose body did not: the rest finish through onResponse.
+      if (reply.raw.headersSent && !reply.raw.writableFinished) recordAnswer(request, reply, isCutOffByEngine(request.raw) ? 'engine' : 'client');
+    });
     const identity = peerOf(socket);
     if (identity === undefined) {
       const refusal = refusalOf(socket) ?? UNKNOWN_REFUSAL;
@@ -271,12 +276,21 @@ export async function startFront<M extends FrontMaterial>(opts: StartFrontOption
     done();
   });
 
-  app.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+  /**
+   * The one access line and request count of an answer. A finished answer comes through the
+   * onResponse hook; one cut off after its head was sent never finishes, so Fastify runs no
+   * hook for it, and the response's 'close' comes here with the cause instead.
+   */
+  function recordAnswer(request: FastifyRequest, reply: FastifyReply, cutOffBy?: 'engine' | 'client'): void {
+    const raw = reply.raw as CountedResponse;
+    if (raw[kLogged] === true) return;
+    raw[kLogged] = true;
     const status = reply.statusCode;
     const path = pathOf(request.url);
     const pattern = request.routeOptions.url;
     // Everything proxied matches the catch-all; the engine's own path patterns say more.
     metrics.observeRequest(pattern === undefined || pattern === '/*' ? engineRouteLabel(path) : pattern, status);
+    if (cutOffBy !== undefined) metrics.countTruncatedResponse(cutOffBy);
     if (config.accessLog) {
       const identity = (request as PeeredRequest).peer;
       // Only refused connections have no identity: their line says why, and who they claimed to be.
@@ -291,12 +305,17 @@ export async function startFront<M extends FrontMaterial>(opts: StartFrontOption
           path,
           status,
           // Bytes sent to the client, headers included (nginx's $bytes_sent), chunked answers too.
-          bytes: sentBy(reply.raw),
+          bytes: cutOffBy === undefined ? sentBy(raw) : undefined,
           durationMs: Math.round(reply.elapsedTime * 1000) / 1000,
+          ...(cutOffBy === undefined ? {} : { outcome: 'truncated', cutOffBy }),
         },
         'request',
       );
     }
+  }
+
+  app.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+    recordAnswer(request, reply);
     done();
   });
 

@@ -41,6 +41,7 @@ export class FrontMetrics {
   private readonly refused = new CounterFamily('streamfront_tls_handshakes_refused_total', 'TLS handshakes refused, by reason.');
   private readonly reloadFailures = new CounterFamily('streamfront_reload_failures_total', 'Live reloads of TLS material that failed and kept the old material, by material and reason.');
   private readonly turnedAway = new CounterFamily('streamfront_connections_turned_away_total', 'TCP connections closed before authenticating to make room (unauthenticated-evicted) or dropped at the listener ceiling (connection-limit).');
+  private readonly truncated = new CounterFamily('streamfront_responses_truncated_total', 'Answers cut off after their head was sent: the engine reset mid-response (cause=engine) or the client went away (cause=client).');
   private readonly revokedClosed = new CounterFamily('streamfront_revoked_connections_closed_total', 'Open connections closed because a reloaded CRL revoked their client certificate.');
   // Label strings of request series, cached so the hot path builds no string after the first time.
   private readonly requestKeys = new Map<string, string>();
@@ -55,6 +56,9 @@ export class FrontMetrics {
   constructor(opts: { serverName: string }) {
     this.serverLabel = labels({ server_name: opts.serverName });
     this.revokedClosed.series.set('', 0);
+    // Both series exist from the start, so a rate() over them never starts from a missing series.
+    this.truncated.series.set(labels({ cause: 'engine' }), 0);
+    this.truncated.series.set(labels({ cause: 'client' }), 0);
   }
 
   observeRequest(route: string, status: number): void {
@@ -110,6 +114,10 @@ export class FrontMetrics {
     this.revokedClosed.inc('');
   }
 
+  countTruncatedResponse(cause: 'engine' | 'client'): void {
+    this.truncated.inc(labels({ cause }));
+  }
+
   setOpenConnections(n: number): void {
     this.openConnections = n;
   }
@@ -141,6 +149,7 @@ export class FrontMetrics {
     this.turnedAway.render(out);
     this.reloadFailures.render(out);
     this.revokedClosed.render(out);
+    this.truncated.render(out);
 
     out.push('# HELP streamfront_material_last_good_load_timestamp_seconds Unix time of the last successful load of the TLS material.', '# TYPE streamfront_material_last_good_load_timestamp_seconds gauge');
     if (this.lastGoodLoad !== undefined) out.push(`streamfront_material_last_good_load_timestamp_seconds ${formatNumber(this.lastGoodLoad)}`);
@@ -152,6 +161,8 @@ export class FrontMetrics {
       out.push(`streamfront_material_expiry_days${labels({ kind })} ${formatNumber(Math.round(days * 1000) / 1000)}`);
     }
     out.push('# HELP streamfront_open_connections TLS connections currently open.', '# TYPE streamfront_open_connections gauge', `streamfront_open_connections ${this.openConnections}`);
+    // Read at scrape time only: a soak or an operator sees a heap that keeps growing.
+    out.push('# HELP nodejs_heap_used_bytes V8 heap in use by the front process.', '# TYPE nodejs_heap_used_bytes gauge', `nodejs_heap_used_bytes ${process.memoryUsage().heapUsed}`);
     return `${out.join('\n')}\n`;
   }
 }

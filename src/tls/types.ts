@@ -56,4 +56,6 @@ export interface FrontMetrics {
   countTurnedAway(reason: string): void;
   /** A connection opened before a CRL revoked its client, closed by the front. */
   countConnectionClosedRevoked(): void;
+  /** An answer whose head was sent but whose body was cut off, by who cut it (engine or client). */
+  countTruncatedResponse(cause: 'engine' | 'client'): void;
 }

@@ -9,6 +9,8 @@ import { setConfigItems, writeConfigAtomic } from '../../../src/config/index.js'
 import { Keystore, keystorePathsIn } from '../../../src/kmc/index.js';
 import { startFrontProcess, type FrontProcess } from '../../fixtures/front-process.js';
 import { startSteadyLoad, type SteadyLoad } from '../../fixtures/load.js';
+import { buildBadInputs, ROLE_LIVE } from '../../fixtures/bad-inputs.js';
+import { startClosedLoop, type ClosedLoop } from '../../fixtures/closed-loop.js';
 import { buildPki, type Pki } from '../../fixtures/pki.js';
 import { adminGet, metricSum, parseMetrics } from '../front/client.js';
 import { LIVE_WITHIN_MS, LOAD_RATE, OpenConnection, clientTls, freshServerSerial, isServedFresh, readyzBody, renameOver, timeUntil } from './rotation-kit.js';
@@ -57,10 +59,31 @@ const CASES: readonly BadCase[] = [
   },
 ];
 
+/**
+ * From the bad-input corpus: the live-swappable kinds the cases above do not cover, four per
+ * file (CA, server certificate, server key, CRL), each dropped into keys/ by rename.
+ */
+const CORPUS_LIVE = [
+  'a truncated CA PEM', 'garbage inside CERTIFICATE armour as the CA', 'a CA without CA:TRUE', 'the server (leaf) certificate used as the CA',
+  'a truncated server certificate', 'a sha384-signed server certificate', 'a not-yet-valid server certificate', 'a server certificate for clientAuth only',
+  'a truncated key', 'an unencrypted key', 'an ECDSA P-256 key', 'a sha1-signed server certificate',
+  'a CRL from the future', 'a CRL with a bad signature', 'a CRL that revokes the server certificate', 'garbage inside X509 CRL armour',
+];
+const corpus = buildBadInputs(await buildPki());
+const CORPUS_CASES: BadCase[] = CORPUS_LIVE.map((name) => {
+  const c = corpus.find((x) => x.name === name);
+  if (c?.role === undefined || c.file === undefined || c.live !== true) throw new Error(`corpus: no live case '${name}'`);
+  const { keysName, material } = ROLE_LIVE[c.role];
+  const file = c.file;
+  const original = (p: Pki): string => ({ ca: p.ca.cert, server: p.server.cert, key: p.server.keyEncrypted, crl: p.crls.good })[c.role as keyof typeof ROLE_LIVE];
+  return { name: `${name} (corpus)`, material, code: new RegExp(`^${c.code}$`), place: swapKeysFile(keysName, () => file, original) };
+});
+
 describe('bad replacements while serving', () => {
   let pki: Pki;
   let front: FrontProcess;
   let load: SteadyLoad;
+  let closedLoop: ClosedLoop;
   let started: number;
   let originalSerial: string;
 
@@ -71,13 +94,16 @@ describe('bad replacements while serving', () => {
     originalSerial = await freshServerSerial(front.port, good);
     started = performance.now();
     load = startSteadyLoad({ port: front.port, tls: { ca: good.ca, cert: good.cert as Buffer, key: good.key as Buffer }, ratePerSecond: LOAD_RATE, keepAliveSockets: 4, freshConnectionShare: 0.1 });
+    // Beside the paced load: clients that each wait for their answer, a third on fresh handshakes.
+    closedLoop = startClosedLoop({ port: front.port, tls: { ca: good.ca, cert: good.cert as Buffer, key: good.key as Buffer }, clients: 2, freshShare: 0.3 });
   });
   after(async () => {
     await load.stop();
+    await closedLoop.stop();
     await front.stop();
   });
 
-  for (const bad of CASES) {
+  for (const bad of [...CASES, ...CORPUS_CASES]) {
     it(`refuses ${bad.name} and keeps serving the last good set`, async () => {
       const seenBefore = new Set(front.logLines());
       const undo = await bad.place(front, pki);
@@ -121,6 +147,9 @@ describe('bad replacements while serving', () => {
   it('served every good request throughout, from the same process', async () => {
     const report = await load.stop();
     assertCleanRun(front, report, (performance.now() - started) / 1000);
+    const closed = await closedLoop.stop();
+    assert.deepEqual(closed.failures, [], 'closed-loop clients saw failures');
+    assert.ok(closed.ok > 100, `closed-loop clients got only ${closed.ok} answers`);
   });
 });
 

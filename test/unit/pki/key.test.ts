@@ -57,3 +57,14 @@ test('an encrypted key that is not RSA is refused as such', async () => {
   assert.equal(r.findings[0]?.code, 'PKI_KEY_NOT_RSA');
   assert.match(r.findings[0]?.message ?? '', /EC, not RSA/);
 });
+
+test('a key cut off before its END line is PKI_KEY_UNPARSABLE, not a wrong password (found by the bad-input corpus)', async () => {
+  const { pki, cert } = await setup();
+  for (const k of [pki.server.keyEncrypted, pki.server.keyTraditional, pki.server.keyPlain]) {
+    const text = readFileSync(k, 'utf8');
+    const cut = Buffer.from(text.slice(0, Math.floor(text.length / 2)));
+    const r = validateServerKey(cut, pki.password, cert);
+    assert.equal(r.findings[0]?.code, 'PKI_KEY_UNPARSABLE', k);
+    assert.match(r.findings[0]?.message ?? '', /cut off/);
+  }
+});

@@ -127,6 +127,10 @@ class Metrics {
   countConnectionClosedRevoked(): void {
     this.closedRevoked++;
   }
+  truncated: string[] = [];
+  countTruncatedResponse(cause: string): void {
+    this.truncated.push(cause);
+  }
 }
 
 const logLines: Array<Record<string, unknown>> = [];

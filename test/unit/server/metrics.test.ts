@@ -137,4 +137,15 @@ describe('FrontMetrics', () => {
     m.setStaleMaterial(false);
     assert.equal(find(parseExposition(m.render()).samples, 'streamfront_material_stale')?.value, 0);
   });
+
+  it('counts answers cut off after their head, by cause, both series present from the start', () => {
+    const m = new FrontMetrics({ serverName: 's' });
+    assert.equal(find(parseExposition(m.render()).samples, 'streamfront_responses_truncated_total', { cause: 'engine' })?.value, 0);
+    m.countTruncatedResponse('engine');
+    m.countTruncatedResponse('client');
+    m.countTruncatedResponse('engine');
+    const { samples } = parseExposition(m.render());
+    assert.equal(find(samples, 'streamfront_responses_truncated_total', { cause: 'engine' })?.value, 2);
+    assert.equal(find(samples, 'streamfront_responses_truncated_total', { cause: 'client' })?.value, 1);
+  });
 });
