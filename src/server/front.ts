@@ -90,6 +90,23 @@ function countSentBytes(res: CountedResponse): void {
   res.prependListener('finish', onResponseFinish);
 }
 
+// An answer cut off after its head never finishes, so Fastify runs no hook for it: its 'close'
+// records it. One shared listener and two properties per answer, no closure on the hot path.
+const kReply = Symbol('streamfront.reply');
+const kOnCutOff = Symbol('streamfront.onCutOff');
+type WatchedResponse = ServerResponse & { [kReply]?: FastifyReply; [kOnCutOff]?: (reply: FastifyReply) => void };
+
+function onAnswerClose(this: WatchedResponse): void {
+  // Only an answer whose head went out and whose body did not: the others finish through onResponse.
+  if (this.headersSent && !this.writableFinished) this[kOnCutOff]?.(this[kReply] as FastifyReply);
+}
+
+function watchCutOff(res: WatchedResponse, reply: FastifyReply, onCutOff: (reply: FastifyReply) => void): void {
+  res[kReply] = reply;
+  res[kOnCutOff] = onCutOff;
+  res.on('close', onAnswerClose);
+}
+
 /** Bytes this answer sent, headers included (nginx's $bytes_sent). */
 function sentBy(res: CountedResponse): number | undefined {
   const before = res[kSentBefore];
@@ -252,10 +269,7 @@ export async function startFront<M extends FrontMaterial>(opts: StartFrontOption
     reply.header('x-request-id', request.id);
     const socket = request.raw.socket as TLSSocket;
     countSentBytes(reply.raw);
-    reply.raw.once('close', () => {
-      // Only an answer whose head went out and whose body did not: the rest finish through onResponse.
-      if (reply.raw.headersSent && !reply.raw.writableFinished) recordAnswer(request, reply, isCutOffByEngine(request.raw) ? 'engine' : 'client');
-    });
+    watchCutOff(reply.raw, reply, recordCutOff);
     const identity = peerOf(socket);
     if (identity === undefined) {
       const refusal = refusalOf(socket) ?? UNKNOWN_REFUSAL;
@@ -313,6 +327,8 @@ export async function startFront<M extends FrontMaterial>(opts: StartFrontOption
       );
     }
   }
+
+  const recordCutOff = (reply: FastifyReply): void => recordAnswer(reply.request, reply, isCutOffByEngine(reply.request.raw) ? 'engine' : 'client');
 
   app.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     recordAnswer(request, reply);
