@@ -3,7 +3,8 @@
 # without Docker Hub: a private dockerd (own socket, data root and pidfile in a temp folder, no
 # iptables, no bridge: containers use the host network), a base image made locally by
 # docker/build-base.sh and cached in .build/docker/, then docker build with BASE set to it.
-# Installs docker.io and debootstrap from Debian when absent. Exit status: the test's.
+# Then the compose demo (docker/compose.yaml) up, on the same image, answering curl.
+# Installs docker.io, docker-compose and debootstrap from Debian when absent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 t_start=$(date +%s)
@@ -12,6 +13,7 @@ elapsed() { echo "$(($(date +%s) - t_start))s"; }
 missing=()
 command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
 command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
+command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "test-image: installing from Debian: ${missing[*]}"
   apt-get update -qq
@@ -23,8 +25,11 @@ export DOCKER_HOST="unix://$work/docker.sock"
 dockerd --host "$DOCKER_HOST" --data-root "$work/data" --exec-root "$work/exec" --pidfile "$work/docker.pid" \
   --iptables=false --bridge=none >"$work/dockerd.log" 2>&1 &
 dockerd_pid=$!
+compose() { docker-compose -f docker/compose.yaml -p streamfront-ci "$@"; }
 stop_dockerd() {
   local status=$?
+  # The compose network is a bridge on the host: removed before dockerd goes.
+  [ -f "$work/compose-up" ] && compose down -v >/dev/null 2>&1
   kill -TERM "$dockerd_pid" 2>/dev/null || true
   wait "$dockerd_pid" 2>/dev/null || true
   # dockerd leaves its network namespace handle mounted under exec/ even with --bridge=none.
@@ -54,4 +59,29 @@ echo "test-image: image built, $((size / 1024 / 1024)) MiB ($(elapsed))"
 
 [ -f dist/test/e2e/docker/image.test.js ] || npm run build >/dev/null
 STREAMFRONT_IMAGE=streamfront:test node --test --test-reporter=spec dist/test/e2e/docker/image.test.js
+echo "test-image: image test passed ($(elapsed))"
+
+# The compose demo on the image just built (compose would otherwise build from node:20 on Docker Hub).
+docker tag streamfront:test streamfront:demo
+STREAMFRONT_DEMO_PORT=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+export STREAMFRONT_DEMO_PORT
+touch "$work/compose-up"
+compose up -d >"$work/compose.log" 2>&1 || { cat "$work/compose.log"; echo "test-image: compose up failed"; exit 1; }
+front=$(compose ps -q front)
+health=""
+for _ in $(seq 1 60); do
+  health=$(docker inspect --format '{{.State.Health.Status}}' "$front")
+  [ "$health" = healthy ] && break
+  sleep 0.5
+done
+[ "$health" = healthy ] || { compose logs --no-color | tail -n 30; echo "test-image: compose front not healthy within 30 s ($health)"; exit 1; }
+docker cp "$front:/srv/streamfront/demo/pki" "$work/pki"
+demo_url="https://127.0.0.1:$STREAMFRONT_DEMO_PORT/v2/ready"
+answer=$(curl -sS --max-time 10 --cacert "$work/pki/ca.crt" --cert "$work/pki/client.crt" --key "$work/pki/client.key" "$demo_url")
+[ "$answer" = '{"isReady":true}' ] || { echo "test-image: compose demo answered: $answer"; exit 1; }
+refused=$(curl -sS --max-time 10 -o /dev/null -w '%{http_code}' --cacert "$work/pki/ca.crt" --cert "$work/pki/client-revoked.crt" --key "$work/pki/client-revoked.key" "$demo_url" || true)
+[ "$refused" = 403 ] || { echo "test-image: compose demo gave the revoked client $refused"; exit 1; }
+compose down -v >/dev/null 2>&1
+rm -f "$work/compose-up"
+echo "test-image: compose demo: the engine answered through the front over mutual TLS, the revoked client got 403 ($(elapsed))"
 echo "test-image: passed ($(elapsed) in all)"
