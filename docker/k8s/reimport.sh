@@ -32,8 +32,8 @@ fi
 openssl rand -base64 32 >"$work/password"
 openssl pkcs8 -topk8 -v2 aes-256-cbc -in "$tls_key" -passout "file:$work/password" -out "$work/server.key"
 
-aside="$run_dir/keys-old-$(date -u +%Y%m%dT%H%M%SZ)"
-mkdir "$aside"
+# Unique even for two re-imports within one second; 0700 like keys/.
+aside=$(mktemp -d "$run_dir/keys-old-$(date -u +%Y%m%dT%H%M%SZ)-XXXX")
 moved=()
 for name in ca.crt server.crt server.key ca.crl; do
   if [ -e "$run_dir/keys/$name" ]; then
