@@ -2,7 +2,7 @@
 // password, re-issued CAs, CRLs that revoke or spare a victim client), the operators' ways of
 // putting files in place, and probes that time how long a change takes to be live.
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, type TLSSocket } from 'node:tls';
 import { buildCrl, buildServerPair, reissueCa, type Pki } from '../../fixtures/pki.js';
@@ -86,39 +86,8 @@ export const renameOver: Placement = async (target, source) => {
   renameSync(temp, target);
 };
 
-/**
- * Way 4: a Kubernetes secret volume. `<dir>/<name>` -> `..data/<name>`; `..data` -> a
- * timestamped folder; an update writes a new folder and renames a new `..data` link over.
- */
-export class SecretVolume {
-  private generation = 0;
-  private current: string | undefined;
-
-  constructor(readonly dir: string, private readonly names: readonly string[]) {
-    mkdirSync(dir, { recursive: true });
-  }
-
-  /** Publishes a whole new set of files (name -> source path) in one atomic swap. */
-  publish(files: Readonly<Record<string, string>>): void {
-    const folder = `..${Date.now()}_${++this.generation}`;
-    mkdirSync(join(this.dir, folder));
-    for (const name of this.names) {
-      const source = files[name];
-      if (source === undefined) throw new Error(`SecretVolume: no source for ${name}`);
-      const target = join(this.dir, folder, name);
-      copyFileSync(source, target);
-      chmodSync(target, name.endsWith('.key') ? 0o400 : 0o444);
-    }
-    const tempLink = join(this.dir, '..data_tmp');
-    rmSync(tempLink, { force: true });
-    symlinkSync(folder, tempLink);
-    renameSync(tempLink, join(this.dir, '..data'));
-    // The per-file links never change: they always go through ..data.
-    if (this.current === undefined) for (const name of this.names) symlinkSync(join('..data', name), join(this.dir, name));
-    if (this.current !== undefined) rmSync(join(this.dir, this.current), { recursive: true, force: true });
-    this.current = folder;
-  }
-}
+/** Way 4: a Kubernetes secret volume (test/fixtures/kubelet-volume.ts). */
+export { KubeletVolume as SecretVolume } from '../../fixtures/kubelet-volume.js';
 
 // ---- probes ----------------------------------------------------------------------------
 

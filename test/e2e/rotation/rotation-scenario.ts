@@ -4,7 +4,7 @@
 // connection and the same process throughout.
 import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
-import { startFrontProcess, type FrontProcess } from '../../fixtures/front-process.js';
+import { startFrontProcess, type FrontProcess, type FrontProcessOptions } from '../../fixtures/front-process.js';
 import { startSteadyLoad, type LoadReport } from '../../fixtures/load.js';
 import { buildPki, type Pki } from '../../fixtures/pki.js';
 import {
@@ -27,6 +27,8 @@ import {
 /** How one way puts each kind of material in place. */
 export interface RotationWay {
   readonly name: string;
+  /** Optional: how the front is started (e.g. runAs another user). */
+  readonly frontOptions?: Omit<FrontProcessOptions, 'pki'>;
   /** Optional: bring the run folder into this way's layout before the rotations start. */
   setup?(front: FrontProcess, pki: Pki): Promise<void>;
   placeCrl(front: FrontProcess, crl: string): Promise<void>;
@@ -70,7 +72,7 @@ export async function runRotations(t: TestContext, way: RotationWay): Promise<vo
   const victim = clientTls(pki, 'goodEc');
   const good = clientTls(pki, 'good');
   const [pairs, cas, crls] = await Promise.all([preparePairs(pki, ROTATIONS, pki.password), Promise.resolve(prepareCas(pki, ROTATIONS)), prepareCrls(pki, ROTATIONS, pki.clients.goodEc.cert)]);
-  const front = await startFrontProcess({ pki });
+  const front = await startFrontProcess({ ...way.frontOptions, pki });
   const figures: Omit<RotationFigures, 'load'> = { crlRevokeOpenMs: [], crlRevokeFreshMs: [], crlSpareFreshMs: [], serverCertMs: [], caMs: [] };
   const started = performance.now();
   const load = startSteadyLoad({ port: front.port, tls: { ca: good.ca, cert: good.cert as Buffer, key: good.key as Buffer }, ratePerSecond: LOAD_RATE, keepAliveSockets: 4, freshConnectionShare: 0.1 });

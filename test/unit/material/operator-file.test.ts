@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { isStreamfrontError } from '../../../src/errors/error.js';
-import { readOperatorFile } from '../../../src/material/operator-file.js';
+import { checkFileOwnership, readOperatorFile } from '../../../src/material/operator-file.js';
 
 describe('operator material files', () => {
   let dir: string;
@@ -34,5 +34,70 @@ describe('operator material files', () => {
     await assert.rejects(readOperatorFile(key, 'server-key', 'server.key'), (err) => isStreamfrontError(err) && err.code === 'MATERIAL_KEY_MODE_TOO_OPEN' && err.hint === 'chmod 600 server.key');
     await chmod(key, 0o640);
     assert.equal((await readOperatorFile(key, 'server-key')).bytes.toString(), 'KEY');
+  });
+});
+
+// The rule as a function of (owner, group, mode) and who we run as: tests run as root, so the
+// non-root cases are decided with a given identity. test/e2e/rotation/way-kubernetes.test.ts
+// runs the real front as nobody on a volume laid out the way the kubelet writes it.
+describe('ownership rule: the run folder and the kubelet layout', () => {
+  const FRONT = { uid: 65534, gid: 65534, groups: [2000] };
+  const codeOf = (fn: () => void): string | undefined => {
+    try {
+      fn();
+      return undefined;
+    } catch (err) {
+      return isStreamfrontError(err) ? err.code : String(err);
+    }
+  };
+  const check = (uid: number, gid: number, mode: number, role: 'ca' | 'server-key' | 'crl' = 'server-key'): string | undefined =>
+    codeOf(() => checkFileOwnership({ uid, gid, mode: 0o100000 | mode }, role, 'f', FRONT));
+
+  it('our own file: unchanged, the key 0640 at most whatever its group', () => {
+    assert.equal(check(65534, 65534, 0o600), undefined);
+    assert.equal(check(65534, 12345, 0o640), undefined);
+    assert.equal(check(65534, 65534, 0o644), 'MATERIAL_KEY_MODE_TOO_OPEN');
+    assert.equal(check(65534, 65534, 0o644, 'ca'), undefined);
+  });
+
+  it('root-owned, as the kubelet writes a Secret: certificates 0644 (the default), the key 0440 with group fsGroup', () => {
+    assert.equal(check(0, 0, 0o644, 'ca'), undefined);
+    assert.equal(check(0, 2000, 0o444, 'crl'), undefined);
+    assert.equal(check(0, 2000, 0o440), undefined);
+    assert.equal(check(0, 65534, 0o440), undefined, 'our primary group');
+    assert.equal(check(0, 2000, 0o400), undefined);
+  });
+
+  it('root-owned: a key another group or everybody can read is refused', () => {
+    assert.equal(check(0, 0, 0o440), 'MATERIAL_KEY_MODE_TOO_OPEN', 'group root is not ours');
+    assert.equal(check(0, 2000, 0o444), 'MATERIAL_KEY_MODE_TOO_OPEN', 'world-readable');
+    assert.equal(check(0, 0, 0o644), 'MATERIAL_KEY_MODE_TOO_OPEN', 'the kubelet default mode without defaultMode');
+  });
+
+  it('root-owned: group- or world-writable is refused for every file', () => {
+    assert.equal(check(0, 2000, 0o664, 'ca'), 'MATERIAL_FILE_WRITABLE_BY_OTHERS');
+    assert.equal(check(0, 2000, 0o646, 'crl'), 'MATERIAL_FILE_WRITABLE_BY_OTHERS');
+    assert.equal(check(0, 2000, 0o460), 'MATERIAL_FILE_WRITABLE_BY_OTHERS');
+  });
+
+  it('any other owner is refused, naming root as the other accepted owner', () => {
+    let message = '';
+    try {
+      checkFileOwnership({ uid: 1000, gid: 2000, mode: 0o100440 }, 'server-key', 'k', FRONT);
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    assert.equal(message, 'server private key is owned by uid 1000, not by the current user (uid 65534) or root');
+  });
+
+  it('the message and hint say what to change for a root-owned key', () => {
+    try {
+      checkFileOwnership({ uid: 0, gid: 0, mode: 0o100440 }, 'server-key', 'tls/server.key', FRONT);
+      assert.fail('accepted');
+    } catch (err) {
+      assert.ok(isStreamfrontError(err));
+      assert.equal(err.message, 'server private key is owned by root with mode 0440: its group 0 is not one of ours (gid 65534, groups 2000)');
+      assert.match(err.hint ?? '', /defaultMode 0440 with securityContext\.fsGroup/);
+    }
   });
 });
