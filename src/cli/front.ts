@@ -12,6 +12,7 @@ import { KEYS_DIR_NAME, loadMaterial } from '../material/load.js';
 import { startLiveReload } from '../reload/live-reload.js';
 import { buildAdminServer } from '../server/admin.js';
 import { startFront } from '../server/front.js';
+import { buildEngineProbe, buildReadinessCheck } from '../server/readiness.js';
 import { FrontMetrics } from '../server/metrics.js';
 import { IMPORT_OPTIONS, importArgsFromValues } from './cert-import-args.js';
 import { runImportStage } from './import-command.js';
@@ -128,46 +129,19 @@ async function main(argv: readonly string[]): Promise<number> {
   metrics.setLastGoodLoad(Math.floor(Date.now() / 1000));
   const front = await startFront({ config, material, logger, metrics });
   const live = startLiveReload({ config, configPath, runDir, env: process.env, front, metrics, logger });
+  const engineProbe = buildEngineProbe(config.engineUrl);
   const admin = buildAdminServer({
     metrics,
     serverName: config.serverName,
     logger,
-    readiness: async () => {
-      // Stale material stays ready: the last good set still serves; the body says what is wrong.
-      const reload = live.status();
-      const crl = front.crlStatus;
-      const details: Record<string, unknown> = {
-        material: reload.isStale ? 'stale' : reload.pending !== undefined ? 'pending' : 'current',
-        lastGoodLoad: reload.lastGoodLoadAt.toISOString(),
-        serverCertSerial: front.material.serverCert.serial,
-        caSerial: front.material.ca.serial,
-        crl: crl.hasCrl ? { entries: crl.entries, state: crl.isRefusingAll ? 'expired, refusing all clients' : crl.isExpired ? 'expired, still enforced' : 'current' } : 'none',
-      };
-      if (reload.pending !== undefined) {
-        const p = reload.pending;
-        details.reloadPending = { since: p.since.toISOString(), code: p.code, file: p.file, reason: p.reason, nextAttemptInMs: p.nextAttemptInMs };
-      }
-      if (reload.lastFailure !== undefined) {
-        const f = reload.lastFailure;
-        details.reloadRefused = { at: f.at.toISOString(), material: f.material, code: f.code, file: f.file, reason: f.reason };
-      }
-      try {
-        const res = await fetch(new URL('/v2/ready', config.engineUrl), { signal: AbortSignal.timeout(2000) });
-        const body = (await res.json()) as { isReady?: unknown };
-        details.engine = body.isReady === true ? 'ready' : 'not ready';
-        return { ready: body.isReady === true, details };
-      } catch {
-        details.engine = 'unreachable';
-        return { ready: false, details };
-      }
-    },
+    readiness: buildReadinessCheck({ reload: () => live.status(), front, engine: engineProbe }),
   });
   let adminPort: number;
   try {
     adminPort = await admin.listen(config.adminIp, config.adminPort);
   } catch (err) {
     // The TLS listener is already up: close it, or the process would serve without its admin side.
-    await Promise.allSettled([live.close(), front.shutdown(0), demo?.engine.close()]);
+    await Promise.allSettled([live.close(), front.shutdown(0), engineProbe.close(), demo?.engine.close()]);
     throw err;
   }
   logger.info(
@@ -187,7 +161,7 @@ async function main(argv: readonly string[]): Promise<number> {
     const stop = (signal: NodeJS.Signals): void => {
       logger.info({ event: 'stopping', signal, graceMs: config.shutdownGraceMs }, 'draining');
       process.off('SIGHUP', onHangup);
-      void Promise.allSettled([live.close(), front.shutdown(config.shutdownGraceMs), admin.close(), demo?.engine.close()]).then(() => {
+      void Promise.allSettled([live.close(), front.shutdown(config.shutdownGraceMs), admin.close(), engineProbe.close(), demo?.engine.close()]).then(() => {
         logger.info({ event: 'stopped' }, 'streamfront stopped');
         resolve();
       });
