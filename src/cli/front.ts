@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { loadConfigFile, readFrontConfig, resolveConfigPath } from '../config/index.js';
+import { listConfigWarnings, loadConfigFile, readFrontConfig, resolveConfigPath } from '../config/index.js';
 import { prepareDemo, type PreparedDemo } from '../demo/prepare-demo.js';
 import { StreamfrontError, errorLogFields, isStreamfrontError } from '../errors/error.js';
 import { recoverInterruptedImport, inspectInterruptedImport, interruptedImportError } from '../import/recover.js';
@@ -96,6 +96,7 @@ async function main(argv: readonly string[]): Promise<number> {
     throw new StreamfrontError('CLI_USAGE', `invalid value '${level}' for flag '--log-level'; options are fatal, error, warn, info, debug, trace`, { hint: HINT });
   }
   const logger = pino({ level, base: { server: config.serverName } }, buildLogDestination());
+  for (const w of listConfigWarnings(parsedConfig)) logger.warn({ event: 'config_warning', line: w.line, item: w.item, suggestion: w.suggestion }, w.message);
 
   const keysDir = join(runDir, KEYS_DIR_NAME);
   if (parsed.values.check === true) {

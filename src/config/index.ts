@@ -18,3 +18,4 @@ export {
 } from './items.js';
 export { setConfigItems } from './edit.js';
 export { loadConfigFile, writeConfigAtomic, assertConfigFitsEngine, realTarget, NEW_CONFIG_MODE } from './load.js';
+export { listConfigWarnings, nearestKnownItem, editDistance, type ConfigWarning } from './lint.js';
