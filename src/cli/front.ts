@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { listConfigWarnings, loadConfigFile, readFrontConfig, resolveConfigPath } from '../config/index.js';
+import { listConfigWarnings, loadConfigFile, readFrontConfig, resolveConfigPath, runFolderOf } from '../config/index.js';
 import { prepareDemo, type PreparedDemo } from '../demo/prepare-demo.js';
 import { StreamfrontError, errorLogFields, isStreamfrontError } from '../errors/error.js';
 import { recoverInterruptedImport, inspectInterruptedImport, interruptedImportError } from '../import/recover.js';
@@ -88,6 +88,7 @@ async function main(argv: readonly string[]): Promise<number> {
     const importArgs = importArgsFromValues(parsed.values, HINT);
     if (importArgs !== undefined) await runImportStage(importArgs, runDir);
     configPath = resolveConfigPath({ explicit: parsed.values.config, env: process.env, runDir });
+    runDir = runFolderOf(configPath);
   }
   const { parsed: parsedConfig } = await loadConfigFile(configPath);
   const config = readFrontConfig(parsedConfig);
