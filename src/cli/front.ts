@@ -146,7 +146,8 @@ async function main(argv: readonly string[]): Promise<number> {
     await Promise.allSettled([live.close(), front.shutdown(0), engineProbe.close(), demo?.engine.close()]);
     throw err;
   }
-  logger.info(
+  // Written at every log_level: the README sends operators here for the pid of kill -HUP.
+  logger.child({}, { level: 'info' }).info(
     { event: 'started', pid: process.pid, tls: `${config.serverIp}:${front.port}`, admin: `${config.adminIp}:${adminPort}`, engine: config.engineUrl, serverCertSerial: material.serverCert.serial, crlEntries: material.crl?.revokedSerials.size ?? 0 },
     'streamfront serving',
   );
