@@ -13,6 +13,7 @@ import { startLiveReload } from '../reload/live-reload.js';
 import { buildAdminServer } from '../server/admin.js';
 import { startFront } from '../server/front.js';
 import { buildEngineProbe, buildReadinessCheck } from '../server/readiness.js';
+import { startExpiryWatch } from '../server/expiry-watch.js';
 import { FrontMetrics } from '../server/metrics.js';
 import { IMPORT_OPTIONS, importArgsFromValues } from './cert-import-args.js';
 import { runImportStage } from './import-command.js';
@@ -131,6 +132,7 @@ async function main(argv: readonly string[]): Promise<number> {
   metrics.setLastGoodLoad(Math.floor(Date.now() / 1000));
   const front = await startFront({ config, material, logger, metrics });
   const live = startLiveReload({ config, configPath, runDir, env: process.env, front, metrics, logger });
+  const expiryWatch = startExpiryWatch({ material: () => front.material, metrics, logger });
   const engineProbe = buildEngineProbe(config.engineUrl);
   const admin = buildAdminServer({
     metrics,
@@ -164,6 +166,7 @@ async function main(argv: readonly string[]): Promise<number> {
     const stop = (signal: NodeJS.Signals): void => {
       logger.info({ event: 'stopping', signal, graceMs: config.shutdownGraceMs }, 'draining');
       process.off('SIGHUP', onHangup);
+      expiryWatch.stop();
       void Promise.allSettled([live.close(), front.shutdown(config.shutdownGraceMs), admin.close(), engineProbe.close(), demo?.engine.close()]).then(() => {
         logger.info({ event: 'stopped' }, 'streamfront stopped');
         resolve();
