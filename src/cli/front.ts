@@ -138,6 +138,7 @@ async function main(argv: readonly string[]): Promise<number> {
     metrics,
     serverName: config.serverName,
     logger,
+    allowRemote: config.adminAllowRemote,
     readiness: buildReadinessCheck({ reload: () => live.status(), front, engine: engineProbe }),
   });
   let adminPort: number;
