@@ -125,7 +125,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
 
-  const metrics = new FrontMetrics({ serverName: config.serverName });
+  const metrics = new FrontMetrics({ serverName: config.serverName, withProcess: true });
   metrics.setMaterialExpiry('server_cert', material.serverCert.notAfter);
   metrics.setMaterialExpiry('ca', material.ca.notAfter);
   metrics.setMaterialExpiry('crl_next_update', material.crl?.nextUpdate);
@@ -139,7 +139,9 @@ async function main(argv: readonly string[]): Promise<number> {
     serverName: config.serverName,
     logger,
     allowRemote: config.adminAllowRemote,
-    readiness: buildReadinessCheck({ reload: () => live.status(), front, engine: engineProbe }),
+    readiness: buildReadinessCheck({ reload: () => live.status(), front, engine: engineProbe, onProbe: (r) => metrics.setEngineProbe(r) }),
+    // Each scrape asks the engine, so streamfront_engine_up is never older than the scrape.
+    beforeMetrics: async () => metrics.setEngineProbe(await engineProbe.probe()),
   });
   let adminPort: number;
   try {
@@ -168,6 +170,7 @@ async function main(argv: readonly string[]): Promise<number> {
       logger.info({ event: 'stopping', signal, graceMs: config.shutdownGraceMs }, 'draining');
       process.off('SIGHUP', onHangup);
       expiryWatch.stop();
+      metrics.stop();
       void Promise.allSettled([live.close(), front.shutdown(config.shutdownGraceMs), admin.close(), engineProbe.close(), demo?.engine.close()]).then(() => {
         logger.info({ event: 'stopped' }, 'streamfront stopped');
         resolve();

@@ -66,6 +66,21 @@ const REFUSAL_LOG_BURST = 50;
 
 type PeeredRequest = FastifyRequest & { peer: PeerIdentity | null };
 
+// When each TCP connection arrived, for the handshake duration. Node's TLS server wraps the
+// accepted socket and keeps it as the TLSSocket's _parent: the one link between the two.
+const kConnectedAt = Symbol('streamfront.connectedAt');
+type TimedSocket = Socket & { [kConnectedAt]?: number };
+
+function markConnected(socket: TimedSocket): void {
+  socket[kConnectedAt] = performance.now();
+}
+
+/** Seconds since the TCP connect of this TLS connection, or undefined when it is not known. */
+function handshakeSeconds(socket: TLSSocket): number | undefined {
+  const at = ((socket as TLSSocket & { _parent?: TimedSocket | null })._parent ?? undefined)?.[kConnectedAt];
+  return at === undefined ? undefined : (performance.now() - at) / 1000;
+}
+
 // What an answer sent on its connection: the connection's byte count when the answer got the
 // socket, and when it finished. Pipelined answers wait their turn for the socket, and the next
 // one is written as soon as this one finishes, so both are taken at those two moments.
@@ -161,12 +176,15 @@ export async function startFront<M extends FrontMaterial>(opts: StartFrontOption
   });
   budget.attach(server);
 
+  server.prependListener('connection', markConnected);
+
   function countRefusal(refusal: PeerRefusal, remote: string | undefined, detail?: string): void {
     metrics.countRefusedHandshake(refusal.reason);
     logRefusal({ reason: refusal.reason, serial: refusal.serial, subject: refusal.subject, detail, remote }, 'refused TLS client');
   }
 
   server.on('tlsClientError', (err: Error, socket: TLSSocket) => {
+    metrics.observeHandshake('failed', handshakeSeconds(socket));
     countRefusal({ reason: parseRefusalReason(err) }, socket.remoteAddress, (err as NodeJS.ErrnoException).code);
   });
 
@@ -176,6 +194,7 @@ export async function startFront<M extends FrontMaterial>(opts: StartFrontOption
    * budget and has handshake_timeout_ms to send its request.
    */
   function refuseConnection(socket: TLSSocket, refusal: PeerRefusal, detail?: string): void {
+    metrics.observeHandshake('refused', handshakeSeconds(socket));
     refusePeer(socket, refusal);
     countRefusal(refusal, socket.remoteAddress, detail);
     const deadline = setTimeout(() => socket.destroy(), config.handshakeTimeoutMs);
@@ -197,6 +216,7 @@ export async function startFront<M extends FrontMaterial>(opts: StartFrontOption
     if (revocation.revoked.has(identity.serial)) return refuseConnection(socket, { reason: 'revoked', serial: identity.serial, subject: identity.subject });
     if (sockets.size >= config.maxConnections) return refuseConnection(socket, { reason: 'too-many-connections', serial: identity.serial, subject: identity.subject });
     budget.markAuthenticated(socket);
+    metrics.observeHandshake('accepted', handshakeSeconds(socket));
     acceptPeer(socket, identity);
     sockets.add(socket);
     metrics.connectionOpened();

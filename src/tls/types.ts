@@ -52,4 +52,6 @@ export interface FrontMetrics {
   countTurnedAway(reason: string): void;
   /** A connection opened before a CRL revoked its client, closed by the front. */
   countConnectionClosedRevoked(): void;
+  /** Once per connection: how its TLS handshake ended and how long it took from the TCP connect. */
+  observeHandshake(outcome: 'accepted' | 'refused' | 'failed', seconds: number | undefined): void;
 }
