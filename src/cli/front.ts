@@ -11,6 +11,7 @@ import { recoverInterruptedImport, inspectInterruptedImport, interruptedImportEr
 import { KEYS_DIR_NAME, loadMaterial } from '../material/load.js';
 import { startLiveReload } from '../reload/live-reload.js';
 import { buildAdminServer } from '../server/admin.js';
+import { buildLogDestination } from '../server/log-destination.js';
 import { startFront } from '../server/front.js';
 import { buildEngineProbe, buildReadinessCheck } from '../server/readiness.js';
 import { startExpiryWatch } from '../server/expiry-watch.js';
@@ -43,22 +44,6 @@ Exit codes: 0 stopped cleanly (or --check passed), 1 refused to start, 2 usage e
 const HINT = './run.sh --help';
 /** dist/src/cli/front.js -> the project root, where the shipped config lives. */
 const PROJECT_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-
-/** Lines are held until this many bytes are pending (below sonic-boom's 16 KB maxWrite), then written in one write(2). */
-const LOG_BUFFER_BYTES = 8 * 1024;
-/** ...or until this much time passed, so a quiet front's log is never more than this late. */
-const LOG_FLUSH_MS = 250;
-
-/**
- * stdout, written synchronously (no thread-pool hop) but in batches: one write(2) per access
- * line is a measurable share of a small request's cost. What is pending is written on exit.
- */
-function buildLogDestination(): ReturnType<typeof pino.destination> {
-  const destination = pino.destination({ dest: 1, sync: true, minLength: LOG_BUFFER_BYTES });
-  setInterval(() => destination.flush(), LOG_FLUSH_MS).unref();
-  process.once('exit', () => destination.flushSync());
-  return destination;
-}
 
 async function main(argv: readonly string[]): Promise<number> {
   let parsed;
@@ -97,7 +82,9 @@ async function main(argv: readonly string[]): Promise<number> {
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace'].includes(level)) {
     throw new StreamfrontError('CLI_USAGE', `invalid value '${level}' for flag '--log-level'; options are fatal, error, warn, info, debug, trace`, { hint: HINT });
   }
-  const logger = pino({ level, base: { server: config.serverName } }, buildLogDestination());
+  // --check writes nothing, log files included: its lines go to stdout.
+  const logFiles = parsed.values.check === true ? undefined : { dir: config.frontLogDir, maxMb: config.frontLogMaxMb, files: config.frontLogFiles };
+  const logger = pino({ level, base: { server: config.serverName }, timestamp: pino.stdTimeFunctions.isoTime }, buildLogDestination(logFiles, runDir));
   for (const w of listConfigWarnings(parsedConfig)) logger.warn({ event: 'config_warning', line: w.line, item: w.item, suggestion: w.suggestion }, w.message);
 
   const keysDir = join(runDir, KEYS_DIR_NAME);

@@ -33,6 +33,10 @@ export interface FrontConfigValues {
   adminAllowRemote: boolean;
   logLevel: LogLevel;
   accessLog: boolean;
+  /** '' = stdout; else the folder (relative to the run folder) of rotated log files. */
+  frontLogDir: string;
+  frontLogMaxMb: number;
+  frontLogFiles: number;
   sdpAlgorithmId: 8 | 9;
   shutdownGraceMs: number;
   reloadPollMs: number;
@@ -160,6 +164,9 @@ export const CONFIG_ITEMS: { readonly [K in keyof FrontConfigValues]: ItemSpec<F
   adminAllowRemote: { item: 'admin_allow_remote', defaultText: 'off', engine: false, doc: 'on: admin_ip may be a non-loopback address (kubelet probes, a Prometheus scrape from another host); anyone reaching it reads /healthz, /readyz and /metrics, without authentication. on or off.', parse: (raw) => oneOf(['on', 'off'])(raw) === 'on' },
   logLevel: { item: 'log_level', defaultText: 'info', engine: false, doc: 'fatal, error, warn, info, debug or trace.', parse: oneOf<LogLevel>(['fatal', 'error', 'warn', 'info', 'debug', 'trace']) },
   accessLog: { item: 'access_log', defaultText: 'on', engine: false, doc: 'One log line per request: on or off.', parse: (raw) => oneOf(['on', 'off'])(raw) === 'on' },
+  frontLogDir: { item: 'front_log_dir', defaultText: '', engine: false, doc: "Folder of the front's log files (relative to the run folder), rotated by size; empty = stdout.", parse: printable },
+  frontLogMaxMb: { item: 'front_log_max_mb', defaultText: '100', engine: false, doc: 'Size in MB at which the front log file is rotated, 1 to 10240.', parse: integer(1, 10240, ' MB') },
+  frontLogFiles: { item: 'front_log_files', defaultText: '10', engine: false, doc: 'Rotated front log files kept besides the active one, 1 to 1000.', parse: integer(1, 1000) },
   sdpAlgorithmId: { item: 'sdp_algorithm_id', defaultText: '9', engine: true, doc: 'KMC cipher for server_key_mm: 8 = AES-128-GCM, 9 = AES-256-GCM.', parse: (raw) => (oneOf(['8', '9'])(raw) === '8' ? 8 : 9) },
   shutdownGraceMs: { item: 'shutdown_grace_ms', defaultText: '10000', engine: false, doc: 'On SIGTERM/SIGINT, time given to requests in flight in ms, 0 to 600000.', parse: integer(0, 600000, ' ms') },
   reloadPollMs: { item: 'reload_poll_ms', defaultText: '500', engine: false, doc: 'Stat poll of the material files in ms, 50 to 1000 (changes are live within 1 s).', parse: integer(50, 1000, ' ms') },

@@ -19,8 +19,10 @@ export interface EngineProxyOptions {
 /** Set on the raw request when the counting limit tripped, so the engine error becomes a 413. */
 export const kBodyTooLarge = Symbol('streamfront.bodyTooLarge');
 const kEngineStart = Symbol('streamfront.engineStart');
+/** Set on the raw request when the engine's answer head arrived: seconds it took (the access line's upstream time). */
+export const kEngineSeconds = Symbol('streamfront.engineSeconds');
 
-type MarkedRequest = FastifyRequest['raw'] & { [kBodyTooLarge]?: boolean; [kEngineStart]?: number };
+type MarkedRequest = FastifyRequest['raw'] & { [kBodyTooLarge]?: boolean; [kEngineStart]?: number; [kEngineSeconds]?: number };
 
 export const BODY_TOO_LARGE_JSON = '{"error":"request body too large"}';
 
@@ -83,8 +85,13 @@ export async function engineProxy(app: FastifyInstance, opts: EngineProxyOptions
   }
 
   function onResponse(request: FastifyRequest, reply: FastifyReply, res: { stream: NodeJS.ReadableStream }): void {
-    const start = (request.raw as MarkedRequest)[kEngineStart];
-    if (start !== undefined) metrics.observeEngineLatency((performance.now() - start) / 1000);
+    const raw = request.raw as MarkedRequest;
+    const start = raw[kEngineStart];
+    if (start !== undefined) {
+      const seconds = (performance.now() - start) / 1000;
+      raw[kEngineSeconds] = seconds;
+      metrics.observeEngineLatency(seconds);
+    }
     reply.send(res.stream);
   }
 

@@ -8,7 +8,8 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { StreamfrontError } from '../errors/error.js';
-import { engineProxy } from '../proxy/plugin.js';
+import { engineProxy, kEngineSeconds } from '../proxy/plugin.js';
+import { connectionFactsOf, recordConnectionFacts, takeRequestBytes, traceIdOf, type ConnectionFacts } from './access-fields.js';
 import { buildRequestId } from '../proxy/request-id.js';
 import { isDeclaredTooLarge } from '../proxy/body-limit.js';
 import { engineRouteLabel } from '../proxy/route-label.js';
@@ -64,7 +65,8 @@ const TIMER_MAX_MS = 2 ** 31 - 1;
 const REFUSAL_LOG_PER_SECOND = 10;
 const REFUSAL_LOG_BURST = 50;
 
-type PeeredRequest = FastifyRequest & { peer: PeerIdentity | null };
+type PeeredRequest = FastifyRequest & { peer: PeerIdentity | null; conn: ConnectionFacts | null };
+type UpstreamMarked = FastifyRequest['raw'] & { [kEngineSeconds]?: number };
 
 // When each TCP connection arrived, for the handshake duration. Node's TLS server wraps the
 // accepted socket and keeps it as the TLSSocket's _parent: the one link between the two.
@@ -161,6 +163,7 @@ export async function startFront<M extends FrontMaterial>(opts: StartFrontOption
     clientErrorHandler: handleClientError,
   });
   app.decorateRequest('peer', null);
+  app.decorateRequest('conn', null);
   const server = app.server as unknown as HttpsServer;
   server.headersTimeout = Math.min(config.headerTimeoutMs, config.requestTimeoutMs);
   server.maxHeadersCount = headersCountSetting(config.maxHeaderFields);
@@ -206,6 +209,7 @@ export async function startFront<M extends FrontMaterial>(opts: StartFrontOption
   // right behind the handshake already find the connection accepted or refused. Only accepted
   // connections get an identity, and onRequest proxies nothing without one.
   server.prependListener('secureConnection', (socket: TLSSocket) => {
+    if (config.accessLog) recordConnectionFacts(socket);
     // A resumed session carries the peer certificate and verify result of the full handshake.
     const identity = readPeerIdentity(socket);
     if (identity === undefined) return refuseConnection(socket, { reason: 'no-certificate' });
@@ -271,6 +275,7 @@ export async function startFront<M extends FrontMaterial>(opts: StartFrontOption
     reply.header('x-request-id', request.id);
     const socket = request.raw.socket as TLSSocket;
     countSentBytes(reply.raw);
+    (request as PeeredRequest).conn = connectionFactsOf(socket) ?? null;
     const identity = peerOf(socket);
     if (identity === undefined) {
       const refusal = refusalOf(socket) ?? UNKNOWN_REFUSAL;
@@ -299,16 +304,29 @@ export async function startFront<M extends FrontMaterial>(opts: StartFrontOption
     metrics.observeRequest(pattern === undefined || pattern === '/*' ? engineRouteLabel(path) : pattern, status);
     if (config.accessLog) {
       const identity = (request as PeeredRequest).peer;
+      const conn = (request as PeeredRequest).conn;
+      const upstreamSeconds = (request.raw as UpstreamMarked)[kEngineSeconds];
       logger.info(
         {
           requestId: request.id,
+          traceId: traceIdOf(request.headers.traceparent),
+          remote: conn?.remote,
+          remotePort: conn?.remotePort,
+          tlsVersion: conn?.tlsVersion,
+          tlsCipher: conn?.tlsCipher,
           subject: identity?.subject,
           serial: identity?.serial,
           method: request.method,
           path,
+          userAgent: request.headers['user-agent'],
           status,
+          // Bytes received, request line and headers included (nginx's $request_length).
+          requestBytes: conn === null ? undefined : takeRequestBytes(conn),
           // Bytes sent to the client, headers included (nginx's $bytes_sent), chunked answers too.
           bytes: sentBy(reply.raw),
+          // Only when the engine answered: a 502/504 made by the front has no upstream status.
+          upstreamStatus: upstreamSeconds === undefined ? undefined : status,
+          upstreamMs: upstreamSeconds === undefined ? undefined : Math.round(upstreamSeconds * 1e6) / 1000,
           durationMs: Math.round(reply.elapsedTime * 1000) / 1000,
         },
         'request',
