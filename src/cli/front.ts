@@ -1,6 +1,6 @@
 // run.sh: the front as a process. Optionally runs the import stage, then loads the material
 // through the one loader, serves TLS and the admin listener, and drains on SIGTERM/SIGINT.
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
@@ -19,6 +19,7 @@ import { FrontMetrics } from '../server/metrics.js';
 import { IMPORT_OPTIONS, importArgsFromValues } from './cert-import-args.js';
 import { runImportStage } from './import-command.js';
 import { parseArgsError, reportFatal } from './report.js';
+import { buildCheckReport, formatCheckReport, type CheckReportOptions } from './check-report.js';
 
 const USAGE = `Usage: ./run.sh [--config F] [--log-level L] [-c ca.crt -s server.crt -k server.key [-r ca.crl] [password options]]
 
@@ -32,6 +33,11 @@ Options:
                         and the front, and print a curl command to try it
       --check           load and check everything, then exit 0 without serving; writes nothing
                         (a keystore copy that needs repair is reported, not rewritten)
+      --json            with --check: one JSON object on stdout, every material (subject, issuer,
+                        key bits, signature, serial, notAfter, days left; CRL entries and
+                        nextUpdate; keystore state, master key age) and every problem with code and fix
+      --candidate DIR   with --check: check DIR's ca.crt, server.crt, server.key and ca.crl (if
+                        any) instead of the files the config names, before copying them into keys/
   -c, -s, -k, -r, --password-stdin, --password-file   as in certImport.sh --help
   -h, --help            show this help
 
@@ -45,12 +51,19 @@ const HINT = './run.sh --help';
 /** dist/src/cli/front.js -> the project root, where the shipped config lives. */
 const PROJECT_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
+/** --check --json / --candidate: the full report, and exit 1 when it holds an error. */
+async function runCheckReport(options: CheckReportOptions, isJson: boolean): Promise<number> {
+  const report = await buildCheckReport(options);
+  process.stdout.write(isJson ? `${JSON.stringify(report, null, 2)}\n` : formatCheckReport(report));
+  return report.ok ? 0 : 1;
+}
+
 async function main(argv: readonly string[]): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
       args: [...argv],
-      options: { ...IMPORT_OPTIONS, help: { type: 'boolean', short: 'h' }, 'log-level': { type: 'string' }, check: { type: 'boolean' }, demo: { type: 'boolean' } },
+      options: { ...IMPORT_OPTIONS, help: { type: 'boolean', short: 'h' }, 'log-level': { type: 'string' }, check: { type: 'boolean' }, json: { type: 'boolean' }, candidate: { type: 'string' }, demo: { type: 'boolean' } },
       strict: true,
       allowPositionals: false,
     });
@@ -78,6 +91,10 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const { parsed: parsedConfig } = await loadConfigFile(configPath);
   const config = readFrontConfig(parsedConfig);
+  if (parsed.values.json === true || parsed.values.candidate !== undefined) {
+    if (parsed.values.check !== true) throw new StreamfrontError('CLI_USAGE', '--json and --candidate go with --check', { hint: HINT });
+    return runCheckReport({ config, parsed: parsedConfig, configPath, runDir, candidateDir: parsed.values.candidate === undefined ? undefined : resolve(parsed.values.candidate), env: process.env, now: new Date() }, parsed.values.json === true);
+  }
   const level = parsed.values['log-level'] ?? config.logLevel;
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace'].includes(level)) {
     throw new StreamfrontError('CLI_USAGE', `invalid value '${level}' for flag '--log-level'; options are fatal, error, warn, info, debug, trace`, { hint: HINT });
