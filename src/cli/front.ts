@@ -144,8 +144,6 @@ async function main(argv: readonly string[]): Promise<number> {
     logger,
     allowRemote: config.adminAllowRemote,
     readiness: buildReadinessCheck({ reload: () => live.status(), front, engine: engineProbe, onProbe: (r) => metrics.setEngineProbe(r) }),
-    // Each scrape asks the engine, so streamfront_engine_up is never older than the scrape.
-    beforeMetrics: async () => metrics.setEngineProbe(await engineProbe.probe()),
   });
   let adminPort: number;
   try {

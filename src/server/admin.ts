@@ -21,8 +21,6 @@ export interface AdminServerOptions {
   serverName: string;
   readiness: () => Promise<AdminReadiness>;
   logger: AdminLogger;
-  /** Runs before each /metrics answer: probes whose result the scrape must show fresh (engine up). */
-  beforeMetrics?: () => Promise<void>;
   /** admin_allow_remote=on: a non-loopback address is allowed (with a warning at listen). */
   allowRemote?: boolean;
 }
@@ -76,8 +74,6 @@ export function buildAdminServer(opts: AdminServerOptions): AdminServer {
         return send(res, result.ready ? 200 : 503, 'application/json', body);
       }
       case '/metrics':
-        // A failing probe only leaves its gauge as it was: the scrape itself never fails for it.
-        await opts.beforeMetrics?.().catch(() => undefined);
         return send(res, 200, METRICS_CONTENT_TYPE, metrics.render());
       default:
         return send(res, 404, 'application/json', JSON.stringify({ error: 'not found', paths: ['/healthz', '/readyz', '/metrics'] }));

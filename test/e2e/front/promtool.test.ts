@@ -22,6 +22,7 @@ describe('e2e front: /metrics and promtool', () => {
     assert.ok(hasPromtool, 'promtool not found: install the Debian package prometheus (bash .ci/run does)');
     assert.equal((await call(front.port, { tls: clientOptions(front.pki, 'good'), method: 'GET', path: '/v2/ready' })).status, 200);
     assert.equal((await call(front.port, { tls: clientOptions(front.pki, 'revoked'), method: 'GET', path: '/v2/ready' }).catch(() => ({ status: 0 }))).status !== 200, true);
+    assert.equal((await adminGet(front.adminPort, '/readyz')).status, 200, 'a readiness probe sets the engine gauges');
     const scrape = await adminGet(front.adminPort, '/metrics');
     assert.equal(scrape.status, 200);
     const text = scrape.body.toString();
