@@ -1,21 +1,25 @@
 // run.sh: the front as a process. Optionally runs the import stage, then loads the material
 // through the one loader, serves TLS and the admin listener, and drains on SIGTERM/SIGINT.
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { loadConfigFile, readFrontConfig, resolveConfigPath } from '../config/index.js';
+import { listConfigWarnings, loadConfigFile, readFrontConfig, resolveConfigPath, runFolderOf } from '../config/index.js';
 import { prepareDemo, type PreparedDemo } from '../demo/prepare-demo.js';
 import { StreamfrontError, errorLogFields, isStreamfrontError } from '../errors/error.js';
 import { recoverInterruptedImport, inspectInterruptedImport, interruptedImportError } from '../import/recover.js';
 import { KEYS_DIR_NAME, loadMaterial } from '../material/load.js';
 import { startLiveReload } from '../reload/live-reload.js';
 import { buildAdminServer } from '../server/admin.js';
+import { buildLogDestination } from '../server/log-destination.js';
 import { startFront } from '../server/front.js';
+import { buildEngineProbe, buildReadinessCheck } from '../server/readiness.js';
+import { startExpiryWatch } from '../server/expiry-watch.js';
 import { FrontMetrics } from '../server/metrics.js';
 import { IMPORT_OPTIONS, importArgsFromValues } from './cert-import-args.js';
 import { runImportStage } from './import-command.js';
 import { parseArgsError, reportFatal } from './report.js';
+import { buildCheckReport, formatCheckReport, type CheckReportOptions } from './check-report.js';
 
 const USAGE = `Usage: ./run.sh [--config F] [--log-level L] [-c ca.crt -s server.crt -k server.key [-r ca.crl] [password options]]
 
@@ -29,6 +33,11 @@ Options:
                         and the front, and print a curl command to try it
       --check           load and check everything, then exit 0 without serving; writes nothing
                         (a keystore copy that needs repair is reported, not rewritten)
+      --json            with --check: one JSON object on stdout, every material (subject, issuer,
+                        key bits, signature, serial, notAfter, days left; CRL entries and
+                        nextUpdate; keystore state, master key age) and every problem with code and fix
+      --candidate DIR   with --check: check DIR's ca.crt, server.crt, server.key and ca.crl (if
+                        any) instead of the files the config names, before copying them into keys/
   -c, -s, -k, -r, --password-stdin, --password-file   as in certImport.sh --help
   -h, --help            show this help
 
@@ -42,20 +51,11 @@ const HINT = './run.sh --help';
 /** dist/src/cli/front.js -> the project root, where the shipped config lives. */
 const PROJECT_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
-/** Lines are held until this many bytes are pending (below sonic-boom's 16 KB maxWrite), then written in one write(2). */
-const LOG_BUFFER_BYTES = 8 * 1024;
-/** ...or until this much time passed, so a quiet front's log is never more than this late. */
-const LOG_FLUSH_MS = 250;
-
-/**
- * stdout, written synchronously (no thread-pool hop) but in batches: one write(2) per access
- * line is a measurable share of a small request's cost. What is pending is written on exit.
- */
-function buildLogDestination(): ReturnType<typeof pino.destination> {
-  const destination = pino.destination({ dest: 1, sync: true, minLength: LOG_BUFFER_BYTES });
-  setInterval(() => destination.flush(), LOG_FLUSH_MS).unref();
-  process.once('exit', () => destination.flushSync());
-  return destination;
+/** --check --json / --candidate: the full report, and exit 1 when it holds an error. */
+async function runCheckReport(options: CheckReportOptions, isJson: boolean): Promise<number> {
+  const report = await buildCheckReport(options);
+  process.stdout.write(isJson ? `${JSON.stringify(report, null, 2)}\n` : formatCheckReport(report));
+  return report.ok ? 0 : 1;
 }
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -63,7 +63,7 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     parsed = parseArgs({
       args: [...argv],
-      options: { ...IMPORT_OPTIONS, help: { type: 'boolean', short: 'h' }, 'log-level': { type: 'string' }, check: { type: 'boolean' }, demo: { type: 'boolean' } },
+      options: { ...IMPORT_OPTIONS, help: { type: 'boolean', short: 'h' }, 'log-level': { type: 'string' }, check: { type: 'boolean' }, json: { type: 'boolean' }, candidate: { type: 'string' }, demo: { type: 'boolean' } },
       strict: true,
       allowPositionals: false,
     });
@@ -87,14 +87,22 @@ async function main(argv: readonly string[]): Promise<number> {
     const importArgs = importArgsFromValues(parsed.values, HINT);
     if (importArgs !== undefined) await runImportStage(importArgs, runDir);
     configPath = resolveConfigPath({ explicit: parsed.values.config, env: process.env, runDir });
+    runDir = runFolderOf(configPath);
   }
   const { parsed: parsedConfig } = await loadConfigFile(configPath);
   const config = readFrontConfig(parsedConfig);
+  if (parsed.values.json === true || parsed.values.candidate !== undefined) {
+    if (parsed.values.check !== true) throw new StreamfrontError('CLI_USAGE', '--json and --candidate go with --check', { hint: HINT });
+    return runCheckReport({ config, parsed: parsedConfig, configPath, runDir, candidateDir: parsed.values.candidate === undefined ? undefined : resolve(parsed.values.candidate), env: process.env, now: new Date() }, parsed.values.json === true);
+  }
   const level = parsed.values['log-level'] ?? config.logLevel;
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace'].includes(level)) {
     throw new StreamfrontError('CLI_USAGE', `invalid value '${level}' for flag '--log-level'; options are fatal, error, warn, info, debug, trace`, { hint: HINT });
   }
-  const logger = pino({ level, base: { server: config.serverName } }, buildLogDestination());
+  // --check writes nothing, log files included: its lines go to stdout.
+  const logFiles = parsed.values.check === true ? undefined : { dir: config.frontLogDir, maxMb: config.frontLogMaxMb, files: config.frontLogFiles };
+  const logger = pino({ level, base: { server: config.serverName }, timestamp: pino.stdTimeFunctions.isoTime }, buildLogDestination(logFiles, runDir));
+  for (const w of listConfigWarnings(parsedConfig)) logger.warn({ event: 'config_warning', line: w.line, item: w.item, suggestion: w.suggestion }, w.message);
 
   const keysDir = join(runDir, KEYS_DIR_NAME);
   if (parsed.values.check === true) {
@@ -121,56 +129,32 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
 
-  const metrics = new FrontMetrics({ serverName: config.serverName });
+  const metrics = new FrontMetrics({ serverName: config.serverName, withProcess: true });
   metrics.setMaterialExpiry('server_cert', material.serverCert.notAfter);
   metrics.setMaterialExpiry('ca', material.ca.notAfter);
   metrics.setMaterialExpiry('crl_next_update', material.crl?.nextUpdate);
   metrics.setLastGoodLoad(Math.floor(Date.now() / 1000));
   const front = await startFront({ config, material, logger, metrics });
   const live = startLiveReload({ config, configPath, runDir, env: process.env, front, metrics, logger });
+  const expiryWatch = startExpiryWatch({ material: () => front.material, metrics, logger });
+  const engineProbe = buildEngineProbe(config.engineUrl);
   const admin = buildAdminServer({
     metrics,
     serverName: config.serverName,
     logger,
-    readiness: async () => {
-      // Stale material stays ready: the last good set still serves; the body says what is wrong.
-      const reload = live.status();
-      const crl = front.crlStatus;
-      const details: Record<string, unknown> = {
-        material: reload.isStale ? 'stale' : reload.pending !== undefined ? 'pending' : 'current',
-        lastGoodLoad: reload.lastGoodLoadAt.toISOString(),
-        serverCertSerial: front.material.serverCert.serial,
-        caSerial: front.material.ca.serial,
-        crl: crl.hasCrl ? { entries: crl.entries, state: crl.isRefusingAll ? 'expired, refusing all clients' : crl.isExpired ? 'expired, still enforced' : 'current' } : 'none',
-      };
-      if (reload.pending !== undefined) {
-        const p = reload.pending;
-        details.reloadPending = { since: p.since.toISOString(), code: p.code, file: p.file, reason: p.reason, nextAttemptInMs: p.nextAttemptInMs };
-      }
-      if (reload.lastFailure !== undefined) {
-        const f = reload.lastFailure;
-        details.reloadRefused = { at: f.at.toISOString(), material: f.material, code: f.code, file: f.file, reason: f.reason };
-      }
-      try {
-        const res = await fetch(new URL('/v2/ready', config.engineUrl), { signal: AbortSignal.timeout(2000) });
-        const body = (await res.json()) as { isReady?: unknown };
-        details.engine = body.isReady === true ? 'ready' : 'not ready';
-        return { ready: body.isReady === true, details };
-      } catch {
-        details.engine = 'unreachable';
-        return { ready: false, details };
-      }
-    },
+    allowRemote: config.adminAllowRemote,
+    readiness: buildReadinessCheck({ reload: () => live.status(), front, engine: engineProbe, onProbe: (r) => metrics.setEngineProbe(r) }),
   });
   let adminPort: number;
   try {
     adminPort = await admin.listen(config.adminIp, config.adminPort);
   } catch (err) {
     // The TLS listener is already up: close it, or the process would serve without its admin side.
-    await Promise.allSettled([live.close(), front.shutdown(0), demo?.engine.close()]);
+    await Promise.allSettled([live.close(), front.shutdown(0), engineProbe.close(), demo?.engine.close()]);
     throw err;
   }
-  logger.info(
+  // Written at every log_level: the README sends operators here for the pid of kill -HUP.
+  logger.child({}, { level: 'info' }).info(
     { event: 'started', pid: process.pid, tls: `${config.serverIp}:${front.port}`, admin: `${config.adminIp}:${adminPort}`, engine: config.engineUrl, serverCertSerial: material.serverCert.serial, crlEntries: material.crl?.revokedSerials.size ?? 0 },
     'streamfront serving',
   );
@@ -195,7 +179,9 @@ async function main(argv: readonly string[]): Promise<number> {
         isHangupReported = true;
         logger.info({ event: 'sighup_ignored' }, 'SIGHUP while draining: ignored, the drain goes on');
       });
-      void Promise.allSettled([live.close(), front.shutdown(config.shutdownGraceMs), admin.close(), demo?.engine.close()]).then(() => {
+      expiryWatch.stop();
+      metrics.stop();
+      void Promise.allSettled([live.close(), front.shutdown(config.shutdownGraceMs), admin.close(), engineProbe.close(), demo?.engine.close()]).then(() => {
         logger.info({ event: 'stopped' }, 'streamfront stopped');
         resolve();
       });

@@ -1,15 +1,18 @@
 // Runs the import stage for a parsed command line: shared by certImport.sh and run.sh so
 // both apply the same checks, prompt and transaction.
 import { resolve } from 'node:path';
-import { resolveConfigPath } from '../config/index.js';
+import { resolveConfigPath, runFolderOf } from '../config/index.js';
 import { importMaterial } from '../import/import-stage.js';
 import { choosePasswordSource } from '../import/password.js';
 import type { ImportArgs } from './cert-import-args.js';
 
-export async function runImportStage(args: ImportArgs, runDir: string): Promise<void> {
-  const configPath = resolveConfigPath({ explicit: args.config, env: process.env, runDir });
+/** `cwd` is where the operator typed the command: the input files resolve against it. */
+export async function runImportStage(args: ImportArgs, cwd: string): Promise<void> {
+  const configPath = resolveConfigPath({ explicit: args.config, env: process.env, runDir: cwd });
+  const runDir = cwd;
   await importMaterial({
-    runDir,
+    // keys/ and the paths the config records belong to the config's run folder, not to cwd.
+    runDir: runFolderOf(configPath),
     configPath,
     inputs: {
       ca: resolve(runDir, args.ca),

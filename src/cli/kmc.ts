@@ -1,10 +1,12 @@
+#!/usr/bin/env node
 // The kmc command: inspect the keystore and maintain it (init, rotate, rewrap server_key_mm,
 // retire unreferenced keys). Every argument is checked before anything is read or written.
+import { realpathSync } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { loadConfigFile, resolveConfigPath, setConfigItems, writeConfigAtomic } from '../config/index.js';
+import { loadConfigFile, resolveConfigPath, runFolderOf, setConfigItems, writeConfigAtomic } from '../config/index.js';
 import { StreamfrontError, formatErrorLine, isStreamfrontError } from '../errors/error.js';
 import {
   Keystore,
@@ -33,7 +35,8 @@ Verbs:
   retire               retire decrypt-only keys that no ciphertext in the config references
 
 Options:
-  --keys DIR           keystore folder (default: keys under the current folder)
+  --keys DIR           keystore folder (default: keys/ in the config's run folder, the folder
+                       above its config/ folder; with the default config, the current folder)
   --config FILE        config (default: $MX_SDK_HOME/config/streamserver.conf when MX_SDK_HOME
                        is set, else config/streamserver.conf); required by rewrap/retire. Its
                        server_key_mm tells which keystore copy belongs here: a copy that cannot
@@ -88,7 +91,9 @@ export function parseKmcArgs(argv: readonly string[], cwd: string): KmcArgs {
   if (!(VERBS as readonly string[]).includes(verb)) throw usage(`invalid verb '${verb}'; verbs are ${VERBS.join(', ')}`);
   if (values.keys === '' || values.config === '') throw usage('--keys and --config need a non-empty value');
   if (values.config !== undefined && verb === 'init') throw usage('--config is for status, rotate, rewrap and retire, not init');
-  return { verb: verb as Verb, keysDir: resolve(cwd, values.keys ?? 'keys'), config: values.config };
+  // keys/ belongs to the config's run folder (the folder above its config/), as for run.sh.
+  const defaultKeys = join(runFolderOf(resolveConfigPath({ ...(values.config === undefined ? {} : { explicit: values.config }), env: process.env, runDir: cwd })), 'keys');
+  return { verb: verb as Verb, keysDir: values.keys === undefined ? defaultKeys : resolve(cwd, values.keys), config: values.config };
 }
 
 const out = (line: string): void => {
@@ -246,7 +251,15 @@ export async function runKmc(argv: readonly string[], cwd: string): Promise<numb
   }
 }
 
-// Run only as a command, not when imported by a test.
-if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  process.exitCode = await runKmc(process.argv.slice(2), process.cwd());
+/** A reader that stops early (`kmc status | head -1`) is not an error: stop writing, keep the exit code. */
+function endQuietlyOnClosedPipe(err: NodeJS.ErrnoException): void {
+  if (err.code !== 'EPIPE') throw err;
+  process.exit(process.exitCode ?? 0);
+}
+
+// Run only as a command, not when imported by a test (npm run links bin files, hence realpath).
+if (process.argv[1] !== undefined && realpathSync(resolve(process.argv[1])) === fileURLToPath(import.meta.url)) {
+  process.stdout.on('error', endQuietlyOnClosedPipe);
+  // npm run starts scripts in the package folder; the operator's folder is INIT_CWD.
+  process.exitCode = await runKmc(process.argv.slice(2), process.env['INIT_CWD'] ?? process.cwd());
 }

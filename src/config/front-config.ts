@@ -1,7 +1,7 @@
 // Parsed streamserver.conf to a typed FrontConfig: defaults from the items table, one rule
 // per item, duplicates of known items refused with their lines; unknown items left alone.
 import { StreamfrontError } from '../errors/error.js';
-import { CONFIG_ITEMS, ItemRuleError, type EngineTarget, type FrontConfig, type FrontConfigValues } from './items.js';
+import { CONFIG_ITEMS, ItemRuleError, isLoopbackIp, type EngineTarget, type FrontConfig, type FrontConfigValues } from './items.js';
 import type { ParsedConfig } from './parse.js';
 
 function linesText(lines: readonly number[]): string {
@@ -45,6 +45,16 @@ export function readFrontConfig(parsed: ParsedConfig): FrontConfig {
   }
   const config = values as FrontConfigValues;
   if (config.engineUrl === '') config.engineUrl = `http://127.0.0.1:${config.enginePort}`;
+  if (!config.adminAllowRemote && !isLoopbackIp(config.adminIp)) {
+    // The admin listener has no authentication: reachable from other hosts only when asked for.
+    const item = CONFIG_ITEMS.adminIp.item;
+    const lines = parsed.items.get(item)?.lines ?? [];
+    throw new StreamfrontError('CONFIG_BAD_VALUE', `item ${item} (${lines.length > 0 ? linesText(lines) : 'default'}): '${config.adminIp}' is not a loopback address; use 127.0.0.1 or ::1, or set admin_allow_remote=on`, {
+      file: parsed.file,
+      item,
+      hint: `set ${item}=127.0.0.1 in ${parsed.file}, or admin_allow_remote=on to expose /healthz, /readyz and /metrics to other hosts`,
+    });
+  }
   const sharesAddress = config.serverIp === config.adminIp || config.serverIp === '0.0.0.0' || config.serverIp === '::';
   if (config.serverPort !== 0 && config.serverPort === config.adminPort && sharesAddress) {
     const item = CONFIG_ITEMS.adminPort.item;

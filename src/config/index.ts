@@ -1,6 +1,6 @@
 // The config area's public face: lookup, parse, typed items, line-preserving edits, and the
 // atomic write. Other areas import from here, not from the individual modules.
-export { resolveConfigPath, CONFIG_FILE_NAME } from './path.js';
+export { resolveConfigPath, runFolderOf, CONFIG_FILE_NAME } from './path.js';
 export { parseConfigText, parseConfigLine, type ParsedConfig, type ConfigItem, type ParsedLine } from './parse.js';
 export { validateConfigSize, MAX_LINES, MAX_LINE_CHARS, type SizeProblem } from './limits.js';
 export { readFrontConfig } from './front-config.js';
@@ -18,3 +18,4 @@ export {
 } from './items.js';
 export { setConfigItems } from './edit.js';
 export { loadConfigFile, writeConfigAtomic, assertConfigFitsEngine, realTarget, NEW_CONFIG_MODE } from './load.js';
+export { listConfigWarnings, nearestKnownItem, editDistance, type ConfigWarning } from './lint.js';

@@ -29,8 +29,14 @@ export interface FrontConfigValues {
   maxHeaderFields: number;
   adminIp: string;
   adminPort: number;
+  /** True: admin_ip may be an address other machines reach (admin_allow_remote=on). */
+  adminAllowRemote: boolean;
   logLevel: LogLevel;
   accessLog: boolean;
+  /** '' = stdout; else the folder (relative to the run folder) of rotated log files. */
+  frontLogDir: string;
+  frontLogMaxMb: number;
+  frontLogFiles: number;
   sdpAlgorithmId: 8 | 9;
   shutdownGraceMs: number;
   reloadPollMs: number;
@@ -83,12 +89,9 @@ function ipAddress(raw: string): string {
   return raw;
 }
 
-/** The admin listener is plain HTTP: it must never be reachable off the host. */
-function loopbackAddress(raw: string): string {
-  const ip = ipAddress(raw);
-  const isLoopback = isIP(ip) === 4 ? ip.startsWith('127.') : ip === '::1' || /^(0{0,4}:){7}0{0,3}1$/.test(ip);
-  if (!isLoopback) throw new ItemRuleError(`'${raw}' is not a loopback address; use 127.0.0.1 or ::1`);
-  return ip;
+/** 127.0.0.0/8 and ::1 (also written out in full). */
+export function isLoopbackIp(ip: string): boolean {
+  return isIP(ip) === 4 ? ip.startsWith('127.') : ip === '::1' || /^(0{0,4}:){7}0{0,3}1$/.test(ip);
 }
 
 function printable(raw: string): string {
@@ -155,10 +158,15 @@ export const CONFIG_ITEMS: { readonly [K in keyof FrontConfigValues]: ItemSpec<F
   maxUnauthenticatedConnections: { item: 'max_unauthenticated_connections', defaultText: '256', engine: false, doc: 'Most connections still in their TLS handshake or refused and awaiting their answer; past it the oldest is closed, 1 to 1000000.', parse: integer(1, 1000000) },
   handshakeTimeoutMs: { item: 'handshake_timeout_ms', defaultText: '10000', engine: false, doc: 'Longest time from TCP connect to a finished TLS handshake in ms (also how long a refused client has to send its request), 100 to 120000.', parse: integer(100, 120000, ' ms') },
   maxHeaderFields: { item: 'max_header_fields', defaultText: '100', engine: false, doc: 'Most header fields in one request (431 above), 1 to 1000.', parse: integer(1, 1000) },
-  adminIp: { item: 'admin_ip', defaultText: '127.0.0.1', engine: false, doc: 'Address of the plain-HTTP admin listener; must be loopback.', parse: loopbackAddress },
+  // Loopback unless admin_allow_remote=on: readFrontConfig checks the pair.
+  adminIp: { item: 'admin_ip', defaultText: '127.0.0.1', engine: false, doc: 'Address of the plain-HTTP admin listener; loopback unless admin_allow_remote=on.', parse: ipAddress },
   adminPort: { item: 'admin_port', defaultText: '9080', engine: false, doc: 'Port of the admin listener (/healthz /readyz /metrics), 0 to 65535.', parse: integer(0, 65535) },
+  adminAllowRemote: { item: 'admin_allow_remote', defaultText: 'off', engine: false, doc: 'on: admin_ip may be a non-loopback address (kubelet probes, a Prometheus scrape from another host); anyone reaching it reads /healthz, /readyz and /metrics, without authentication. on or off.', parse: (raw) => oneOf(['on', 'off'])(raw) === 'on' },
   logLevel: { item: 'log_level', defaultText: 'info', engine: false, doc: 'fatal, error, warn, info, debug or trace.', parse: oneOf<LogLevel>(['fatal', 'error', 'warn', 'info', 'debug', 'trace']) },
   accessLog: { item: 'access_log', defaultText: 'on', engine: false, doc: 'One log line per request: on or off.', parse: (raw) => oneOf(['on', 'off'])(raw) === 'on' },
+  frontLogDir: { item: 'front_log_dir', defaultText: '', engine: false, doc: "Folder of the front's log files (relative to the run folder), rotated by size; empty = stdout.", parse: printable },
+  frontLogMaxMb: { item: 'front_log_max_mb', defaultText: '100', engine: false, doc: 'Size in MB at which the front log file is rotated, 1 to 10240.', parse: integer(1, 10240, ' MB') },
+  frontLogFiles: { item: 'front_log_files', defaultText: '10', engine: false, doc: 'Rotated front log files kept besides the active one, 1 to 1000.', parse: integer(1, 1000) },
   sdpAlgorithmId: { item: 'sdp_algorithm_id', defaultText: '9', engine: true, doc: 'KMC cipher for server_key_mm: 8 = AES-128-GCM, 9 = AES-256-GCM.', parse: (raw) => (oneOf(['8', '9'])(raw) === '8' ? 8 : 9) },
   shutdownGraceMs: { item: 'shutdown_grace_ms', defaultText: '10000', engine: false, doc: 'On SIGTERM/SIGINT, time given to requests in flight in ms, 0 to 600000.', parse: integer(0, 600000, ' ms') },
   reloadPollMs: { item: 'reload_poll_ms', defaultText: '500', engine: false, doc: 'Stat poll of the material files in ms, 50 to 1000 (changes are live within 1 s).', parse: integer(50, 1000, ' ms') },

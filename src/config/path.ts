@@ -1,6 +1,6 @@
 // Where streamserver.conf lives: --config, else $MX_SDK_HOME/config, else config/ under the
 // run folder. The same lookup serves certImport.sh and run.sh so both touch the same file.
-import { isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 
 export const CONFIG_FILE_NAME = 'streamserver.conf';
 
@@ -13,4 +13,14 @@ export function resolveConfigPath(opts: { explicit?: string; env: NodeJS.Process
     return join(home, 'config', CONFIG_FILE_NAME);
   }
   return join(opts.runDir, 'config', CONFIG_FILE_NAME);
+}
+
+/**
+ * The run folder a config belongs to, against which its relative material paths and keys/
+ * resolve: the folder above its config/ folder; a config kept anywhere else belongs to its own
+ * folder. Never the current folder, so ./run.sh --config F works from anywhere.
+ */
+export function runFolderOf(configPath: string): string {
+  const folder = dirname(resolve(configPath));
+  return basename(folder) === 'config' ? dirname(folder) : folder;
 }

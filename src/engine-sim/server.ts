@@ -39,6 +39,8 @@ export interface RecordedRequest {
 export interface EngineSimulatorOptions {
   host?: string;
   port?: number;
+  /** Listen on this unix socket instead of host:port; url is then the path. */
+  socketPath?: string;
   serverName?: string;
   /** Added before every engine answer (not the control path). */
   latencyMs?: number;
@@ -287,16 +289,19 @@ export async function startEngineSimulator(options: EngineSimulatorOptions = {})
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
+    const onListening = (): void => {
       server.off('error', reject);
       resolve();
-    });
+    };
+    if (options.socketPath !== undefined) server.listen(options.socketPath, onListening);
+    else server.listen(options.port ?? 0, host, onListening);
   });
-  const port = (server.address() as AddressInfo).port;
+  const port = options.socketPath === undefined ? (server.address() as AddressInfo).port : 0;
   const urlHost = host.includes(':') ? `[${host}]` : host;
 
   return {
-    url: `http://${urlHost}:${port}`,
+    // A socket path is what engine_url takes for a unix socket.
+    url: options.socketPath ?? `http://${urlHost}:${port}`,
     port,
     setMode,
     mode: () => setting,

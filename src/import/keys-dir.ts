@@ -1,5 +1,6 @@
 // Guards keys/: owner-only (0700) and never silently overwritten. An import into a keys/
 // that still holds material is refused with the exact files to back up, as the seed did.
+// git checks the empty keys/ (with its .gitkeep) out as 0755: that one is tightened here.
 import { promises as fsp } from 'node:fs';
 import { join, relative } from 'node:path';
 import { StreamfrontError } from '../errors/error.js';
@@ -10,6 +11,14 @@ export type ImportedFileName = (typeof IMPORTED_FILE_NAMES)[number];
 export interface KeysDirState {
   readonly path: string;
   readonly exists: boolean;
+}
+
+/** A placeholder kept so git tracks the folder; it holds nothing. */
+const PLACEHOLDER_NAMES = new Set(['.gitkeep']);
+
+async function isEmptyButPlaceholder(dir: string): Promise<boolean> {
+  const names = await fsp.readdir(dir);
+  return names.every((name) => PLACEHOLDER_NAMES.has(name));
 }
 
 export async function inspectKeysDir(keysDir: string, runDir: string): Promise<KeysDirState> {
@@ -26,7 +35,12 @@ export async function inspectKeysDir(keysDir: string, runDir: string): Promise<K
   const uid = typeof process.geteuid === 'function' ? process.geteuid() : stat.uid;
   if (stat.uid !== uid) throw unsafe(`is owned by uid ${stat.uid}, not by the current user (uid ${uid})`, `chown ${uid} ${label}`);
   const mode = stat.mode & 0o7777;
-  if (mode !== 0o700) throw unsafe(`has mode ${mode.toString(8).padStart(4, '0')}, not 0700`, `chmod 700 ${label}`);
+  if (mode !== 0o700) {
+    // Nothing in it can have been exposed yet, and it is ours: tightening it is what the
+    // operator would do by hand. Anything else in it may have been read meanwhile: refuse.
+    if (!(await isEmptyButPlaceholder(keysDir))) throw unsafe(`has mode ${mode.toString(8).padStart(4, '0')}, not 0700`, `chmod 700 ${label}`);
+    await fsp.chmod(keysDir, 0o700);
+  }
 
   const present: string[] = [];
   for (const name of IMPORTED_FILE_NAMES) {

@@ -19,14 +19,26 @@ export interface EngineProxyOptions {
 /** Set on the raw request when the counting limit tripped, so the engine error becomes a 413. */
 export const kBodyTooLarge = Symbol('streamfront.bodyTooLarge');
 const kEngineStart = Symbol('streamfront.engineStart');
+/** Set on the raw request when the engine's answer head arrived: seconds it took (the access line's upstream time). */
+export const kEngineSeconds = Symbol('streamfront.engineSeconds');
 /** Set when the engine's answer broke off after its head went to the client. */
 const kEngineCutOff = Symbol('streamfront.engineCutOff');
 
-type MarkedRequest = FastifyRequest['raw'] & { [kBodyTooLarge]?: boolean; [kEngineStart]?: number; [kEngineCutOff]?: boolean };
+type MarkedRequest = FastifyRequest['raw'] & { [kBodyTooLarge]?: boolean; [kEngineStart]?: number; [kEngineSeconds]?: number; [kEngineCutOff]?: boolean };
 
 /** Whether the engine, not the client, cut this request's answer short (for the access line). */
 export function isCutOffByEngine(raw: FastifyRequest['raw']): boolean {
   return (raw as MarkedRequest)[kEngineCutOff] === true;
+}
+
+const kRequestOf = Symbol('streamfront.requestOf');
+type WatchedBody = NodeJS.ReadableStream & { [kRequestOf]?: FastifyRequest };
+
+function onEngineBodyError(this: WatchedBody, err: NodeJS.ErrnoException): void {
+  const request = this[kRequestOf];
+  if (request === undefined) return;
+  (request.raw as MarkedRequest)[kEngineCutOff] = true;
+  request.log.warn({ requestId: request.id, err: { code: err.code, cause: (err.cause as NodeJS.ErrnoException | undefined)?.code } }, 'engine fault: the answer broke off mid-response; the client got a truncated body');
 }
 
 export const BODY_TOO_LARGE_JSON = '{"error":"request body too large"}';
@@ -90,14 +102,18 @@ export async function engineProxy(app: FastifyInstance, opts: EngineProxyOptions
   }
 
   function onResponse(request: FastifyRequest, reply: FastifyReply, res: { stream: NodeJS.ReadableStream }): void {
-    const start = (request.raw as MarkedRequest)[kEngineStart];
-    if (start !== undefined) metrics.observeEngineLatency((performance.now() - start) / 1000);
+    const raw = request.raw as MarkedRequest;
+    const start = raw[kEngineStart];
+    if (start !== undefined) {
+      const seconds = (performance.now() - start) / 1000;
+      raw[kEngineSeconds] = seconds;
+      metrics.observeEngineLatency(seconds);
+    }
     // Registered before reply.send, so the mark is set before Fastify destroys the response:
     // the client then holds a cut-off body, and the front's 'close' listener writes why.
-    res.stream.once('error', (err: NodeJS.ErrnoException) => {
-      (request.raw as MarkedRequest)[kEngineCutOff] = true;
-      reply.log.warn({ requestId: request.id, err: { code: err.code, cause: (err.cause as NodeJS.ErrnoException | undefined)?.code } }, 'engine fault: the answer broke off mid-response; the client got a truncated body');
-    });
+    // One shared listener per answer, the request carried on the stream: no closure per request.
+    (res.stream as WatchedBody)[kRequestOf] = request;
+    res.stream.once('error', onEngineBodyError);
     reply.send(res.stream);
   }
 

@@ -34,6 +34,7 @@ export interface ReloadTarget {
 
 export interface ReloadMetrics {
   countReloadFailure(material: string, reason: string): void;
+  countReloadApplied(): void;
   setLastGoodLoad(unixSeconds: number): void;
   setStaleMaterial(isStale: boolean): void;
   setMaterialExpiry(kind: 'server_cert' | 'ca' | 'crl_next_update', at: Date | undefined): void;
@@ -226,6 +227,7 @@ export class MaterialReloader {
       // Throws FRONT_TLS_CONTEXT when OpenSSL refuses the pair; the front keeps the old context.
       front.applyMaterial(set.material);
       this.reloads++;
+      metrics.countReloadApplied();
       metrics.setMaterialExpiry('server_cert', set.material.serverCert.notAfter);
       metrics.setMaterialExpiry('ca', set.material.ca.notAfter);
       metrics.setMaterialExpiry('crl_next_update', set.material.crl?.nextUpdate);

@@ -1,5 +1,5 @@
-// The loopback-only admin listener (plain HTTP): /healthz, /readyz and /metrics.
-// It has no authentication, so it refuses any address a remote machine could reach.
+// The admin listener (plain HTTP): /healthz, /readyz and /metrics. It has no authentication,
+// so it refuses any address a remote machine could reach unless told allowRemote explicitly.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { isIP, type AddressInfo } from 'node:net';
 import { StreamfrontError } from '../errors/error.js';
@@ -21,6 +21,8 @@ export interface AdminServerOptions {
   serverName: string;
   readiness: () => Promise<AdminReadiness>;
   logger: AdminLogger;
+  /** admin_allow_remote=on: a non-loopback address is allowed (with a warning at listen). */
+  allowRemote?: boolean;
 }
 
 export interface AdminServer {
@@ -87,11 +89,13 @@ export function buildAdminServer(opts: AdminServerOptions): AdminServer {
 
   return {
     listen(host: string, port: number): Promise<number> {
-      if (!isLoopbackAddress(host)) {
+      if (!isLoopbackAddress(host) && opts.allowRemote === true) {
+        logger.warn({ event: 'admin_remote', host }, `admin listener on ${host} (admin_allow_remote=on): other hosts can read /healthz, /readyz and /metrics without authentication; restrict it with a firewall or network policy`);
+      } else if (!isLoopbackAddress(host)) {
         return Promise.reject(
           new StreamfrontError('ADMIN_NOT_LOOPBACK', `admin_ip ${host} is not a loopback address; the admin listener has no authentication and serves loopback only`, {
             item: 'admin_ip',
-            hint: 'set admin_ip=127.0.0.1 (or ::1) in streamserver.conf',
+            hint: 'set admin_ip=127.0.0.1 (or ::1) in streamserver.conf, or admin_allow_remote=on to expose it',
           }),
         );
       }

@@ -29,6 +29,8 @@ function keyOf(socket: Addressed): string {
 export class ConnectionBudget {
   /** TCP sockets not accepted yet, oldest first (a Map iterates in insertion order). */
   private readonly unauthenticated = new Map<string, Socket>();
+  /** When each of them connected (performance.now()), for the handshake duration. */
+  private readonly connectedAt = new Map<string, number>();
 
   constructor(private readonly opts: ConnectionBudgetOptions) {}
 
@@ -44,7 +46,15 @@ export class ConnectionBudget {
    * sockets): it leaves the unauthenticated budget.
    */
   markAuthenticated(socket: Addressed): void {
-    this.unauthenticated.delete(keyOf(socket));
+    const key = keyOf(socket);
+    this.unauthenticated.delete(key);
+    this.connectedAt.delete(key);
+  }
+
+  /** Seconds since this connection's TCP connect, while it is still unauthenticated (at its handshake's end). */
+  secondsSinceConnect(socket: Addressed): number | undefined {
+    const at = this.connectedAt.get(keyOf(socket));
+    return at === undefined ? undefined : (performance.now() - at) / 1000;
   }
 
   get unauthenticatedCount(): number {
@@ -54,12 +64,17 @@ export class ConnectionBudget {
   private track(socket: Socket): void {
     const key = keyOf(socket);
     this.unauthenticated.set(key, socket);
+    this.connectedAt.set(key, performance.now());
     socket.once('close', () => {
-      if (this.unauthenticated.get(key) === socket) this.unauthenticated.delete(key);
+      if (this.unauthenticated.get(key) === socket) {
+        this.unauthenticated.delete(key);
+        this.connectedAt.delete(key);
+      }
     });
     while (this.unauthenticated.size > this.opts.maxUnauthenticated) {
       const oldest = this.unauthenticated.entries().next().value as [string, Socket];
       this.unauthenticated.delete(oldest[0]);
+      this.connectedAt.delete(oldest[0]);
       // Destroying the TCP socket ends the TLS socket built over it as well.
       oldest[1].destroy();
       this.opts.onTurnedAway('unauthenticated-evicted', oldest[1].remoteAddress);

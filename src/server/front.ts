@@ -8,7 +8,8 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { StreamfrontError } from '../errors/error.js';
-import { engineProxy, isCutOffByEngine } from '../proxy/plugin.js';
+import { engineProxy, isCutOffByEngine, kEngineSeconds } from '../proxy/plugin.js';
+import { connectionFactsOf, recordConnectionFacts, takeRequestBytes, traceIdOf, type ConnectionFacts } from './access-fields.js';
 import { buildRequestId } from '../proxy/request-id.js';
 import { isDeclaredTooLarge } from '../proxy/body-limit.js';
 import { engineRouteLabel } from '../proxy/route-label.js';
@@ -64,7 +65,8 @@ const TIMER_MAX_MS = 2 ** 31 - 1;
 const REFUSAL_LOG_PER_SECOND = 10;
 const REFUSAL_LOG_BURST = 50;
 
-type PeeredRequest = FastifyRequest & { peer: PeerIdentity | null };
+type PeeredRequest = FastifyRequest & { peer: PeerIdentity | null; conn: ConnectionFacts | null };
+type UpstreamMarked = FastifyRequest['raw'] & { [kEngineSeconds]?: number };
 
 // What an answer sent on its connection: the connection's byte count when the answer got the
 // socket, and when it finished. Pipelined answers wait their turn for the socket, and the next
@@ -164,6 +166,7 @@ export async function startFront<M extends FrontMaterial>(opts: StartFrontOption
     clientErrorHandler: handleClientError,
   });
   app.decorateRequest('peer', null);
+  app.decorateRequest('conn', null);
   const server = app.server as unknown as HttpsServer;
   server.headersTimeout = Math.min(config.headerTimeoutMs, config.requestTimeoutMs);
   server.maxHeadersCount = headersCountSetting(config.maxHeaderFields);
@@ -179,12 +182,14 @@ export async function startFront<M extends FrontMaterial>(opts: StartFrontOption
   });
   budget.attach(server);
 
+
   function countRefusal(refusal: PeerRefusal, remote: string | undefined, detail?: string): void {
     metrics.countRefusedHandshake(refusal.reason);
     logRefusal({ reason: refusal.reason, serial: refusal.serial, subject: refusal.subject, detail, remote }, 'refused TLS client');
   }
 
   server.on('tlsClientError', (err: Error, socket: TLSSocket) => {
+    metrics.observeHandshake('failed', budget.secondsSinceConnect(socket));
     countRefusal({ reason: parseRefusalReason(err) }, socket.remoteAddress, (err as NodeJS.ErrnoException).code);
   });
 
@@ -194,6 +199,7 @@ export async function startFront<M extends FrontMaterial>(opts: StartFrontOption
    * budget and has handshake_timeout_ms to send its request.
    */
   function refuseConnection(socket: TLSSocket, refusal: PeerRefusal, detail?: string): void {
+    metrics.observeHandshake('refused', budget.secondsSinceConnect(socket));
     refusePeer(socket, refusal);
     countRefusal(refusal, socket.remoteAddress, detail);
     const deadline = setTimeout(() => socket.destroy(), config.handshakeTimeoutMs);
@@ -205,6 +211,7 @@ export async function startFront<M extends FrontMaterial>(opts: StartFrontOption
   // right behind the handshake already find the connection accepted or refused. Only accepted
   // connections get an identity, and onRequest proxies nothing without one.
   server.prependListener('secureConnection', (socket: TLSSocket) => {
+    if (config.accessLog) recordConnectionFacts(socket);
     // A resumed session carries the peer certificate and verify result of the full handshake.
     const identity = readPeerIdentity(socket);
     if (identity === undefined) return refuseConnection(socket, { reason: 'no-certificate' });
@@ -214,6 +221,7 @@ export async function startFront<M extends FrontMaterial>(opts: StartFrontOption
     }
     if (isRevoked(revocation, identity)) return refuseConnection(socket, { reason: 'revoked', serial: identity.serial, subject: identity.subject });
     if (sockets.size >= config.maxConnections) return refuseConnection(socket, { reason: 'too-many-connections', serial: identity.serial, subject: identity.subject });
+    metrics.observeHandshake('accepted', budget.secondsSinceConnect(socket));
     budget.markAuthenticated(socket);
     acceptPeer(socket, identity);
     sockets.add(socket);
@@ -270,6 +278,7 @@ export async function startFront<M extends FrontMaterial>(opts: StartFrontOption
     const socket = request.raw.socket as TLSSocket;
     countSentBytes(reply.raw);
     watchCutOff(reply.raw, reply, recordCutOff);
+    (request as PeeredRequest).conn = connectionFactsOf(socket) ?? null;
     const identity = peerOf(socket);
     if (identity === undefined) {
       const refusal = refusalOf(socket) ?? UNKNOWN_REFUSAL;
@@ -307,19 +316,32 @@ export async function startFront<M extends FrontMaterial>(opts: StartFrontOption
     if (cutOffBy !== undefined) metrics.countTruncatedResponse(cutOffBy);
     if (config.accessLog) {
       const identity = (request as PeeredRequest).peer;
+      const conn = (request as PeeredRequest).conn;
+      const upstreamSeconds = (request.raw as UpstreamMarked)[kEngineSeconds];
       // Only refused connections have no identity: their line says why, and who they claimed to be.
       const refusal = identity === null ? refusalOf(request.raw.socket as TLSSocket) : undefined;
       logger.info(
         {
           requestId: request.id,
+          traceId: traceIdOf(request.headers.traceparent),
+          remote: conn?.remote,
+          remotePort: conn?.remotePort,
+          tlsVersion: conn?.tlsVersion,
+          tlsCipher: conn?.tlsCipher,
           subject: identity?.subject ?? refusal?.subject,
           serial: identity?.serial ?? refusal?.serial,
           refused: refusal?.reason,
           method: request.method,
           path,
+          userAgent: request.headers['user-agent'],
           status,
+          // Bytes received, request line and headers included (nginx's $request_length).
+          requestBytes: conn === null ? undefined : takeRequestBytes(conn),
           // Bytes sent to the client, headers included (nginx's $bytes_sent), chunked answers too.
           bytes: cutOffBy === undefined ? sentBy(raw) : undefined,
+          // Only when the engine answered: a 502/504 made by the front has no upstream status.
+          upstreamStatus: upstreamSeconds === undefined ? undefined : status,
+          upstreamMs: upstreamSeconds === undefined ? undefined : Math.round(upstreamSeconds * 1e6) / 1000,
           durationMs: Math.round(reply.elapsedTime * 1000) / 1000,
           ...(cutOffBy === undefined ? {} : { outcome: 'truncated', cutOffBy }),
         },

@@ -58,4 +58,6 @@ export interface FrontMetrics {
   countConnectionClosedRevoked(): void;
   /** An answer whose head was sent but whose body was cut off, by who cut it (engine or client). */
   countTruncatedResponse(cause: 'engine' | 'client'): void;
+  /** Once per connection: how its TLS handshake ended and how long it took from the TCP connect. */
+  observeHandshake(outcome: 'accepted' | 'refused' | 'failed', seconds: number | undefined): void;
 }

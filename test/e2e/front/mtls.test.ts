@@ -143,7 +143,7 @@ describe('e2e front: admin listener', () => {
     assert.equal(metricSum(now, 'streamfront_engine_latency_seconds_bucket', { le: '+Inf' }), count);
     assert.ok(metricSum(now, 'streamfront_engine_latency_seconds_sum') > 0);
 
-    const days = (kind: string): number => metricSum(now, 'streamfront_material_expiry_days', { kind });
+    const days = (kind: string): number => (metricSum(now, 'streamfront_material_expiry_timestamp_seconds', { kind }) - Date.now() / 1000) / 86_400;
     const untilDays = (path: string): number => (Date.parse(new X509Certificate(readFileSync(path)).validTo) - Date.now()) / 86_400_000;
     assert.ok(Math.abs(days('server_cert') - untilDays(front.pki.server.cert)) < 0.1, `server_cert ${days('server_cert')}`);
     assert.ok(Math.abs(days('ca') - untilDays(front.pki.ca.cert)) < 0.1, `ca ${days('ca')}`);

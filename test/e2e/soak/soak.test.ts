@@ -48,7 +48,7 @@ it(`soak ${SECONDS} s: no error for good clients, bounded RSS and descriptors, t
     let nextRotation = Date.now() + ROTATE_SECONDS * 1000;
     while (Date.now() < end) {
       const metrics = await scrape(front.adminPort);
-      samples.push(sampleOf(front.pid, metricSum(metrics, 'nodejs_heap_used_bytes')));
+      samples.push(sampleOf(front.pid, metricSum(metrics, 'nodejs_heap_size_used_bytes')));
       if (Date.now() >= nextRotation) {
         nextRotation += ROTATE_SECONDS * 1000;
         rotations++;

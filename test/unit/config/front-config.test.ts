@@ -84,7 +84,9 @@ test('bad values name the item, its line and the rule', () => {
 });
 
 test('the admin listener must stay on loopback', () => {
-  refuses('admin_ip=0.0.0.0\n', 'CONFIG_BAD_VALUE', /not a loopback address/, 'admin_ip');
+  refuses('admin_ip=0.0.0.0\n', 'CONFIG_BAD_VALUE', /not a loopback address; use 127\.0\.0\.1 or ::1, or set admin_allow_remote=on/, 'admin_ip');
+  assert.equal(read('admin_ip=0.0.0.0\nadmin_allow_remote=on\n').adminIp, '0.0.0.0');
+  refuses('admin_ip=10.1.2.3\nadmin_allow_remote=yes\n', 'CONFIG_BAD_VALUE', /'yes' is not one of on, off/, 'admin_allow_remote');
   refuses('admin_ip=10.1.2.3\n', 'CONFIG_BAD_VALUE', /not a loopback address/, 'admin_ip');
   assert.equal(read('admin_ip=127.0.0.2\n').adminIp, '127.0.0.2');
 });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -19,13 +19,24 @@ describe('keys/ folder guard', () => {
     assert.deepEqual(await inspectKeysDir(join(runDir, 'keys'), runDir), { path: join(runDir, 'keys'), exists: false });
   });
 
-  it('refuses keys/ that is not 0700, with the chmod that fixes it', async () => {
+  it('makes an empty keys/ (a .gitkeep at most) 0700 itself, as git checks it out 0755', async () => {
+    const keys = join(runDir, 'fresh-keys');
+    await mkdir(keys);
+    await writeFile(join(keys, '.gitkeep'), '');
+    await chmod(keys, 0o755);
+    assert.equal((await inspectKeysDir(keys, runDir)).exists, true);
+    assert.equal((await stat(keys)).mode & 0o777, 0o700);
+  });
+
+  it('refuses keys/ that is not 0700 and holds anything else, with the chmod that fixes it', async () => {
     const keys = join(runDir, 'keys');
     await mkdir(keys, { mode: 0o755 });
     await chmod(keys, 0o755);
+    await writeFile(join(keys, 'notes.txt'), 'x');
     await assert.rejects(inspectKeysDir(keys, runDir), (err) => isStreamfrontError(err) && err.code === 'IMPORT_KEYS_DIR_UNSAFE' && err.hint === 'chmod 700 keys');
     await chmod(keys, 0o700);
     assert.equal((await inspectKeysDir(keys, runDir)).exists, true);
+    await rm(join(keys, 'notes.txt'));
   });
 
   it('refuses keys/ that already holds material, naming each file to back up', async () => {

@@ -39,6 +39,7 @@ const log = (level: string) => (fields: object, msg: string): void => {
 };
 const metrics = {
   countReloadFailure: (material: string, reason: string) => emit({ event: 'failure_counted', material, reason }),
+  countReloadApplied: () => undefined,
   setLastGoodLoad: () => undefined,
   setStaleMaterial: () => undefined,
   setMaterialExpiry: () => undefined,

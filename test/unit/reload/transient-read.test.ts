@@ -82,7 +82,7 @@ describe('reload after a transient read failure', () => {
         configPath: '/run/config/streamserver.conf',
         runDir: '/run',
         front: { material, applyMaterial: () => assert.fail('nothing changed') },
-        metrics: { countReloadFailure: (m, r) => counted.push(`${m}/${r}`), setLastGoodLoad: () => undefined, setStaleMaterial: () => undefined, setMaterialExpiry: () => undefined },
+        metrics: { countReloadFailure: (m, r) => counted.push(`${m}/${r}`), countReloadApplied: () => undefined, setLastGoodLoad: () => undefined, setStaleMaterial: () => undefined, setMaterialExpiry: () => undefined },
         logger: { info: () => undefined, warn: (o) => warnings.push(String((o as { event?: string }).event)), error: () => assert.fail('a transient failure is not an error') },
         settleMs: 2_000,
         load: async (): Promise<LoadedSet> => {

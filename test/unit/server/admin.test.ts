@@ -82,6 +82,20 @@ describe('admin listener', () => {
     await admin.close();
   });
 
+  it('listens on a non-loopback address when allowRemote (admin_allow_remote=on) says so, with a warning', async () => {
+    const warnings: string[] = [];
+    const logger = { warn: (_o: object, m?: string) => void warnings.push(m ?? ''), info: () => {} };
+    const admin = buildAdminServer({ metrics: new FrontMetrics({ serverName: 's' }), serverName: 's', readiness: async () => ({ ready: true, details: {} }), logger, allowRemote: true });
+    const port = await admin.listen('0.0.0.0', 0);
+    try {
+      assert.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200);
+      assert.equal(warnings.length, 1);
+      assert.match(warnings[0] ?? '', /^admin listener on 0\.0\.0\.0 \(admin_allow_remote=on\): other hosts can read \/healthz, \/readyz and \/metrics without authentication/);
+    } finally {
+      await admin.close();
+    }
+  });
+
   it('treats only loopback literals as loopback', () => {
     assert.equal(isLoopbackAddress('127.0.0.1'), true);
     assert.equal(isLoopbackAddress('127.5.0.1'), true);

@@ -113,6 +113,10 @@ class Metrics {
   observeRequest(route: string, status: number): void {
     this.requests.push([route, status]);
   }
+  handshakes: string[] = [];
+  observeHandshake(outcome: string): void {
+    this.handshakes.push(outcome);
+  }
   observeEngineLatency(): void {
     this.latencies++;
   }

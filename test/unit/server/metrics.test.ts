@@ -61,7 +61,8 @@ describe('FrontMetrics', () => {
     const { types } = parseExposition(new FrontMetrics({ serverName: 'StreamServer' }).render());
     assert.equal(types.get('streamfront_requests_total'), 'counter');
     assert.equal(types.get('streamfront_engine_latency_seconds'), 'histogram');
-    assert.equal(types.get('streamfront_material_expiry_days'), 'gauge');
+    assert.equal(types.get('streamfront_material_expiry_timestamp_seconds'), 'gauge');
+    assert.equal(types.get('streamfront_tls_handshake_duration_seconds'), 'histogram');
     assert.equal(types.get('streamfront_material_stale'), 'gauge');
   });
 
@@ -103,19 +104,52 @@ describe('FrontMetrics', () => {
     assert.equal(find(samples, 'streamfront_info', { server_name: 'a"b' })?.value, 1);
   });
 
-  it('computes expiry days at render time and drops a kind set to undefined', () => {
+  it('exposes expiry as a unix timestamp in seconds (base units) and drops a kind set to undefined', () => {
     const m = new FrontMetrics({ serverName: 's' });
-    const now = new Date('2026-01-01T00:00:00Z');
     m.setMaterialExpiry('server_cert', new Date('2026-01-31T00:00:00Z'));
-    m.setMaterialExpiry('crl_next_update', new Date('2025-12-31T12:00:00Z'));
+    m.setMaterialExpiry('crl_next_update', new Date('2025-12-31T12:00:00.500Z'));
     m.setMaterialExpiry('ca', new Date('2030-01-01T00:00:00Z'));
     m.setMaterialExpiry('ca', undefined);
-    const { samples } = parseExposition(m.render(now));
-    assert.equal(find(samples, 'streamfront_material_expiry_days', { kind: 'server_cert' })?.value, 30);
-    assert.equal(find(samples, 'streamfront_material_expiry_days', { kind: 'crl_next_update' })?.value, -0.5);
-    assert.equal(find(samples, 'streamfront_material_expiry_days', { kind: 'ca' }), undefined);
-    const later = parseExposition(m.render(new Date('2026-01-21T00:00:00Z'))).samples;
-    assert.equal(find(later, 'streamfront_material_expiry_days', { kind: 'server_cert' })?.value, 10);
+    const { samples } = parseExposition(m.render());
+    assert.equal(find(samples, 'streamfront_material_expiry_timestamp_seconds', { kind: 'server_cert' })?.value, Date.UTC(2026, 0, 31) / 1000);
+    assert.equal(find(samples, 'streamfront_material_expiry_timestamp_seconds', { kind: 'crl_next_update' })?.value, Date.UTC(2025, 11, 31, 12) / 1000 + 0.5);
+    assert.equal(find(samples, 'streamfront_material_expiry_timestamp_seconds', { kind: 'ca' }), undefined);
+    assert.equal(samples.some((x) => x.name === 'streamfront_material_expiry_days'), false);
+  });
+
+  it('counts reloads, handshakes by outcome with their durations, and the engine probe', () => {
+    const m = new FrontMetrics({ serverName: 's' });
+    const before = parseExposition(m.render()).samples;
+    assert.equal(find(before, 'streamfront_reloads_total', { outcome: 'applied' })?.value, 0);
+    assert.equal(find(before, 'streamfront_tls_handshakes_total', { outcome: 'failed' })?.value, 0);
+    assert.equal(find(before, 'streamfront_engine_up'), undefined, 'no probe yet, no guess');
+    m.countReloadApplied();
+    m.countReloadFailure('crl', 'PKI_CRL_EXPIRED');
+    m.observeHandshake('accepted', 0.004);
+    m.observeHandshake('accepted', 0.02);
+    m.observeHandshake('refused', 0.003);
+    m.setEngineProbe({ state: 'unreachable', seconds: 2 });
+    const { samples } = parseExposition(m.render());
+    assert.equal(find(samples, 'streamfront_reloads_total', { outcome: 'applied' })?.value, 1);
+    assert.equal(find(samples, 'streamfront_reloads_total', { outcome: 'refused' })?.value, 1);
+    assert.equal(find(samples, 'streamfront_tls_handshakes_total', { outcome: 'accepted' })?.value, 2);
+    assert.equal(find(samples, 'streamfront_tls_handshake_duration_seconds_bucket', { outcome: 'accepted', le: '0.005' })?.value, 1);
+    assert.equal(find(samples, 'streamfront_tls_handshake_duration_seconds_bucket', { outcome: 'accepted', le: '+Inf' })?.value, 2);
+    assert.equal(find(samples, 'streamfront_tls_handshake_duration_seconds_count', { outcome: 'refused' })?.value, 1);
+    assert.equal(find(samples, 'streamfront_engine_up')?.value, 0);
+    assert.equal(find(samples, 'streamfront_engine_probe_duration_seconds')?.value, 2);
+  });
+
+  it('exports the process and runtime series of a Node service', () => {
+    const m = new FrontMetrics({ serverName: 's', withProcess: true });
+    const { samples } = parseExposition(m.render());
+    m.stop();
+    for (const name of ['process_resident_memory_bytes', 'process_cpu_seconds_total', 'process_open_fds', 'process_max_fds', 'process_start_time_seconds', 'nodejs_eventloop_lag_seconds', 'nodejs_heap_size_used_bytes']) {
+      const sample = find(samples, name);
+      assert.ok(sample !== undefined && Number.isFinite(sample.value), `${name} present`);
+    }
+    const start = find(samples, 'process_start_time_seconds')?.value as number;
+    assert.ok(Math.abs(start - (Date.now() - process.uptime() * 1000) / 1000) < 5, 'start time is this process start');
   });
 
   it('reports stale material, last good load, revoked closes and open connections', () => {

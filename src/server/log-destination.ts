@@ -1,0 +1,51 @@
+// Where the front's log lines go: stdout by default (batched synchronous writes), or files in
+// front_log_dir rotated by size and count by pino-roll in a worker thread, so neither the
+// writes nor a rotation ever block the event loop.
+import { isAbsolute, join, resolve } from 'node:path';
+import pino, { type DestinationStream } from 'pino';
+
+/** Lines are held until this many bytes are pending (below sonic-boom's 16 KB maxWrite), then written in one write(2). */
+const LOG_BUFFER_BYTES = 8 * 1024;
+/** ...or until this much time passed, so a quiet front's log is never more than this late. */
+const LOG_FLUSH_MS = 250;
+/** The active file is <front_log_dir>/streamfront.<n>.log, the highest n. */
+export const LOG_FILE_STEM = 'streamfront';
+
+export interface LogFiles {
+  /** front_log_dir as written: relative to the run folder. */
+  readonly dir: string;
+  readonly maxMb: number;
+  /** Rotated files kept besides the active one. */
+  readonly files: number;
+}
+
+/**
+ * stdout, written synchronously (no thread-pool hop) but in batches: one write(2) per access
+ * line is a measurable share of a small request's cost. What is pending is written on exit.
+ */
+function buildStdoutDestination(): DestinationStream {
+  const destination = pino.destination({ dest: 1, sync: true, minLength: LOG_BUFFER_BYTES });
+  setInterval(() => destination.flush(), LOG_FLUSH_MS).unref();
+  process.once('exit', () => destination.flushSync());
+  return destination;
+}
+
+function buildFileDestination(files: LogFiles, runDir: string): DestinationStream {
+  const dir = isAbsolute(files.dir) ? files.dir : resolve(runDir, files.dir);
+  return pino.transport({
+    target: 'pino-roll',
+    options: {
+      file: join(dir, LOG_FILE_STEM),
+      extension: '.log',
+      size: `${files.maxMb}m`,
+      // removeOtherLogFiles: the count also covers files of earlier runs, so restarts never pile up.
+      limit: { count: files.files, removeOtherLogFiles: true },
+      mkdir: true,
+    },
+  }) as DestinationStream;
+}
+
+/** files undefined (no front_log_dir, or a --check that must write nothing): stdout. */
+export function buildLogDestination(files: LogFiles | undefined, runDir: string): DestinationStream {
+  return files === undefined || files.dir === '' ? buildStdoutDestination() : buildFileDestination(files, runDir);
+}
