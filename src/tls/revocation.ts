@@ -6,7 +6,7 @@
 // The set is keyed by issuer and serial: it only speaks for certificates its CA issued.
 import { NO_REVOKED_SERIALS, type RevokedSerials } from '../pki/revoked-serials.js';
 import type { PeerIdentity } from './peer.js';
-import type { CrlExpiredPolicy, FrontCrl } from './types.js';
+import type { FrontCrl } from './types.js';
 
 export interface RevocationState {
   readonly revoked: RevokedSerials;
@@ -41,9 +41,4 @@ export function isSameRevocation(a: RevocationState, b: RevocationState): boolea
   if (a.issuerKey !== b.issuerKey || a.revoked.size !== b.revoked.size) return false;
   for (const serial of a.revoked) if (!b.revoked.has(serial)) return false;
   return true;
-}
-
-/** True when every client must be refused: a stale CRL under refuse-all. */
-export function isRefusingAll(state: RevocationState, policy: CrlExpiredPolicy, nowMs: number): boolean {
-  return policy === 'refuse-all' && nowMs > state.staleAfterMs;
 }

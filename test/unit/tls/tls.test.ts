@@ -7,7 +7,7 @@ import { X509Certificate } from 'node:crypto';
 import { normalizeSerial } from '../../../src/pki/serial.js';
 import { formatSubject, parsePeerIdentity } from '../../../src/tls/peer.js';
 import { parseRefusalReason, refusalAnswer } from '../../../src/tls/refusal.js';
-import { buildRevocationState, isRefusingAll, isSameRevocation } from '../../../src/tls/revocation.js';
+import { buildRevocationState, isSameRevocation } from '../../../src/tls/revocation.js';
 import { buildSecureContextOptions, validateSecureContext } from '../../../src/tls/context.js';
 import { buildTestPki } from './pki-openssl.js';
 
@@ -38,15 +38,12 @@ describe('tls rules', () => {
     assert.equal(refusalAnswer('too-many-connections').status, 503);
   });
 
-  it('tracks revocation changes and the refuse-all policy', () => {
+  it('tracks revocation changes', () => {
     const a = buildRevocationState({ revokedSerials: RevokedSerials.fromHex(['1']), issuerKey: 'cn=ca', nextUpdate: new Date(1000) });
     const b = buildRevocationState({ revokedSerials: RevokedSerials.fromHex(['1']), issuerKey: 'cn=ca', nextUpdate: undefined });
     const c = buildRevocationState({ revokedSerials: RevokedSerials.fromHex(['2']), issuerKey: 'cn=ca', nextUpdate: undefined });
     assert.equal(isSameRevocation(a, b), true);
     assert.equal(isSameRevocation(a, c), false);
-    assert.equal(isRefusingAll(a, 'refuse-all', 2000), true);
-    assert.equal(isRefusingAll(a, 'keep-enforcing', 2000), false);
-    assert.equal(isRefusingAll(b, 'refuse-all', 2000), false);
   });
 
   it('builds the XFCC element from the certificate and refuses a mismatched key without echoing it', () => {
