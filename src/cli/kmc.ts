@@ -260,6 +260,9 @@ function endQuietlyOnClosedPipe(err: NodeJS.ErrnoException): void {
 // Run only as a command, not when imported by a test (npm run links bin files, hence realpath).
 if (process.argv[1] !== undefined && realpathSync(resolve(process.argv[1])) === fileURLToPath(import.meta.url)) {
   process.stdout.on('error', endQuietlyOnClosedPipe);
-  // npm run starts scripts in the package folder; the operator's folder is INIT_CWD.
-  process.exitCode = await runKmc(process.argv.slice(2), process.env['INIT_CWD'] ?? process.cwd());
+  // `npm run kmc` starts the script in the package folder; the operator's folder is INIT_CWD then.
+  // Only then: npm exports INIT_CWD to every process under any npm script (npm test included),
+  // where it names wherever that npm was started, not this command's folder.
+  const isNpmRunKmc = process.env['npm_lifecycle_event'] === 'kmc';
+  process.exitCode = await runKmc(process.argv.slice(2), isNpmRunKmc ? (process.env['INIT_CWD'] ?? process.cwd()) : process.cwd());
 }

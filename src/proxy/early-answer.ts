@@ -61,8 +61,31 @@ export function answerEarly(reply: FastifyReply, status: number, body: string, m
     reply.header('connection', 'close').send(body);
     return;
   }
+  if (!reply.raw.shouldKeepAlive) {
+    // HTTP/1.0, or the client said Connection: close: Node ends the connection right after the
+    // answer, unread body and all. So the body is read and discarded first (same bounds), then
+    // the answer goes out, and Node's close leaves nothing unread behind it.
+    readThenAnswer(req, reply, body);
+    return;
+  }
   // Without Connection: close Node keeps reading the request after the answer and throws the
   // body away; drainThenMaybeClose bounds that and ends the connection when asked.
   reply.send(body);
   drainThenMaybeClose(req, mustClose);
+}
+
+function readThenAnswer(req: IncomingMessage, reply: FastifyReply, body: string): void {
+  let isSent = false;
+  const send = (): void => {
+    if (isSent) return;
+    isSent = true;
+    clearTimeout(timer);
+    if (!req.socket.destroyed) reply.send(body);
+  };
+  // Past the bound the answer goes out anyway; the client may then see a reset.
+  const timer = setTimeout(send, DRAIN_MAX_MS);
+  timer.unref();
+  req.once('end', send);
+  req.once('close', () => clearTimeout(timer));
+  req.resume();
 }
