@@ -1,7 +1,7 @@
 // Parsed streamserver.conf to a typed FrontConfig: defaults from the items table, one rule
 // per item, duplicates of known items refused with their lines; unknown items left alone.
 import { StreamfrontError } from '../errors/error.js';
-import { CONFIG_ITEMS, ItemRuleError, isLoopbackIp, type EngineTarget, type FrontConfig, type FrontConfigValues } from './items.js';
+import { CONFIG_ITEMS, ItemRuleError, isLoopbackIp, type FrontConfig, type FrontConfigValues } from './items.js';
 import type { ParsedConfig } from './parse.js';
 
 function linesText(lines: readonly number[]): string {
@@ -34,10 +34,6 @@ function parseItem<K extends keyof FrontConfigValues>(parsed: ParsedConfig, key:
   }
 }
 
-function engineTargetOf(engineUrl: string): EngineTarget {
-  return engineUrl.startsWith('/') ? { kind: 'unix', socketPath: engineUrl } : { kind: 'http', url: engineUrl };
-}
-
 export function readFrontConfig(parsed: ParsedConfig): FrontConfig {
   const values = {} as Record<keyof FrontConfigValues, unknown>;
   for (const key of Object.keys(CONFIG_ITEMS) as (keyof FrontConfigValues)[]) {
@@ -65,5 +61,5 @@ export function readFrontConfig(parsed: ParsedConfig): FrontConfig {
       hint: `give admin_port and server_port different values in ${parsed.file}`,
     });
   }
-  return { ...config, engineTarget: engineTargetOf(config.engineUrl) };
+  return config;
 }

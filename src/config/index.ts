@@ -11,7 +11,6 @@ export {
   DEFAULT_CIPHER_LIST,
   type FrontConfig,
   type FrontConfigValues,
-  type EngineTarget,
   type LogLevel,
   type CrlExpiredPolicy,
   type ItemSpec,

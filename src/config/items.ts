@@ -5,9 +5,6 @@ import { isIP } from 'node:net';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
 export type CrlExpiredPolicy = 'keep-enforcing' | 'refuse-all';
 
-/** Where the engine is: an HTTP origin, or a unix socket path (absolute). */
-export type EngineTarget = { readonly kind: 'http'; readonly url: string } | { readonly kind: 'unix'; readonly socketPath: string };
-
 export interface FrontConfigValues {
   serverName: string;
   enginePort: number;
@@ -48,10 +45,7 @@ export interface FrontConfigValues {
   serverKeyMm: string;
 }
 
-export interface FrontConfig extends Readonly<FrontConfigValues> {
-  /** engineUrl split into what a client needs. */
-  readonly engineTarget: EngineTarget;
-}
+export type FrontConfig = Readonly<FrontConfigValues>;
 
 /** Thrown by a rule with the reason only; readFrontConfig adds file, item and lines. */
 export class ItemRuleError extends Error {}

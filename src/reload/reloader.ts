@@ -69,7 +69,6 @@ export interface ReloadStatus {
   readonly lastGoodLoadAt: Date;
   readonly lastFailure?: ReloadFailure | undefined;
   readonly pending?: ReloadPending | undefined;
-  readonly reloads: number;
 }
 
 /** How long a set with a missing file is a rotation in progress before it is reported as a failure. */
@@ -165,7 +164,6 @@ export class MaterialReloader {
   private lastFailure: ReloadFailure | undefined;
   private lastReportedKey = '';
   private lastRestartNotice = '';
-  private reloads = 0;
   private config: FrontConfig;
   private watched = '';
   private readonly startedConfig: FrontConfig;
@@ -177,7 +175,7 @@ export class MaterialReloader {
   }
 
   status(): ReloadStatus {
-    return { isStale: this.isStale, lastGoodLoadAt: this.lastGoodLoadAt, lastFailure: this.lastFailure, pending: this.pending, reloads: this.reloads };
+    return { isStale: this.isStale, lastGoodLoadAt: this.lastGoodLoadAt, lastFailure: this.lastFailure, pending: this.pending };
   }
 
   /** Coalesces: a request during a load runs one more load after it, with the strongest trigger. */
@@ -226,7 +224,6 @@ export class MaterialReloader {
     if (changed.length > 0) {
       // Throws FRONT_TLS_CONTEXT when OpenSSL refuses the pair; the front keeps the old context.
       front.applyMaterial(set.material);
-      this.reloads++;
       metrics.countReloadApplied();
       metrics.setMaterialExpiry('server_cert', set.material.serverCert.notAfter);
       metrics.setMaterialExpiry('ca', set.material.ca.notAfter);

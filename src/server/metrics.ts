@@ -203,10 +203,6 @@ export class FrontMetrics {
     this.truncated.inc(labels({ cause }));
   }
 
-  setOpenConnections(n: number): void {
-    this.openConnections = n;
-  }
-
   /** For a 'secureConnection' handler, with connectionClosed() on the socket's 'close'. */
   connectionOpened(): void {
     this.openConnections++;
