@@ -83,11 +83,6 @@ function ipAddress(raw: string): string {
   return raw;
 }
 
-/** 127.0.0.0/8 and ::1 (also written out in full). */
-export function isLoopbackIp(ip: string): boolean {
-  return isIP(ip) === 4 ? ip.startsWith('127.') : ip === '::1' || /^(0{0,4}:){7}0{0,3}1$/.test(ip);
-}
-
 function printable(raw: string): string {
   // Control characters would corrupt log lines and admin output.
   if (/[\u0000-\u001f\u007f]/.test(raw)) throw new ItemRuleError('contains control characters');
