@@ -1,8 +1,8 @@
 // THE loader: config items -> files -> keystore -> validated TLS material. Import (on the
 // staged copies), start-up and live reload all come through here, so "passes" means the same.
 import { createHash } from 'node:crypto';
-import { isAbsolute, join, resolve } from 'node:path';
-import type { FrontConfig } from '../config/index.js';
+import { join } from 'node:path';
+import { resolveItemPath, type FrontConfig } from '../config/index.js';
 import { StreamfrontError } from '../errors/error.js';
 import { Keystore, keystorePathsIn, loadOperatorSecret, type KeystoreOptions } from '../kmc/index.js';
 import {
@@ -137,10 +137,6 @@ export interface LoadMaterialOptions {
   readonly isKeystoreRepairAllowed?: boolean;
 }
 
-function resolveItem(runDir: string, value: string): string {
-  return isAbsolute(value) ? value : resolve(runDir, value);
-}
-
 /** The config's material items as absolute paths, labelled as the config spells them. */
 export function materialPathsFromConfig(config: FrontConfig, runDir: string): { paths: MaterialPaths; labels: MaterialPaths } {
   const missing = (['caCrt', 'serverCrt', 'serverKey', 'serverKeyMm'] as const).filter((k) => config[k] === '');
@@ -151,10 +147,10 @@ export function materialPathsFromConfig(config: FrontConfig, runDir: string): { 
   }
   const labels: MaterialPaths = { ca: config.caCrt, serverCert: config.serverCrt, serverKey: config.serverKey, crl: config.crl === '' ? undefined : config.crl };
   const paths: MaterialPaths = {
-    ca: resolveItem(runDir, labels.ca),
-    serverCert: resolveItem(runDir, labels.serverCert),
-    serverKey: resolveItem(runDir, labels.serverKey),
-    crl: labels.crl === undefined ? undefined : resolveItem(runDir, labels.crl),
+    ca: resolveItemPath(runDir, labels.ca),
+    serverCert: resolveItemPath(runDir, labels.serverCert),
+    serverKey: resolveItemPath(runDir, labels.serverKey),
+    crl: labels.crl === undefined ? undefined : resolveItemPath(runDir, labels.crl),
   };
   return { paths, labels };
 }

@@ -15,8 +15,9 @@
 // A read that failed for a passing reason (out of descriptors or memory: MATERIAL_READ_TRANSIENT)
 // says nothing about the files, and no file event will come when the shortage ends. It is never
 // reported as a refusal: the load is retried with a doubling wait (capped) until it gets an answer.
-import { isAbsolute, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { CONFIG_ITEMS, type FrontConfig, type FrontConfigValues } from '../config/items.js';
+import { resolveItemPath } from '../config/path.js';
 import { StreamfrontError, errorLogFields } from '../errors/error.js';
 import { buildTransientReadError, errnoOf, isTransientErrno } from '../fs/transient-read.js';
 import { keystorePathsIn } from '../kmc/index.js';
@@ -101,14 +102,10 @@ const MATERIAL_ITEMS = new Set<keyof FrontConfigValues>(['caCrt', 'serverCrt', '
 type Role = 'ca' | 'server-cert' | 'server-key' | 'crl';
 const ROLES: readonly Role[] = ['ca', 'server-cert', 'server-key', 'crl'];
 
-function resolveItem(runDir: string, value: string): string {
-  return isAbsolute(value) ? value : resolve(runDir, value);
-}
-
 /** The config file, every file it names, and the keystores that decrypt server_key_mm. */
 export function watchedPathsOf(config: FrontConfig, configPath: string, runDir: string): string[] {
   const keystores = keystorePathsIn(join(runDir, KEYS_DIR_NAME));
-  const named = [config.caCrt, config.serverCrt, config.serverKey, config.crl].filter((v) => v !== '').map((v) => resolveItem(runDir, v));
+  const named = [config.caCrt, config.serverCrt, config.serverKey, config.crl].filter((v) => v !== '').map((v) => resolveItemPath(runDir, v));
   return [...new Set([configPath, ...named, keystores.primary, keystores.standby])];
 }
 
