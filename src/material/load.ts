@@ -13,8 +13,9 @@ import {
   type CertSummary,
   type CrlSummary,
   type Finding,
+  type MaterialRole,
 } from '../pki/index.js';
-import { readOperatorFile, type MaterialFileRole, type OperatorFile } from './operator-file.js';
+import { readOperatorFile, type OperatorFile } from './operator-file.js';
 
 export interface MaterialPaths {
   readonly ca: string;
@@ -46,7 +47,7 @@ export interface TlsMaterial {
   readonly serverCert: CertSummary;
   readonly crl?: CrlSummary | undefined;
   /** SHA-256 of each file's bytes by role, to tell a real change from a touch. */
-  readonly fingerprints: Readonly<Partial<Record<MaterialFileRole, string>>>;
+  readonly fingerprints: Readonly<Partial<Record<MaterialRole, string>>>;
   readonly warnings: readonly Finding[];
 }
 
@@ -57,7 +58,7 @@ export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-function fileOf(files: MaterialFiles, role: MaterialFileRole): OperatorFile | undefined {
+function fileOf(files: MaterialFiles, role: MaterialRole): OperatorFile | undefined {
   switch (role) {
     case 'ca':
       return files.ca;
@@ -108,7 +109,7 @@ export function checkMaterial(files: MaterialFiles, certs: CheckedCertificates, 
   if (keyVerdict.keyPem === undefined || hasErrors(keyVerdict.findings)) {
     throw new StreamfrontError('MATERIAL_INVALID', 'the server key could not be decrypted', { file: files.serverKey.label });
   }
-  const fingerprints: Partial<Record<MaterialFileRole, string>> = {
+  const fingerprints: Partial<Record<MaterialRole, string>> = {
     ca: sha256Hex(files.ca.bytes),
     'server-cert': sha256Hex(files.serverCert.bytes),
     'server-key': sha256Hex(files.serverKey.bytes),

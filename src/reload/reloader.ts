@@ -22,6 +22,7 @@ import { StreamfrontError, errorLogFields } from '../errors/error.js';
 import { buildTransientReadError, errnoOf, isTransientErrno } from '../fs/transient-read.js';
 import { keystorePathsIn } from '../kmc/index.js';
 import { KEYS_DIR_NAME, type TlsMaterial } from '../material/load.js';
+import { MATERIAL_ROLES } from '../pki/index.js';
 import type { LoadedSet } from './load-request.js';
 
 export type ReloadTrigger = 'change' | 'signal' | 'settle' | 'retry';
@@ -99,9 +100,6 @@ export interface MaterialReloaderOptions {
 /** The items a reload applies; every other item is read at start only. */
 const MATERIAL_ITEMS = new Set<keyof FrontConfigValues>(['caCrt', 'serverCrt', 'serverKey', 'crl', 'serverKeyMm']);
 
-type Role = 'ca' | 'server-cert' | 'server-key' | 'crl';
-const ROLES: readonly Role[] = ['ca', 'server-cert', 'server-key', 'crl'];
-
 /** The config file, every file it names, and the keystores that decrypt server_key_mm. */
 export function watchedPathsOf(config: FrontConfig, configPath: string, runDir: string): string[] {
   const keystores = keystorePathsIn(join(runDir, KEYS_DIR_NAME));
@@ -134,7 +132,7 @@ function toReloadError(err: unknown, configPath: string): StreamfrontError {
 }
 
 function changedRoles(serving: TlsMaterial, next: TlsMaterial): string[] {
-  const changed: string[] = ROLES.filter((role) => serving.fingerprints[role] !== next.fingerprints[role]);
+  const changed: string[] = MATERIAL_ROLES.filter((role) => serving.fingerprints[role] !== next.fingerprints[role]);
   // Same key file, different decrypted key cannot happen; same files with a new password can.
   if (!changed.includes('server-key') && serving.keyPem !== next.keyPem) changed.push('server-key');
   return changed;
