@@ -6,7 +6,8 @@
 // The set is keyed by issuer and serial: it only speaks for certificates its CA issued.
 import { NO_REVOKED_SERIALS, type RevokedSerials } from '../pki/revoked-serials.js';
 import type { PeerIdentity } from './peer.js';
-import type { CrlExpiredPolicy, FrontCrl } from './types.js';
+import type { CrlExpiredPolicy } from '../config/items.js';
+import type { FrontCrl } from './types.js';
 
 export interface RevocationState {
   readonly revoked: RevokedSerials;

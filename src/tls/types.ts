@@ -1,8 +1,7 @@
 // The minimal shapes the front needs from config, material and metrics, written structurally
 // so the real FrontConfig / TlsMaterial / metrics registry fit without the front importing them.
+import type { CrlExpiredPolicy } from '../config/items.js';
 import type { RevokedSerials } from '../pki/revoked-serials.js';
-
-export type CrlExpiredPolicy = 'keep-enforcing' | 'refuse-all';
 
 /** The FrontConfig items the serving core reads (a structural subset of config's FrontConfig). */
 export interface FrontServingConfig {
