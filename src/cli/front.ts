@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { listConfigWarnings, loadConfigFile, readFrontConfig, resolveConfigPath, runFolderOf } from '../config/index.js';
+import { LOG_LEVELS, LOG_LEVELS_TEXT, isLogLevel, listConfigWarnings, loadConfigFile, readFrontConfig, resolveConfigPath, runFolderOf } from '../config/index.js';
 import { prepareDemo, type PreparedDemo } from '../demo/prepare-demo.js';
 import { StreamfrontError, errorLogFields, isStreamfrontError } from '../errors/error.js';
 import { recoverInterruptedImport, inspectInterruptedImport, interruptedImportError } from '../import/recover.js';
@@ -28,7 +28,7 @@ stage (the same checks and prompt as certImport.sh).
 
 Options:
       --config F        config file (default: $MX_SDK_HOME/config/streamserver.conf, else config/streamserver.conf)
-      --log-level L     fatal, error, warn, info, debug or trace (overrides log_level)
+      --log-level L     ${LOG_LEVELS_TEXT} (overrides log_level)
       --demo            make a throw-away PKI in ./demo, import it, start the engine simulator
                         and the front, and print a curl command to try it
       --check           load and check everything, then exit 0 without serving; writes nothing
@@ -96,8 +96,8 @@ async function main(argv: readonly string[]): Promise<number> {
     return runCheckReport({ config, parsed: parsedConfig, configPath, runDir, candidateDir: parsed.values.candidate === undefined ? undefined : resolve(parsed.values.candidate), env: process.env, now: new Date() }, parsed.values.json === true);
   }
   const level = parsed.values['log-level'] ?? config.logLevel;
-  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace'].includes(level)) {
-    throw new StreamfrontError('CLI_USAGE', `invalid value '${level}' for flag '--log-level'; options are fatal, error, warn, info, debug, trace`, { hint: HINT });
+  if (!isLogLevel(level)) {
+    throw new StreamfrontError('CLI_USAGE', `invalid value '${level}' for flag '--log-level'; options are ${LOG_LEVELS.join(', ')}`, { hint: HINT });
   }
   // --check writes nothing, log files included: its lines go to stdout.
   const logFiles = parsed.values.check === true ? undefined : { dir: config.frontLogDir, maxMb: config.frontLogMaxMb, files: config.frontLogFiles };
