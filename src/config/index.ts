@@ -11,6 +11,7 @@ export {
   DEFAULT_CIPHER_LIST,
   type FrontConfig,
   type FrontConfigValues,
+  type FrontServingConfig,
   LOG_LEVELS,
   LOG_LEVELS_TEXT,
   isLogLevel,

@@ -56,6 +56,28 @@ export interface FrontConfigValues {
 
 export type FrontConfig = Readonly<FrontConfigValues>;
 
+/** The items the serving core (TLS listener, proxy) reads; the rest matter to the process around it. */
+export type FrontServingConfig = Pick<
+  FrontConfig,
+  | 'serverName'
+  | 'serverIp'
+  | 'serverPort'
+  | 'engineUrl'
+  | 'maxContentLengthKb'
+  | 'cipherList'
+  | 'engineTimeoutMs'
+  | 'requestTimeoutMs'
+  | 'keepAliveTimeoutMs'
+  | 'headerTimeoutMs'
+  | 'maxHeaderSizeKb'
+  | 'maxConnections'
+  | 'maxUnauthenticatedConnections'
+  | 'handshakeTimeoutMs'
+  | 'maxHeaderFields'
+  | 'accessLog'
+  | 'crlExpiredPolicy'
+>;
+
 /** Thrown by a rule with the reason only; readFrontConfig adds file, item and lines. */
 export class ItemRuleError extends Error {}
 

@@ -5,7 +5,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { peerOf } from '../tls/peer.js';
-import type { FrontMetrics, FrontServingConfig } from '../tls/types.js';
+import type { FrontServingConfig } from '../config/items.js';
+import type { ServingMetrics } from '../server/metrics.js';
 import { buildCountingLimit } from './body-limit.js';
 import { answerEarly } from './early-answer.js';
 import { mapEngineError } from './engine-errors.js';
@@ -13,7 +14,7 @@ import { buildDownstreamHeaders, buildUpstreamHeaders } from './headers.js';
 
 export interface EngineProxyOptions {
   readonly config: Pick<FrontServingConfig, 'engineUrl' | 'engineTimeoutMs' | 'maxContentLengthKb'>;
-  readonly metrics: FrontMetrics;
+  readonly metrics: ServingMetrics;
 }
 
 /** Set on the raw request when the counting limit tripped, so the engine error becomes a 413. */
