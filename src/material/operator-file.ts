@@ -7,7 +7,7 @@ import { ROLE_LABELS, type MaterialRole } from '../pki/index.js';
 
 /** A 100,000-entry CRL is about 4 MB; nothing legitimate comes near this. */
 const MAX_MATERIAL_BYTES = 64 * 1024 * 1024;
-/** The key may be readable by the owner's group at most (the seed's rule). */
+/** The key may be readable by the owner's group at most: a pod's fsGroup reads it, nobody else. */
 const KEY_ALLOWED_MODE = 0o640;
 
 export interface OperatorFile {
