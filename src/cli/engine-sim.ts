@@ -3,16 +3,14 @@
 import { ENGINE_SIM_USAGE, parseEngineSimArgs } from '../engine-sim/args.js';
 import { loadInferConfigRepository } from '../engine-sim/repository.js';
 import { startEngineSimulator } from '../engine-sim/server.js';
-import { formatErrorLine, isStreamfrontError } from '../errors/error.js';
+import { reportFatal } from './report.js';
 
 async function main(argv: readonly string[]): Promise<number> {
   let parsed;
   try {
     parsed = parseEngineSimArgs(argv);
   } catch (err) {
-    if (!isStreamfrontError(err)) throw err;
-    process.stderr.write(`engine-sim: ${formatErrorLine(err)}\n`);
-    return 2;
+    return reportFatal('engine-sim', err);
   }
   if (parsed.isHelp) {
     process.stdout.write(`${ENGINE_SIM_USAGE}\n`);
@@ -22,9 +20,7 @@ async function main(argv: readonly string[]): Promise<number> {
     try {
       parsed.options.targets = await loadInferConfigRepository(parsed.inferConfigRepo);
     } catch (err) {
-      if (!isStreamfrontError(err)) throw err;
-      process.stderr.write(`engine-sim: ${formatErrorLine(err)}\n`);
-      return 1;
+      return reportFatal('engine-sim', err);
     }
   }
   let sim;
@@ -52,7 +48,6 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    process.stderr.write(`engine-sim: unexpected failure: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = 1;
+    process.exitCode = reportFatal('engine-sim', err);
   },
 );

@@ -3,13 +3,13 @@
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import pino from 'pino';
-import { listConfigWarnings, loadConfigFile, readFrontConfig, resolveConfigPath, runFolderOf } from '../config/index.js';
+import pino, { type Logger } from 'pino';
+import { LOG_LEVELS, LOG_LEVELS_TEXT, isLogLevel, listConfigWarnings, loadConfigFile, readFrontConfig, resolveConfigPath, runFolderOf, type FrontConfig, type ParsedConfig } from '../config/index.js';
 import { prepareDemo, type PreparedDemo } from '../demo/prepare-demo.js';
 import { StreamfrontError, errorLogFields, isStreamfrontError } from '../errors/error.js';
 import { recoverInterruptedImport, inspectInterruptedImport, interruptedImportError } from '../import/recover.js';
-import { KEYS_DIR_NAME, loadMaterial } from '../material/load.js';
-import { startLiveReload } from '../reload/live-reload.js';
+import { KEYS_DIR_NAME, loadMaterial, type TlsMaterial } from '../material/load.js';
+import { startLiveReload, type LiveReload } from '../reload/live-reload.js';
 import { buildAdminServer } from '../server/admin.js';
 import { buildLogDestination } from '../server/log-destination.js';
 import { startFront } from '../server/front.js';
@@ -28,7 +28,7 @@ stage (the same checks and prompt as certImport.sh).
 
 Options:
       --config F        config file (default: $MX_SDK_HOME/config/streamserver.conf, else config/streamserver.conf)
-      --log-level L     fatal, error, warn, info, debug or trace (overrides log_level)
+      --log-level L     ${LOG_LEVELS_TEXT} (overrides log_level)
       --demo            make a throw-away PKI in ./demo, import it, start the engine simulator
                         and the front, and print a curl command to try it
       --check           load and check everything, then exit 0 without serving; writes nothing
@@ -58,55 +58,70 @@ async function runCheckReport(options: CheckReportOptions, isJson: boolean): Pro
   return report.ok ? 0 : 1;
 }
 
-async function main(argv: readonly string[]): Promise<number> {
-  let parsed;
+const RUN_OPTIONS = {
+  ...IMPORT_OPTIONS,
+  help: { type: 'boolean', short: 'h' },
+  'log-level': { type: 'string' },
+  check: { type: 'boolean' },
+  json: { type: 'boolean' },
+  candidate: { type: 'string' },
+  demo: { type: 'boolean' },
+} as const;
+
+type RunValues = ReturnType<typeof parseArgs<{ options: typeof RUN_OPTIONS; strict: true; allowPositionals: false }>>['values'];
+
+/** Every flag checked before anything is read or written; node:util's wording becomes CLI_USAGE. */
+function parseRunArgs(argv: readonly string[]): RunValues {
   try {
-    parsed = parseArgs({
-      args: [...argv],
-      options: { ...IMPORT_OPTIONS, help: { type: 'boolean', short: 'h' }, 'log-level': { type: 'string' }, check: { type: 'boolean' }, json: { type: 'boolean' }, candidate: { type: 'string' }, demo: { type: 'boolean' } },
-      strict: true,
-      allowPositionals: false,
-    });
+    return parseArgs({ args: [...argv], options: RUN_OPTIONS, strict: true, allowPositionals: false }).values;
   } catch (err) {
     throw parseArgsError(err, HINT);
   }
-  if (parsed.values.help === true) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  let runDir = process.cwd();
-  let configPath: string;
-  let demo: PreparedDemo | undefined;
-  if (parsed.values.demo === true) {
+}
+
+/** Which config this run uses, and the folder its relative paths and keys/ belong to. */
+interface RunSite {
+  readonly runDir: string;
+  readonly configPath: string;
+  readonly demo: PreparedDemo | undefined;
+}
+
+/** --demo builds a throw-away site; otherwise -c/-s/-k import first, then the config is found. */
+async function prepareRunSite(values: RunValues): Promise<RunSite> {
+  const cwd = process.cwd();
+  if (values.demo === true) {
     // The shipped config is the demo's starting point; everything else happens under demo/.
     const shipped = join(PROJECT_ROOT, 'config', 'streamserver.conf');
-    demo = await prepareDemo(runDir, shipped, (line) => process.stderr.write(`${line}\n`));
-    runDir = demo.runDir;
-    configPath = demo.configPath;
-  } else {
-    const importArgs = importArgsFromValues(parsed.values, HINT);
-    if (importArgs !== undefined) await runImportStage(importArgs, runDir);
-    configPath = resolveConfigPath({ explicit: parsed.values.config, env: process.env, runDir });
-    runDir = runFolderOf(configPath);
+    const demo = await prepareDemo(cwd, shipped, (line) => process.stderr.write(`${line}\n`));
+    return { runDir: demo.runDir, configPath: demo.configPath, demo };
   }
-  const { parsed: parsedConfig } = await loadConfigFile(configPath);
-  const config = readFrontConfig(parsedConfig);
-  if (parsed.values.json === true || parsed.values.candidate !== undefined) {
-    if (parsed.values.check !== true) throw new StreamfrontError('CLI_USAGE', '--json and --candidate go with --check', { hint: HINT });
-    return runCheckReport({ config, parsed: parsedConfig, configPath, runDir, candidateDir: parsed.values.candidate === undefined ? undefined : resolve(parsed.values.candidate), env: process.env, now: new Date() }, parsed.values.json === true);
-  }
-  const level = parsed.values['log-level'] ?? config.logLevel;
-  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace'].includes(level)) {
-    throw new StreamfrontError('CLI_USAGE', `invalid value '${level}' for flag '--log-level'; options are fatal, error, warn, info, debug, trace`, { hint: HINT });
+  const importArgs = importArgsFromValues(values, HINT);
+  if (importArgs !== undefined) await runImportStage(importArgs, cwd);
+  const configPath = resolveConfigPath({ explicit: values.config, env: process.env, runDir: cwd });
+  return { runDir: runFolderOf(configPath), configPath, demo: undefined };
+}
+
+/** The process logger at --log-level (else log_level); the config's warnings are its first lines. */
+function buildRunLogger(values: RunValues, config: FrontConfig, parsedConfig: ParsedConfig, runDir: string): Logger {
+  const level = values['log-level'] ?? config.logLevel;
+  if (!isLogLevel(level)) {
+    throw new StreamfrontError('CLI_USAGE', `invalid value '${level}' for flag '--log-level'; options are ${LOG_LEVELS.join(', ')}`, { hint: HINT });
   }
   // --check writes nothing, log files included: its lines go to stdout.
-  const logFiles = parsed.values.check === true ? undefined : { dir: config.frontLogDir, maxMb: config.frontLogMaxMb, files: config.frontLogFiles };
+  const logFiles = values.check === true ? undefined : { dir: config.frontLogDir, maxMb: config.frontLogMaxMb, files: config.frontLogFiles };
   const logger = pino({ level, base: { server: config.serverName }, timestamp: pino.stdTimeFunctions.isoTime }, buildLogDestination(logFiles, runDir));
   for (const w of listConfigWarnings(parsedConfig)) logger.warn({ event: 'config_warning', line: w.line, item: w.item, suggestion: w.suggestion }, w.message);
+  return logger;
+}
 
+/**
+ * The material through the one loader, after keys/ is brought to a known state: a start
+ * finishes an interrupted import; --check only looks, and writes nothing (keystore included).
+ */
+async function loadRunMaterial(config: FrontConfig, runDir: string, logger: Logger, isCheck: boolean): Promise<TlsMaterial> {
   const keysDir = join(runDir, KEYS_DIR_NAME);
-  if (parsed.values.check === true) {
-    // A half-done import would otherwise show as a misleading key or password error; --check only looks.
+  if (isCheck) {
+    // A half-done import would otherwise show as a misleading key or password error.
     const found = await inspectInterruptedImport(keysDir);
     if (found.state !== 'none') throw interruptedImportError(keysDir, found);
   } else {
@@ -120,15 +135,22 @@ async function main(argv: readonly string[]): Promise<number> {
     env: process.env,
     now: new Date(),
     log: (lvl, msg, fields) => logger[lvl]({ ...fields }, msg),
-    // --check reports what it would repair and writes nothing.
-    isKeystoreRepairAllowed: parsed.values.check !== true,
+    isKeystoreRepairAllowed: !isCheck,
   });
   for (const warning of material.warnings) logger.warn({ code: warning.code, role: warning.role, hint: warning.hint }, warning.message);
-  if (parsed.values.check === true) {
-    process.stdout.write(`check passed: ${configPath}\n`);
-    return 0;
-  }
+  return material;
+}
 
+/** Everything that serves, and what a stop must close. */
+interface Serving {
+  readonly live: LiveReload;
+  readonly metrics: FrontMetrics;
+  close(graceMs: number): Promise<void>;
+}
+
+/** The TLS front, live reload, the expiry watch and the admin listener, all up or none. */
+async function startServing(site: RunSite, config: FrontConfig, material: TlsMaterial, logger: Logger): Promise<Serving> {
+  const { runDir, configPath, demo } = site;
   const metrics = new FrontMetrics({ serverName: config.serverName, withProcess: true });
   metrics.setMaterialExpiry('server_cert', material.serverCert.notAfter);
   metrics.setMaterialExpiry('ca', material.ca.notAfter);
@@ -158,18 +180,30 @@ async function main(argv: readonly string[]): Promise<number> {
     { event: 'started', pid: process.pid, tls: `${config.serverIp}:${front.port}`, admin: `${config.adminIp}:${adminPort}`, engine: config.engineUrl, serverCertSerial: material.serverCert.serial, crlEntries: material.crl?.revokedSerials.size ?? 0 },
     'streamfront serving',
   );
-
   if (demo !== undefined) {
     process.stderr.write(`\nstreamfront demo is serving on https://127.0.0.1:${front.port} (Ctrl-C stops it). Try:\n\n  ${demo.curl}\n\n`);
   }
+  return {
+    live,
+    metrics,
+    async close(graceMs: number): Promise<void> {
+      expiryWatch.stop();
+      metrics.stop();
+      await Promise.allSettled([live.close(), front.shutdown(graceMs), admin.close(), engineProbe.close(), demo?.engine.close()]);
+    },
+  };
+}
+
+/** SIGHUP reloads now; SIGTERM or SIGINT drain within the grace time. Resolves once stopped. */
+function serveUntilSignalled(serving: Serving, graceMs: number, logger: Logger): Promise<void> {
   const onHangup = (): void => {
     logger.info({ event: 'sighup' }, 'SIGHUP: loading the material now');
-    live.reloadNow();
+    serving.live.reloadNow();
   };
   process.on('SIGHUP', onHangup);
-  await new Promise<void>((resolve) => {
+  return new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals): void => {
-      logger.info({ event: 'stopping', signal, graceMs: config.shutdownGraceMs }, 'draining');
+      logger.info({ event: 'stopping', signal, graceMs }, 'draining');
       // Without a listener, SIGHUP's default action ends the process at once and cuts every
       // request still draining; a reload makes no sense now, so it is ignored (said once).
       process.off('SIGHUP', onHangup);
@@ -179,9 +213,7 @@ async function main(argv: readonly string[]): Promise<number> {
         isHangupReported = true;
         logger.info({ event: 'sighup_ignored' }, 'SIGHUP while draining: ignored, the drain goes on');
       });
-      expiryWatch.stop();
-      metrics.stop();
-      void Promise.allSettled([live.close(), front.shutdown(config.shutdownGraceMs), admin.close(), engineProbe.close(), demo?.engine.close()]).then(() => {
+      void serving.close(graceMs).then(() => {
         logger.info({ event: 'stopped' }, 'streamfront stopped');
         resolve();
       });
@@ -189,6 +221,31 @@ async function main(argv: readonly string[]): Promise<number> {
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   });
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const values = parseRunArgs(argv);
+  if (values.help === true) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const site = await prepareRunSite(values);
+  const { parsed: parsedConfig } = await loadConfigFile(site.configPath);
+  const config = readFrontConfig(parsedConfig);
+  const isCheck = values.check === true;
+  if (values.json === true || values.candidate !== undefined) {
+    if (!isCheck) throw new StreamfrontError('CLI_USAGE', '--json and --candidate go with --check', { hint: HINT });
+    const candidateDir = values.candidate === undefined ? undefined : resolve(values.candidate);
+    return runCheckReport({ config, parsed: parsedConfig, configPath: site.configPath, runDir: site.runDir, candidateDir, env: process.env, now: new Date() }, values.json === true);
+  }
+  const logger = buildRunLogger(values, config, parsedConfig, site.runDir);
+  const material = await loadRunMaterial(config, site.runDir, logger, isCheck);
+  if (isCheck) {
+    process.stdout.write(`check passed: ${site.configPath}\n`);
+    return 0;
+  }
+  const serving = await startServing(site, config, material, logger);
+  await serveUntilSignalled(serving, config.shutdownGraceMs, logger);
   return 0;
 }
 

@@ -7,7 +7,8 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadConfigFile, resolveConfigPath, runFolderOf, setConfigItems, writeConfigAtomic } from '../config/index.js';
-import { StreamfrontError, formatErrorLine, isStreamfrontError } from '../errors/error.js';
+import { StreamfrontError } from '../errors/error.js';
+import { parseArgsError, reportFatal, usageError } from './report.js';
 import {
   Keystore,
   hasCiphertextPrefix,
@@ -69,7 +70,7 @@ interface KmcArgs {
 const USAGE_HINT = 'run npm run kmc -- --help';
 
 function usage(message: string): StreamfrontError {
-  return new StreamfrontError('CLI_USAGE', message, { hint: USAGE_HINT });
+  return usageError(message, USAGE_HINT);
 }
 
 export function parseKmcArgs(argv: readonly string[], cwd: string): KmcArgs {
@@ -82,7 +83,7 @@ export function parseKmcArgs(argv: readonly string[], cwd: string): KmcArgs {
       options: { keys: { type: 'string' }, config: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     });
   } catch (err) {
-    throw usage((err instanceof Error ? (err.message.split('\n')[0] ?? '') : 'invalid arguments').replace(/\.$/, ''));
+    throw parseArgsError(err, USAGE_HINT);
   }
   const { values, positionals } = parsed;
   if (values.help === true) return { verb: 'help', keysDir: cwd, config: undefined };
@@ -225,9 +226,7 @@ export async function runKmc(argv: readonly string[], cwd: string): Promise<numb
   try {
     args = parseKmcArgs(argv, cwd);
   } catch (err) {
-    if (!isStreamfrontError(err)) throw err;
-    process.stderr.write(`kmc: error: ${formatErrorLine(err)}\n`);
-    return 2;
+    return reportFatal('kmc', err);
   }
   if (args.verb === 'help') {
     out(KMC_USAGE);
@@ -242,12 +241,7 @@ export async function runKmc(argv: readonly string[], cwd: string): Promise<numb
     if (args.verb === 'retire') await runRetire(args, options, cwd);
     return 0;
   } catch (err) {
-    if (isStreamfrontError(err)) {
-      process.stderr.write(`kmc: error: ${formatErrorLine(err)}\n`);
-      return err.exitCode;
-    }
-    process.stderr.write(`kmc: internal error: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}\n`);
-    return 1;
+    return reportFatal('kmc', err);
   }
 }
 

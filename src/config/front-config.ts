@@ -1,7 +1,8 @@
 // Parsed streamserver.conf to a typed FrontConfig: defaults from the items table, one rule
 // per item, duplicates of known items refused with their lines; unknown items left alone.
 import { StreamfrontError } from '../errors/error.js';
-import { CONFIG_ITEMS, ItemRuleError, isLoopbackIp, type EngineTarget, type FrontConfig, type FrontConfigValues } from './items.js';
+import { isLoopbackAddress } from './loopback.js';
+import { CONFIG_ITEMS, ItemRuleError, type FrontConfig, type FrontConfigValues } from './items.js';
 import type { ParsedConfig } from './parse.js';
 
 function linesText(lines: readonly number[]): string {
@@ -34,10 +35,6 @@ function parseItem<K extends keyof FrontConfigValues>(parsed: ParsedConfig, key:
   }
 }
 
-function engineTargetOf(engineUrl: string): EngineTarget {
-  return engineUrl.startsWith('/') ? { kind: 'unix', socketPath: engineUrl } : { kind: 'http', url: engineUrl };
-}
-
 export function readFrontConfig(parsed: ParsedConfig): FrontConfig {
   const values = {} as Record<keyof FrontConfigValues, unknown>;
   for (const key of Object.keys(CONFIG_ITEMS) as (keyof FrontConfigValues)[]) {
@@ -45,7 +42,7 @@ export function readFrontConfig(parsed: ParsedConfig): FrontConfig {
   }
   const config = values as FrontConfigValues;
   if (config.engineUrl === '') config.engineUrl = `http://127.0.0.1:${config.enginePort}`;
-  if (!config.adminAllowRemote && !isLoopbackIp(config.adminIp)) {
+  if (!config.adminAllowRemote && !isLoopbackAddress(config.adminIp)) {
     // The admin listener has no authentication: reachable from other hosts only when asked for.
     const item = CONFIG_ITEMS.adminIp.item;
     const lines = parsed.items.get(item)?.lines ?? [];
@@ -65,5 +62,5 @@ export function readFrontConfig(parsed: ParsedConfig): FrontConfig {
       hint: `give admin_port and server_port different values in ${parsed.file}`,
     });
   }
-  return { ...config, engineTarget: engineTargetOf(config.engineUrl) };
+  return config;
 }

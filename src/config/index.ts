@@ -1,6 +1,6 @@
 // The config area's public face: lookup, parse, typed items, line-preserving edits, and the
 // atomic write. Other areas import from here, not from the individual modules.
-export { resolveConfigPath, runFolderOf, CONFIG_FILE_NAME } from './path.js';
+export { resolveConfigPath, resolveItemPath, runFolderOf, CONFIG_FILE_NAME } from './path.js';
 export { parseConfigText, parseConfigLine, type ParsedConfig, type ConfigItem, type ParsedLine } from './parse.js';
 export { validateConfigSize, MAX_LINES, MAX_LINE_CHARS, type SizeProblem } from './limits.js';
 export { readFrontConfig } from './front-config.js';
@@ -11,7 +11,10 @@ export {
   DEFAULT_CIPHER_LIST,
   type FrontConfig,
   type FrontConfigValues,
-  type EngineTarget,
+  type FrontServingConfig,
+  LOG_LEVELS,
+  LOG_LEVELS_TEXT,
+  isLogLevel,
   type LogLevel,
   type CrlExpiredPolicy,
   type ItemSpec,

@@ -2,11 +2,17 @@
 // meaning and value rule. readFrontConfig, the shipped file's test and the docs all use it.
 import { isIP } from 'node:net';
 
-export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
-export type CrlExpiredPolicy = 'keep-enforcing' | 'refuse-all';
+/** pino's levels, most severe first: log_level and run.sh --log-level accept exactly these. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+/** The levels as help text and the docs list them: "fatal, ..., debug or trace". */
+export const LOG_LEVELS_TEXT = `${LOG_LEVELS.slice(0, -1).join(', ')} or ${LOG_LEVELS[LOG_LEVELS.length - 1]}`;
 
-/** Where the engine is: an HTTP origin, or a unix socket path (absolute). */
-export type EngineTarget = { readonly kind: 'http'; readonly url: string } | { readonly kind: 'unix'; readonly socketPath: string };
+export function isLogLevel(value: string): value is LogLevel {
+  return (LOG_LEVELS as readonly string[]).includes(value);
+}
+
+export type CrlExpiredPolicy = 'keep-enforcing' | 'refuse-all';
 
 export interface FrontConfigValues {
   serverName: string;
@@ -48,10 +54,29 @@ export interface FrontConfigValues {
   serverKeyMm: string;
 }
 
-export interface FrontConfig extends Readonly<FrontConfigValues> {
-  /** engineUrl split into what a client needs. */
-  readonly engineTarget: EngineTarget;
-}
+export type FrontConfig = Readonly<FrontConfigValues>;
+
+/** The items the serving core (TLS listener, proxy) reads; the rest matter to the process around it. */
+export type FrontServingConfig = Pick<
+  FrontConfig,
+  | 'serverName'
+  | 'serverIp'
+  | 'serverPort'
+  | 'engineUrl'
+  | 'maxContentLengthKb'
+  | 'cipherList'
+  | 'engineTimeoutMs'
+  | 'requestTimeoutMs'
+  | 'keepAliveTimeoutMs'
+  | 'headerTimeoutMs'
+  | 'maxHeaderSizeKb'
+  | 'maxConnections'
+  | 'maxUnauthenticatedConnections'
+  | 'handshakeTimeoutMs'
+  | 'maxHeaderFields'
+  | 'accessLog'
+  | 'crlExpiredPolicy'
+>;
 
 /** Thrown by a rule with the reason only; readFrontConfig adds file, item and lines. */
 export class ItemRuleError extends Error {}
@@ -87,11 +112,6 @@ function oneOf<T extends string>(choices: readonly T[]): (raw: string) => T {
 function ipAddress(raw: string): string {
   if (isIP(raw) === 0) throw new ItemRuleError(`'${raw}' is not an IPv4 or IPv6 address`);
   return raw;
-}
-
-/** 127.0.0.0/8 and ::1 (also written out in full). */
-export function isLoopbackIp(ip: string): boolean {
-  return isIP(ip) === 4 ? ip.startsWith('127.') : ip === '::1' || /^(0{0,4}:){7}0{0,3}1$/.test(ip);
 }
 
 function printable(raw: string): string {
@@ -162,7 +182,7 @@ export const CONFIG_ITEMS: { readonly [K in keyof FrontConfigValues]: ItemSpec<F
   adminIp: { item: 'admin_ip', defaultText: '127.0.0.1', engine: false, doc: 'Address of the plain-HTTP admin listener; loopback unless admin_allow_remote=on.', parse: ipAddress },
   adminPort: { item: 'admin_port', defaultText: '9080', engine: false, doc: 'Port of the admin listener (/healthz /readyz /metrics), 0 to 65535.', parse: integer(0, 65535) },
   adminAllowRemote: { item: 'admin_allow_remote', defaultText: 'off', engine: false, doc: 'on: admin_ip may be a non-loopback address (kubelet probes, a Prometheus scrape from another host); anyone reaching it reads /healthz, /readyz and /metrics, without authentication. on or off.', parse: (raw) => oneOf(['on', 'off'])(raw) === 'on' },
-  logLevel: { item: 'log_level', defaultText: 'info', engine: false, doc: 'fatal, error, warn, info, debug or trace.', parse: oneOf<LogLevel>(['fatal', 'error', 'warn', 'info', 'debug', 'trace']) },
+  logLevel: { item: 'log_level', defaultText: 'info', engine: false, doc: `${LOG_LEVELS_TEXT}.`, parse: oneOf(LOG_LEVELS) },
   accessLog: { item: 'access_log', defaultText: 'on', engine: false, doc: 'One log line per request: on or off.', parse: (raw) => oneOf(['on', 'off'])(raw) === 'on' },
   frontLogDir: { item: 'front_log_dir', defaultText: '', engine: false, doc: "Folder of the front's log files (relative to the run folder), rotated by size; empty = stdout.", parse: printable },
   frontLogMaxMb: { item: 'front_log_max_mb', defaultText: '100', engine: false, doc: 'Size in MB at which the front log file is rotated, 1 to 10240.', parse: integer(1, 10240, ' MB') },

@@ -4,6 +4,11 @@ import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 
 export const CONFIG_FILE_NAME = 'streamserver.conf';
 
+/** A path an item of the config names: relative ones belong to the run folder, not the process's cwd. */
+export function resolveItemPath(runDir: string, value: string): string {
+  return isAbsolute(value) ? value : resolve(runDir, value);
+}
+
 export function resolveConfigPath(opts: { explicit?: string; env: NodeJS.ProcessEnv; runDir: string }): string {
   if (opts.explicit !== undefined && opts.explicit !== '') return resolve(opts.runDir, opts.explicit);
   const sdkHome = opts.env['MX_SDK_HOME'];

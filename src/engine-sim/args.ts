@@ -1,5 +1,6 @@
 // Command-line options of the engine simulator, pure: argv in, options or a usage error out.
 // Checked whole before anything listens, so a typo never starts a half-configured engine.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { StreamfrontError } from '../errors/error.js';
 import type { EngineSimulatorOptions } from './server.js';
 
@@ -45,53 +46,71 @@ function parseInteger(flag: string, value: string, min: number, max: number): nu
 
 const NAME = /^[A-Za-z0-9+\-_]{1,255}$/;
 
+const OPTIONS = {
+  host: { type: 'string' },
+  port: { type: 'string' },
+  'server-name': { type: 'string' },
+  model: { type: 'string', multiple: true },
+  stream: { type: 'string', multiple: true },
+  'infer-config-repo': { type: 'string' },
+  'latency-ms': { type: 'string' },
+  'max-content-length': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
+type OptionName = keyof typeof OPTIONS;
+
+function isOptionName(name: string): name is OptionName {
+  return Object.hasOwn(OPTIONS, name);
+}
+
+/**
+ * parseArgs reads argv (strict off, so it names what it does not know instead of throwing its own
+ * wording); the tokens are then checked in argv order, so the first mistake is the one reported
+ * and --help before any mistake still shows the help.
+ */
 export function parseEngineSimArgs(argv: readonly string[]): EngineSimArgs {
-  const models: string[] = [];
-  const streams: string[] = [];
-  const options: EngineSimulatorOptions = { host: '127.0.0.1', port: 8080 };
-  let inferConfigRepo: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    if (arg === '-h' || arg === '--help') return { isHelp: true };
-    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
-    const flag = eq > 0 ? arg.slice(0, eq) : arg;
-    const takeValue = (): string => {
-      if (eq > 0) return arg.slice(eq + 1);
-      const v = argv[++i];
-      if (v === undefined) throw usageError(`flag '${flag}' needs a value`, flag);
-      return v;
-    };
-    switch (flag) {
-      case '--host':
-        options.host = takeValue();
-        break;
-      case '--port':
-        options.port = parseInteger(flag, takeValue(), 0, 65535);
-        break;
-      case '--server-name':
-        options.serverName = takeValue();
-        break;
-      case '--infer-config-repo':
-        inferConfigRepo = takeValue();
-        break;
-      case '--latency-ms':
-        options.latencyMs = parseInteger(flag, takeValue(), 0, 600_000);
-        break;
-      case '--max-content-length':
-        options.maxContentLengthKb = parseInteger(flag, takeValue(), 1, 51200);
-        break;
-      case '--model':
-      case '--stream': {
-        const v = takeValue();
-        if (!NAME.test(v)) throw usageError(`invalid value '${v}' for flag '${flag}'; names use [A-Za-z0-9+-_]`, flag);
-        (flag === '--model' ? models : streams).push(v);
-        break;
-      }
-      default:
-        throw usageError(`unknown option '${arg}'`, arg);
-    }
+  const { values, tokens } = parseArgs({ args: [...argv], options: OPTIONS, strict: false, allowPositionals: true, tokens: true });
+  for (const token of tokens) {
+    if (token.kind === 'option-terminator') throw usageError(`unknown option '--'`, '--');
+    if (token.kind === 'positional') throw usageError(`unknown option '${token.value}'`, token.value);
+    const written = token.inlineValue === true ? `${token.rawName}=${token.value ?? ''}` : token.rawName;
+    if (!isOptionName(token.name) || (token.name === 'help' && token.inlineValue === true)) throw usageError(`unknown option '${written}'`, written);
+    if (token.name === 'help') return { isHelp: true };
+    if (token.value === undefined) throw usageError(`flag '${token.rawName}' needs a value`, token.rawName);
+    checkValue(token.rawName, token.name, token.value);
   }
-  if (models.length > 0) options.models = models;
-  if (streams.length > 0) options.streams = streams;
-  return inferConfigRepo === undefined ? { isHelp: false, options } : { isHelp: false, options, inferConfigRepo };
+  const options: EngineSimulatorOptions = { host: '127.0.0.1', port: 8080 };
+  if (typeof values.host === 'string') options.host = values.host;
+  if (typeof values.port === 'string') options.port = Number(values.port);
+  if (typeof values['server-name'] === 'string') options.serverName = values['server-name'];
+  if (typeof values['latency-ms'] === 'string') options.latencyMs = Number(values['latency-ms']);
+  if (typeof values['max-content-length'] === 'string') options.maxContentLengthKb = Number(values['max-content-length']);
+  const models = values.model;
+  const streams = values.stream;
+  if (Array.isArray(models) && models.length > 0) options.models = models.filter((v): v is string => typeof v === 'string');
+  if (Array.isArray(streams) && streams.length > 0) options.streams = streams.filter((v): v is string => typeof v === 'string');
+  const inferConfigRepo = values['infer-config-repo'];
+  return typeof inferConfigRepo === 'string' ? { isHelp: false, options, inferConfigRepo } : { isHelp: false, options };
+}
+
+/** The rule of each option's value; the flag is named as it was written (--port, not port). */
+function checkValue(flag: string, name: Exclude<OptionName, 'help'>, value: string): void {
+  switch (name) {
+    case 'port':
+      parseInteger(flag, value, 0, 65535);
+      return;
+    case 'latency-ms':
+      parseInteger(flag, value, 0, 600_000);
+      return;
+    case 'max-content-length':
+      parseInteger(flag, value, 1, 51200);
+      return;
+    case 'model':
+    case 'stream':
+      if (!NAME.test(value)) throw usageError(`invalid value '${value}' for flag '${flag}'; names use [A-Za-z0-9+-_]`, flag);
+      return;
+    default:
+      return;
+  }
 }

@@ -14,8 +14,6 @@ export interface ErrorDef {
   readonly summary: string;
   /** Process exit code when this error ends a command: 1 refusal, 2 usage. */
   readonly exitCode: 1 | 2;
-  /** Status when this error answers an HTTP request (default 500). */
-  readonly httpStatus?: number;
 }
 
 export const catalogue = {

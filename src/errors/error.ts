@@ -31,10 +31,6 @@ export class StreamfrontError extends Error {
   get exitCode(): number {
     return (catalogue[this.code] as ErrorDef).exitCode;
   }
-
-  get httpStatus(): number {
-    return (catalogue[this.code] as ErrorDef).httpStatus ?? 500;
-  }
 }
 
 export function isStreamfrontError(err: unknown): err is StreamfrontError {

@@ -5,7 +5,7 @@ import { basename, dirname, join, relative } from 'node:path';
 import { assertConfigFitsEngine, loadConfigFile, NEW_CONFIG_MODE, readFrontConfig, realTarget, setConfigItems, type ParsedConfig } from '../config/index.js';
 import { StreamfrontError, isStreamfrontError } from '../errors/error.js';
 import { fsyncDirectory, tempPathFor, writeTempFile } from '../fs/atomic-write.js';
-import { Keystore, keystorePathsIn, loadOperatorSecret, type KeystoreOptions } from '../kmc/index.js';
+import { Keystore, keystorePathsIn, loadOperatorSecret, type KeystoreOptions, type KeystorePaths } from '../kmc/index.js';
 import {
   KEYS_DIR_NAME,
   SERVER_KEY_MM_ITEM,
@@ -143,12 +143,18 @@ export async function importMaterial(request: ImportRequest): Promise<ImportResu
   }
 }
 
-async function runImport(request: ImportRequest, seen: (files: MaterialFiles, certs?: CheckedCertificates) => void): Promise<ImportResult> {
-  const { runDir, configPath, progress, now } = request;
-  const keysDir = join(runDir, KEYS_DIR_NAME);
-  const reachStep = request.reachStep ?? noStep;
+/** The roles this import copies: the CRL only when one was given. */
+type Role = keyof MaterialPaths;
 
-  // A killed import is finished first (back or forward), so its files neither occupy keys/ nor linger.
+/** The keystore that will hold server_key_mm, opened (reused) or new (saved at commit). */
+interface ImportKeystore {
+  readonly keystore: Keystore;
+  readonly paths: KeystorePaths;
+  readonly exists: boolean;
+}
+
+/** A killed import is finished first (back or forward), so its files neither occupy keys/ nor linger. */
+async function finishInterruptedImport(keysDir: string, runDir: string, progress: ImportRequest['progress']): Promise<void> {
   const recovered = await recoverInterruptedImport(keysDir);
   if (recovered.action === 'busy') {
     throw new StreamfrontError('IMPORT_IN_PROGRESS', 'another import is running in this keys/ folder', {
@@ -159,12 +165,11 @@ async function runImport(request: ImportRequest, seen: (files: MaterialFiles, ce
   if (recovered.action === 'rolled-back' || recovered.action === 'rolled-forward') {
     progress(`an interrupted import was ${recovered.action === 'rolled-back' ? 'rolled back' : 'completed'} first (${recovered.removed.length} leftover files removed)`);
   }
+}
 
-  // Everything that can refuse is checked before anything is written.
-  const keysState = await inspectKeysDir(keysDir, runDir);
-  const config = await readConfigForImport(configPath);
-  const frontConfig = readFrontConfig(config.parsed);
-
+/** Reads and checks the operator's files, saying what each is; `seen` feeds the audit record. */
+async function checkInputFiles(request: ImportRequest, seen: (files: MaterialFiles, certs?: CheckedCertificates) => void): Promise<{ files: MaterialFiles; certs: CheckedCertificates }> {
+  const { progress, now } = request;
   const files = await readMaterialFiles(request.inputs, request.inputLabels);
   seen(files);
   const certs = checkCertificates(files, now);
@@ -176,22 +181,32 @@ async function runImport(request: ImportRequest, seen: (files: MaterialFiles, ce
     progress(`CRL                 ${files.crl.label}: ${certs.crl.revokedSerials.size} revoked, ${next}`);
   }
   for (const warning of certs.warnings) progress(`warning: ${warning.message}; ${warning.hint}`);
+  return { files, certs };
+}
 
+/** The key's password, asked only once the certificates passed, and proven on the key. */
+async function readKeyPassword(request: ImportRequest, files: MaterialFiles, certs: CheckedCertificates): Promise<string> {
   const password = await readPassword(request.passwordSource, request.passwordIo);
   checkMaterial(files, certs, password);
-  progress(`server key          ${files.serverKey.label}: decrypts and matches the server certificate`);
+  request.progress(`server key          ${files.serverKey.label}: decrypts and matches the server certificate`);
+  return password;
+}
 
-  const keystorePaths = keystorePathsIn(keysDir);
+/** The keystore of this run folder if there is one (the config's server_key_mm anchors it), else a new one. */
+async function openImportKeystore(request: ImportRequest, keysDir: string, isKeysDirPresent: boolean, serverKeyMm: string): Promise<ImportKeystore> {
+  const paths = keystorePathsIn(keysDir);
   const operatorSecret = await loadOperatorSecret(request.env);
-  const keystoreExists = keysState.exists && (await Keystore.exists(keystorePaths));
-  const keystore = keystoreExists
-    ? await Keystore.open(keystorePaths, { operatorSecret, log: request.log, anchor: { ciphertext: frontConfig.serverKeyMm, item: SERVER_KEY_MM_ITEM } })
+  const exists = isKeysDirPresent && (await Keystore.exists(paths));
+  const keystore = exists
+    ? await Keystore.open(paths, { operatorSecret, log: request.log, anchor: { ciphertext: serverKeyMm, item: SERVER_KEY_MM_ITEM } })
     : Keystore.create({ operatorSecret, log: request.log });
-  const ciphertext = keystore.encrypt(password, SERVER_KEY_MM_ITEM, frontConfig.sdpAlgorithmId);
+  return { keystore, paths, exists };
+}
 
-  const roles = (Object.keys(TARGET_NAMES) as Array<keyof MaterialPaths>).filter((role) => role !== 'crl' || files.crl !== undefined);
+/** The config text after the import: the keys/ copies and the new server_key_mm. */
+function buildImportedConfig(configText: string, roles: readonly Role[], ciphertext: string, configPath: string): string {
   const relativeTargets = Object.fromEntries(roles.map((role) => [role, `${KEYS_DIR_NAME}/${TARGET_NAMES[role]}`])) as Partial<MaterialPaths>;
-  const newConfigText = setConfigItems(config.text, {
+  const text = setConfigItems(configText, {
     ca_crt: relativeTargets.ca ?? '',
     server_crt: relativeTargets.serverCert ?? '',
     server_key: relativeTargets.serverKey ?? '',
@@ -199,7 +214,116 @@ async function runImport(request: ImportRequest, seen: (files: MaterialFiles, ce
     server_key_mm: ciphertext,
   });
   // Before anything is staged: a config the native reader would refuse is not written at all.
-  assertConfigFitsEngine(newConfigText, configPath);
+  assertConfigFitsEngine(text, configPath);
+  return text;
+}
+
+/** Exact copies in the staging folder, created read-only from the start and flushed to disk. */
+async function stageCopies(stagingDir: string, files: MaterialFiles, roles: readonly Role[]): Promise<Partial<Record<Role, string>>> {
+  const staged: Partial<Record<Role, string>> = {};
+  for (const role of roles) {
+    const source = role === 'ca' ? files.ca : role === 'serverCert' ? files.serverCert : role === 'serverKey' ? files.serverKey : files.crl;
+    if (source === undefined) continue;
+    const path = join(stagingDir, TARGET_NAMES[role]);
+    const handle = await fsp.open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, COPY_MODE);
+    try {
+      await handle.writeFile(source.bytes);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    staged[role] = path;
+  }
+  return staged;
+}
+
+/** What the commit changes, all decided before the first write. */
+interface CommitPlan {
+  readonly keysDir: string;
+  readonly isKeysDirCreated: boolean;
+  readonly stagingDir: string;
+  readonly staged: Partial<Record<Role, string>>;
+  readonly roles: readonly Role[];
+  readonly configPath: string;
+  readonly configMode: number;
+  readonly newConfigText: string;
+  readonly store: ImportKeystore;
+}
+
+/**
+ * The transaction of docs/import.md: journal, config temp file, links into keys/, keystore, then
+ * the config rename, which is the commit point (`onCommitted` is called right after it). Every
+ * step before it registers its undo in `rollback`. Returns the copies now in keys/.
+ */
+async function commitStaged(plan: CommitPlan, rollback: Rollback, reachStep: NonNullable<ImportRequest['reachStep']>, onCommitted: () => void): Promise<string[]> {
+  const { keysDir, stagingDir, staged, roles, store } = plan;
+  // The intent, durable before the first change anyone can see (docs/import.md: the transaction).
+  // A symlinked config (a shared or mounted file) stays a link: the file it points to is replaced.
+  const configTarget = await realTarget(plan.configPath);
+  const configTemp = tempPathFor(configTarget);
+  rollback.add(() => removeJournal(keysDir));
+  await writeJournal(keysDir, {
+    version: 1,
+    pid: process.pid,
+    stagingName: basename(stagingDir),
+    files: roles.map((role) => TARGET_NAMES[role]),
+    isKeysDirCreated: plan.isKeysDirCreated,
+    isKeystoreCreated: !store.exists,
+    configTarget,
+    configTemp,
+    newConfigSha256: sha256Text(plan.newConfigText),
+  });
+  await reachStep('journal-written');
+  rollback.add(() => fsp.rm(configTemp, { force: true }));
+  await writeTempFile(configTarget, plan.newConfigText, { mode: plan.configMode, tempPath: configTemp });
+  await reachStep('config-temp-written');
+
+  // Commit: link() refuses to replace a file that appeared since the check.
+  const copied: string[] = [];
+  for (const role of roles) {
+    const from = staged[role];
+    if (from === undefined) continue;
+    const to = join(keysDir, TARGET_NAMES[role]);
+    await fsp.link(from, to);
+    rollback.add(() => fsp.unlink(to));
+    copied.push(to);
+    await reachStep(`linked:${TARGET_NAMES[role]}`);
+  }
+  if (!store.exists) {
+    rollback.add(() => Promise.all([fsp.rm(store.paths.primary, { force: true }), fsp.rm(store.paths.standby, { force: true })]));
+    await store.keystore.save(store.paths);
+    await reachStep('keystore-saved');
+  }
+  // The commit point: from here on the import is done, whatever happens to the clean-up below.
+  await fsp.rename(configTemp, configTarget);
+  onCommitted();
+  await fsyncDirectory(dirname(configTarget));
+  await reachStep('config-renamed');
+  try {
+    await fsp.rm(stagingDir, { recursive: true, force: true });
+    await removeJournal(keysDir);
+  } catch {
+    // The journal stays; the next import or start finishes the clean-up (it rolls forward).
+  }
+  return copied;
+}
+
+async function runImport(request: ImportRequest, seen: (files: MaterialFiles, certs?: CheckedCertificates) => void): Promise<ImportResult> {
+  const { runDir, configPath, progress, now } = request;
+  const keysDir = join(runDir, KEYS_DIR_NAME);
+  const reachStep = request.reachStep ?? noStep;
+  await finishInterruptedImport(keysDir, runDir, progress);
+
+  // Everything that can refuse is checked before anything is written.
+  const keysState = await inspectKeysDir(keysDir, runDir);
+  const config = await readConfigForImport(configPath);
+  const frontConfig = readFrontConfig(config.parsed);
+  const { files, certs } = await checkInputFiles(request, seen);
+  const password = await readKeyPassword(request, files, certs);
+  const store = await openImportKeystore(request, keysDir, keysState.exists, frontConfig.serverKeyMm);
+  const ciphertext = store.keystore.encrypt(password, SERVER_KEY_MM_ITEM, frontConfig.sdpAlgorithmId);
+  const roles = (Object.keys(TARGET_NAMES) as Role[]).filter((role) => role !== 'crl' || files.crl !== undefined);
+  const newConfigText = buildImportedConfig(config.text, roles, ciphertext, configPath);
 
   const rollback = new Rollback();
   let isCommitted = false;
@@ -214,80 +338,22 @@ async function runImport(request: ImportRequest, seen: (files: MaterialFiles, ce
     const stagingDir = await fsp.mkdtemp(join(keysDir, STAGING_PREFIX));
     rollback.add(() => fsp.rm(stagingDir, { recursive: true, force: true }));
 
-    // Stage: exact copies, created read-only from the start and flushed to disk.
-    const staged: Partial<Record<keyof MaterialPaths, string>> = {};
-    for (const role of roles) {
-      const source = role === 'ca' ? files.ca : role === 'serverCert' ? files.serverCert : role === 'serverKey' ? files.serverKey : files.crl;
-      if (source === undefined) continue;
-      const path = join(stagingDir, TARGET_NAMES[role]);
-      const handle = await fsp.open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, COPY_MODE);
-      try {
-        await handle.writeFile(source.bytes);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      staged[role] = path;
-    }
+    const staged = await stageCopies(stagingDir, files, roles);
     // The staged copies go through the same loader as start-up will: what lands is what was checked.
     const stagedFiles = await readMaterialFiles(staged as MaterialPaths);
     const material = checkMaterial(stagedFiles, checkCertificates(stagedFiles, now), password);
     await reachStep('staged');
 
-    // The intent, durable before the first change anyone can see (docs/import.md: the transaction).
-    // A symlinked config (a shared or mounted file) stays a link: the file it points to is replaced.
-    const configTarget = await realTarget(configPath);
-    const configTemp = tempPathFor(configTarget);
-    rollback.add(() => removeJournal(keysDir));
-    await writeJournal(keysDir, {
-      version: 1,
-      pid: process.pid,
-      stagingName: basename(stagingDir),
-      files: roles.map((role) => TARGET_NAMES[role]),
-      isKeysDirCreated: !keysState.exists,
-      isKeystoreCreated: !keystoreExists,
-      configTarget,
-      configTemp,
-      newConfigSha256: sha256Text(newConfigText),
+    const plan: CommitPlan = { keysDir, isKeysDirCreated: !keysState.exists, stagingDir, staged, roles, configPath, configMode: config.mode, newConfigText, store };
+    const copied = await commitStaged(plan, rollback, reachStep, () => {
+      isCommitted = true;
     });
-    await reachStep('journal-written');
-    rollback.add(() => fsp.rm(configTemp, { force: true }));
-    await writeTempFile(configTarget, newConfigText, { mode: config.mode, tempPath: configTemp });
-    await reachStep('config-temp-written');
-
-    // Commit: link() refuses to replace a file that appeared since the check.
-    const copied: string[] = [];
-    for (const role of roles) {
-      const from = staged[role];
-      if (from === undefined) continue;
-      const to = join(keysDir, TARGET_NAMES[role]);
-      await fsp.link(from, to);
-      rollback.add(() => fsp.unlink(to));
-      copied.push(to);
-      await reachStep(`linked:${TARGET_NAMES[role]}`);
-    }
-    if (!keystoreExists) {
-      rollback.add(() => Promise.all([fsp.rm(keystorePaths.primary, { force: true }), fsp.rm(keystorePaths.standby, { force: true })]));
-      await keystore.save(keystorePaths);
-      await reachStep('keystore-saved');
-    }
-    // The commit point: from here on the import is done, whatever happens to the clean-up below.
-    await fsp.rename(configTemp, configTarget);
-    isCommitted = true;
-    await fsyncDirectory(dirname(configTarget));
-    await reachStep('config-renamed');
-    try {
-      await fsp.rm(stagingDir, { recursive: true, force: true });
-      await removeJournal(keysDir);
-    } catch {
-      // The journal stays; the next import or start finishes the clean-up (it rolls forward).
-    }
     await releaseLock();
 
     progress(`copied into ${relative(runDir, keysDir) || keysDir}/: ${roles.map((r) => TARGET_NAMES[r]).join(', ')} (mode 0400)`);
-    progress(`keystore            ${relative(runDir, keystorePaths.primary)} + ${relative(runDir, keystorePaths.standby)} (${keystoreExists ? 'reused' : 'created'})`);
+    progress(`keystore            ${relative(runDir, store.paths.primary)} + ${relative(runDir, store.paths.standby)} (${store.exists ? 'reused' : 'created'})`);
     progress(`config              ${configPath}: ca_crt, server_crt, server_key, crl, server_key_mm recorded`);
-    return { material, keysDir, configPath, keystoreCreated: !keystoreExists, copied };
+    return { material, keysDir, configPath, keystoreCreated: !store.exists, copied };
   } catch (err) {
     if (isCommitted) throw err;
     await rollback.run();

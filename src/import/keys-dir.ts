@@ -1,5 +1,6 @@
 // Guards keys/: owner-only (0700) and never silently overwritten. An import into a keys/
-// that still holds material is refused with the exact files to back up, as the seed did.
+// that still holds material is refused with the exact files to back up, so nothing the
+// operator has not copied elsewhere is lost.
 // git checks the empty keys/ (with its .gitkeep) out as 0755: that one is tightened here.
 import { promises as fsp } from 'node:fs';
 import { join, relative } from 'node:path';

@@ -10,16 +10,12 @@ export const KEYSTORE_MODE = 0o600;
 export type WriteStep = 'locked' | 'primary-temp' | 'primary-renamed' | 'standby-temp' | 'standby-renamed';
 
 /**
- * Test hook: STREAMFRONT_KMC_TEST_PAUSE_AFTER=<step> makes the writer announce the step on stderr
- * and hang, so a test can kill -9 it exactly there. Unset in production; it only ever delays.
+ * Called after each step of a save. The crash tests pass one that stops the writer at a step so
+ * they can kill it exactly there; every other caller gets the no-op.
  */
-export async function reachStep(step: WriteStep): Promise<void> {
-  if (process.env.STREAMFRONT_KMC_TEST_PAUSE_AFTER !== step) return;
-  process.stderr.write(`kmc-test-paused ${step}\n`);
-  await new Promise<never>(() => {
-    setInterval(() => undefined, 1 << 30);
-  });
-}
+export type WriteStepHook = (step: WriteStep) => Promise<void> | void;
+
+export const noWriteStep: WriteStepHook = () => undefined;
 
 /** The file's text, or undefined when it does not exist. Other errors propagate. */
 export async function readCopy(file: string): Promise<string | undefined> {
@@ -31,7 +27,7 @@ export async function readCopy(file: string): Promise<string | undefined> {
   }
 }
 
-export async function writeCopy(file: string, text: string, stepPrefix: 'primary' | 'standby'): Promise<void> {
+export async function writeCopy(file: string, text: string, stepPrefix: 'primary' | 'standby', reachStep: WriteStepHook = noWriteStep): Promise<void> {
   const temp = await writeTempFile(file, text, { mode: KEYSTORE_MODE });
   await reachStep(`${stepPrefix}-temp`);
   try {

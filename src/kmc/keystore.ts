@@ -23,7 +23,7 @@ import {
   stretchOperatorSecret,
   type RootKeys,
 } from './derive.js';
-import { readCopy, reachStep, removeStaleTemps, writeCopy } from './files.js';
+import { noWriteStep, readCopy, removeStaleTemps, writeCopy, type WriteStepHook } from './files.js';
 import {
   KEYSTORE_FORMAT,
   KEYSTORE_VERSION,
@@ -55,6 +55,11 @@ export interface KeystoreOptions {
   anchor?: KeystoreAnchor | undefined;
   /** false: open() writes nothing; what a repair would rewrite is logged as such. Default true. */
   isRepairAllowed?: boolean;
+}
+
+export interface SaveOptions {
+  /** Test seam: awaited after each write step (a crash test stops the writer there). */
+  reachStep?: WriteStepHook;
 }
 
 export interface MasterKeyInfo {
@@ -400,7 +405,8 @@ export class Keystore {
   }
 
   /** Writes both copies under the lock, in crash-safe order, then reads them back to verify. */
-  async save(paths: KeystorePaths): Promise<void> {
+  async save(paths: KeystorePaths, options: SaveOptions = {}): Promise<void> {
+    const reachStep = options.reachStep ?? noWriteStep;
     const release = await acquireLock(lockPathFor(paths));
     try {
       await reachStep('locked');
@@ -422,8 +428,8 @@ export class Keystore {
       const generation = Math.max(this.generationValue, diskGeneration) + 1;
       const text = this.buildText(generation);
       try {
-        await writeCopy(paths.primary, text, 'primary');
-        await writeCopy(paths.standby, text, 'standby');
+        await writeCopy(paths.primary, text, 'primary', reachStep);
+        await writeCopy(paths.standby, text, 'standby', reachStep);
       } catch (err) {
         throw toWriteError(err, paths.primary);
       }

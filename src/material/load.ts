@@ -1,8 +1,8 @@
 // THE loader: config items -> files -> keystore -> validated TLS material. Import (on the
 // staged copies), start-up and live reload all come through here, so "passes" means the same.
 import { createHash } from 'node:crypto';
-import { isAbsolute, join, resolve } from 'node:path';
-import type { FrontConfig } from '../config/index.js';
+import { join } from 'node:path';
+import { resolveItemPath, type FrontConfig } from '../config/index.js';
 import { StreamfrontError } from '../errors/error.js';
 import { Keystore, keystorePathsIn, loadOperatorSecret, type KeystoreOptions } from '../kmc/index.js';
 import {
@@ -13,8 +13,9 @@ import {
   type CertSummary,
   type CrlSummary,
   type Finding,
+  type MaterialRole,
 } from '../pki/index.js';
-import { readOperatorFile, type MaterialFileRole, type OperatorFile } from './operator-file.js';
+import { readOperatorFile, type OperatorFile } from './operator-file.js';
 
 export interface MaterialPaths {
   readonly ca: string;
@@ -46,7 +47,7 @@ export interface TlsMaterial {
   readonly serverCert: CertSummary;
   readonly crl?: CrlSummary | undefined;
   /** SHA-256 of each file's bytes by role, to tell a real change from a touch. */
-  readonly fingerprints: Readonly<Partial<Record<MaterialFileRole, string>>>;
+  readonly fingerprints: Readonly<Partial<Record<MaterialRole, string>>>;
   readonly warnings: readonly Finding[];
 }
 
@@ -57,7 +58,7 @@ export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-function fileOf(files: MaterialFiles, role: MaterialFileRole): OperatorFile | undefined {
+function fileOf(files: MaterialFiles, role: MaterialRole): OperatorFile | undefined {
   switch (role) {
     case 'ca':
       return files.ca;
@@ -108,7 +109,7 @@ export function checkMaterial(files: MaterialFiles, certs: CheckedCertificates, 
   if (keyVerdict.keyPem === undefined || hasErrors(keyVerdict.findings)) {
     throw new StreamfrontError('MATERIAL_INVALID', 'the server key could not be decrypted', { file: files.serverKey.label });
   }
-  const fingerprints: Partial<Record<MaterialFileRole, string>> = {
+  const fingerprints: Partial<Record<MaterialRole, string>> = {
     ca: sha256Hex(files.ca.bytes),
     'server-cert': sha256Hex(files.serverCert.bytes),
     'server-key': sha256Hex(files.serverKey.bytes),
@@ -137,10 +138,6 @@ export interface LoadMaterialOptions {
   readonly isKeystoreRepairAllowed?: boolean;
 }
 
-function resolveItem(runDir: string, value: string): string {
-  return isAbsolute(value) ? value : resolve(runDir, value);
-}
-
 /** The config's material items as absolute paths, labelled as the config spells them. */
 export function materialPathsFromConfig(config: FrontConfig, runDir: string): { paths: MaterialPaths; labels: MaterialPaths } {
   const missing = (['caCrt', 'serverCrt', 'serverKey', 'serverKeyMm'] as const).filter((k) => config[k] === '');
@@ -151,10 +148,10 @@ export function materialPathsFromConfig(config: FrontConfig, runDir: string): { 
   }
   const labels: MaterialPaths = { ca: config.caCrt, serverCert: config.serverCrt, serverKey: config.serverKey, crl: config.crl === '' ? undefined : config.crl };
   const paths: MaterialPaths = {
-    ca: resolveItem(runDir, labels.ca),
-    serverCert: resolveItem(runDir, labels.serverCert),
-    serverKey: resolveItem(runDir, labels.serverKey),
-    crl: labels.crl === undefined ? undefined : resolveItem(runDir, labels.crl),
+    ca: resolveItemPath(runDir, labels.ca),
+    serverCert: resolveItemPath(runDir, labels.serverCert),
+    serverKey: resolveItemPath(runDir, labels.serverKey),
+    crl: labels.crl === undefined ? undefined : resolveItemPath(runDir, labels.crl),
   };
   return { paths, labels };
 }

@@ -3,23 +3,15 @@
 import { constants, promises as fsp } from 'node:fs';
 import { StreamfrontError } from '../errors/error.js';
 import { rethrowIfTransient } from '../fs/transient-read.js';
-
-export type MaterialFileRole = 'ca' | 'server-cert' | 'server-key' | 'crl';
+import { ROLE_LABELS, type MaterialRole } from '../pki/index.js';
 
 /** A 100,000-entry CRL is about 4 MB; nothing legitimate comes near this. */
 const MAX_MATERIAL_BYTES = 64 * 1024 * 1024;
-/** The key may be readable by the owner's group at most (the seed's rule). */
+/** The key may be readable by the owner's group at most: a pod's fsGroup reads it, nobody else. */
 const KEY_ALLOWED_MODE = 0o640;
 
-export const ROLE_LABELS: Readonly<Record<MaterialFileRole, string>> = {
-  ca: 'CA certificate',
-  'server-cert': 'server certificate',
-  'server-key': 'server private key',
-  crl: 'CRL',
-};
-
 export interface OperatorFile {
-  readonly role: MaterialFileRole;
+  readonly role: MaterialRole;
   /** The path as the operator or the config wrote it, for messages. */
   readonly label: string;
   readonly bytes: Buffer;
@@ -52,7 +44,7 @@ const mode4 = (mode: number): string => mode.toString(8).padStart(4, '0');
  */
 export function checkFileOwnership(
   stat: { readonly uid: number; readonly gid: number; readonly mode: number },
-  role: MaterialFileRole,
+  role: MaterialRole,
   label: string,
   who: ProcessIdentity | undefined,
 ): void {
@@ -96,7 +88,7 @@ export function checkFileOwnership(
  * same inode even when the path is swapped meanwhile. Symlinks are followed on purpose:
  * Kubernetes secret volumes are symlinks through `..data`.
  */
-export async function readOperatorFile(path: string, role: MaterialFileRole, label: string = path): Promise<OperatorFile> {
+export async function readOperatorFile(path: string, role: MaterialRole, label: string = path): Promise<OperatorFile> {
   const what = ROLE_LABELS[role];
   let handle: fsp.FileHandle;
   try {

@@ -3,7 +3,7 @@
 import { X509Certificate } from 'node:crypto';
 import { children, decodeOid, expectTag, readTlv, type Tlv } from './der.js';
 import { parseSignatureAlgorithm, type SignatureAlgorithm } from './algorithms.js';
-import { error, warning, type Finding, type MaterialRole } from './findings.js';
+import { ROLE_LABELS, error, warning, type Finding, type MaterialRole } from './findings.js';
 import { isPem, pemBlocks, toPem } from './pem.js';
 import { normalizeSerial } from './serial.js';
 
@@ -20,12 +20,11 @@ export interface ParsedCert {
 const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
 const ANY_EKU = '2.5.29.37.0';
 const DAY = 86_400_000;
-const ROLE_NAME: Record<MaterialRole, string> = { ca: 'CA certificate', 'server-cert': 'server certificate', 'server-key': 'server key', crl: 'CRL' };
 
 /** Parses one certificate (the first PEM block, or DER); returns a Finding when it cannot. */
 export function parseCertificate(bytes: Uint8Array, role: MaterialRole): ParsedCert | Finding {
   const der = isPem(bytes) ? pemBlocks(bytes, 'CERTIFICATE')[0] : Buffer.from(bytes);
-  const what = ROLE_NAME[role];
+  const what = ROLE_LABELS[role];
   if (der === undefined || der.length === 0) {
     return error('PKI_NOT_PEM_OR_DER', role, `the ${what} holds no '-----BEGIN CERTIFICATE-----' block`, 'give a PEM or DER X.509 certificate');
   }
@@ -75,7 +74,7 @@ export function parseCertificate(bytes: Uint8Array, role: MaterialRole): ParsedC
 
 /** Key type/size, signature algorithm and validity: the rules both certificates share. */
 function commonRules(c: ParsedCert, role: MaterialRole, now: Date): Finding[] {
-  const what = ROLE_NAME[role];
+  const what = ROLE_LABELS[role];
   const out: Finding[] = [];
   const s = c.summary;
   if (c.keyType !== 'rsa') {

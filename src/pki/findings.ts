@@ -3,7 +3,18 @@
 import type { ErrorCode } from '../errors/catalogue.js';
 import { StreamfrontError } from '../errors/error.js';
 
-export type MaterialRole = 'ca' | 'server-cert' | 'server-key' | 'crl';
+/** The four files of a material set, in the order messages and metrics list them. */
+export const MATERIAL_ROLES = ['ca', 'server-cert', 'server-key', 'crl'] as const;
+export type MaterialRole = (typeof MATERIAL_ROLES)[number];
+
+/** How a message names each file: "the <label> ...". */
+export const ROLE_LABELS: Readonly<Record<MaterialRole, string>> = {
+  ca: 'CA certificate',
+  'server-cert': 'server certificate',
+  'server-key': 'server private key',
+  crl: 'CRL',
+};
+
 export interface Finding { severity: 'error' | 'warning'; code: ErrorCode; role: MaterialRole; message: string; hint: string }
 
 export function error(code: ErrorCode, role: MaterialRole, message: string, hint: string): Finding {

@@ -1,6 +1,7 @@
 // The pure PKI core: bytes and a time in, a verdict with reasons out. No file system, no
 // clock, no environment; the loader (src/material) does the I/O.
 export type { MaterialRole, Finding } from './findings.js';
+export { MATERIAL_ROLES, ROLE_LABELS } from './findings.js';
 export { hasErrors, PkiError } from './findings.js';
 export type { CertSummary } from './certificate.js';
 export type { CrlSummary, CrlPart } from './crl.js';

@@ -1,19 +1,29 @@
 // The Fastify plugin that forwards every request to the engine through @fastify/http-proxy:
 // bodies streamed both ways, our header rules, our error mapping, no silent retries.
-import httpProxy from '@fastify/http-proxy';
+import httpProxy, { type FastifyHttpProxyOptions } from '@fastify/http-proxy';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { peerOf } from '../tls/peer.js';
-import type { FrontMetrics, FrontServingConfig } from '../tls/types.js';
+import type { FrontServingConfig } from '../config/items.js';
+import type { ServingMetrics } from '../server/metrics.js';
 import { buildCountingLimit } from './body-limit.js';
 import { answerEarly } from './early-answer.js';
 import { mapEngineError } from './engine-errors.js';
 import { buildDownstreamHeaders, buildUpstreamHeaders } from './headers.js';
 
+/** reply-from's hooks as @fastify/http-proxy passes them on. */
+type ReplyHooks = NonNullable<FastifyHttpProxyOptions['replyOptions']>;
+// The hooks are typed for HTTP/1 and HTTP/2 servers alike; the front's listener speaks
+// HTTP/1.x only (ALPN_PROTOCOLS), so their raw request and response are node:http's.
+type HookRequest = Parameters<NonNullable<ReplyHooks['rewriteRequestHeaders']>>[0];
+type HookReply = Parameters<NonNullable<ReplyHooks['onError']>>[0];
+type EngineAnswer = Parameters<NonNullable<ReplyHooks['onResponse']>>[2];
+type HookHeaders = Parameters<NonNullable<ReplyHooks['rewriteHeaders']>>[0];
+
 export interface EngineProxyOptions {
   readonly config: Pick<FrontServingConfig, 'engineUrl' | 'engineTimeoutMs' | 'maxContentLengthKb'>;
-  readonly metrics: FrontMetrics;
+  readonly metrics: ServingMetrics;
 }
 
 /** Set on the raw request when the counting limit tripped, so the engine error becomes a 413. */
@@ -32,7 +42,7 @@ export function isCutOffByEngine(raw: FastifyRequest['raw']): boolean {
 }
 
 const kRequestOf = Symbol('streamfront.requestOf');
-type WatchedBody = NodeJS.ReadableStream & { [kRequestOf]?: FastifyRequest };
+type WatchedBody = NodeJS.ReadableStream & { [kRequestOf]?: HookRequest };
 
 function onEngineBodyError(this: WatchedBody, err: NodeJS.ErrnoException): void {
   const request = this[kRequestOf];
@@ -53,14 +63,14 @@ function noRetry(): null {
   return null;
 }
 
-function rewriteRequestHeaders(request: FastifyRequest, headers: IncomingHttpHeaders): IncomingHttpHeaders {
+function rewriteRequestHeaders(request: HookRequest, headers: HookHeaders): IncomingHttpHeaders {
   const raw = request.raw as MarkedRequest;
   raw[kEngineStart] = performance.now();
-  return buildUpstreamHeaders(headers, peerOf(raw.socket as TLSSocket), raw.socket.remoteAddress, request.id);
+  return buildUpstreamHeaders(headers as IncomingHttpHeaders, peerOf(raw.socket as TLSSocket), raw.socket.remoteAddress, request.id);
 }
 
-function rewriteHeaders(headers: IncomingHttpHeaders, request: FastifyRequest | undefined): IncomingHttpHeaders {
-  return buildDownstreamHeaders(headers, request === undefined ? '' : request.id) as IncomingHttpHeaders;
+function rewriteHeaders(headers: HookHeaders, request: HookRequest | undefined): IncomingHttpHeaders {
+  return buildDownstreamHeaders(headers as IncomingHttpHeaders, request === undefined ? '' : request.id) as IncomingHttpHeaders;
 }
 
 export async function engineProxy(app: FastifyInstance, opts: EngineProxyOptions): Promise<void> {
@@ -84,7 +94,8 @@ export async function engineProxy(app: FastifyInstance, opts: EngineProxyOptions
     done(null, payload.pipe(counted));
   });
 
-  function onError(reply: FastifyReply, { error }: { error: Error }): void {
+  function onError(hookReply: HookReply, { error }: { error: Error }): void {
+    const reply = hookReply as FastifyReply;
     const raw = reply.request.raw as MarkedRequest;
     if (raw[kBodyTooLarge] === true) {
       // The rest of the body is still coming: read and discarded (bounded) so the client reads the 413.
@@ -101,7 +112,7 @@ export async function engineProxy(app: FastifyInstance, opts: EngineProxyOptions
     answerEarly(reply, answer.status, answer.body, false);
   }
 
-  function onResponse(request: FastifyRequest, reply: FastifyReply, res: { stream: NodeJS.ReadableStream }): void {
+  function onResponse(request: HookRequest, reply: HookReply, res: EngineAnswer): void {
     const raw = request.raw as MarkedRequest;
     const start = raw[kEngineStart];
     if (start !== undefined) {
@@ -136,6 +147,6 @@ export async function engineProxy(app: FastifyInstance, opts: EngineProxyOptions
       rewriteHeaders,
       retryDelay: noRetry,
       retriesCount: 0,
-    } as never,
+    } satisfies ReplyHooks,
   });
 }

@@ -15,12 +15,14 @@
 // A read that failed for a passing reason (out of descriptors or memory: MATERIAL_READ_TRANSIENT)
 // says nothing about the files, and no file event will come when the shortage ends. It is never
 // reported as a refusal: the load is retried with a doubling wait (capped) until it gets an answer.
-import { isAbsolute, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { CONFIG_ITEMS, type FrontConfig, type FrontConfigValues } from '../config/items.js';
+import { resolveItemPath } from '../config/path.js';
 import { StreamfrontError, errorLogFields } from '../errors/error.js';
 import { buildTransientReadError, errnoOf, isTransientErrno } from '../fs/transient-read.js';
 import { keystorePathsIn } from '../kmc/index.js';
 import { KEYS_DIR_NAME, type TlsMaterial } from '../material/load.js';
+import { MATERIAL_ROLES } from '../pki/index.js';
 import type { LoadedSet } from './load-request.js';
 
 export type ReloadTrigger = 'change' | 'signal' | 'settle' | 'retry';
@@ -69,7 +71,6 @@ export interface ReloadStatus {
   readonly lastGoodLoadAt: Date;
   readonly lastFailure?: ReloadFailure | undefined;
   readonly pending?: ReloadPending | undefined;
-  readonly reloads: number;
 }
 
 /** How long a set with a missing file is a rotation in progress before it is reported as a failure. */
@@ -99,17 +100,10 @@ export interface MaterialReloaderOptions {
 /** The items a reload applies; every other item is read at start only. */
 const MATERIAL_ITEMS = new Set<keyof FrontConfigValues>(['caCrt', 'serverCrt', 'serverKey', 'crl', 'serverKeyMm']);
 
-type Role = 'ca' | 'server-cert' | 'server-key' | 'crl';
-const ROLES: readonly Role[] = ['ca', 'server-cert', 'server-key', 'crl'];
-
-function resolveItem(runDir: string, value: string): string {
-  return isAbsolute(value) ? value : resolve(runDir, value);
-}
-
 /** The config file, every file it names, and the keystores that decrypt server_key_mm. */
 export function watchedPathsOf(config: FrontConfig, configPath: string, runDir: string): string[] {
   const keystores = keystorePathsIn(join(runDir, KEYS_DIR_NAME));
-  const named = [config.caCrt, config.serverCrt, config.serverKey, config.crl].filter((v) => v !== '').map((v) => resolveItem(runDir, v));
+  const named = [config.caCrt, config.serverCrt, config.serverKey, config.crl].filter((v) => v !== '').map((v) => resolveItemPath(runDir, v));
   return [...new Set([configPath, ...named, keystores.primary, keystores.standby])];
 }
 
@@ -138,7 +132,7 @@ function toReloadError(err: unknown, configPath: string): StreamfrontError {
 }
 
 function changedRoles(serving: TlsMaterial, next: TlsMaterial): string[] {
-  const changed: string[] = ROLES.filter((role) => serving.fingerprints[role] !== next.fingerprints[role]);
+  const changed: string[] = MATERIAL_ROLES.filter((role) => serving.fingerprints[role] !== next.fingerprints[role]);
   // Same key file, different decrypted key cannot happen; same files with a new password can.
   if (!changed.includes('server-key') && serving.keyPem !== next.keyPem) changed.push('server-key');
   return changed;
@@ -165,7 +159,6 @@ export class MaterialReloader {
   private lastFailure: ReloadFailure | undefined;
   private lastReportedKey = '';
   private lastRestartNotice = '';
-  private reloads = 0;
   private config: FrontConfig;
   private watched = '';
   private readonly startedConfig: FrontConfig;
@@ -177,7 +170,7 @@ export class MaterialReloader {
   }
 
   status(): ReloadStatus {
-    return { isStale: this.isStale, lastGoodLoadAt: this.lastGoodLoadAt, lastFailure: this.lastFailure, pending: this.pending, reloads: this.reloads };
+    return { isStale: this.isStale, lastGoodLoadAt: this.lastGoodLoadAt, lastFailure: this.lastFailure, pending: this.pending };
   }
 
   /** Coalesces: a request during a load runs one more load after it, with the strongest trigger. */
@@ -226,7 +219,6 @@ export class MaterialReloader {
     if (changed.length > 0) {
       // Throws FRONT_TLS_CONTEXT when OpenSSL refuses the pair; the front keeps the old context.
       front.applyMaterial(set.material);
-      this.reloads++;
       metrics.countReloadApplied();
       metrics.setMaterialExpiry('server_cert', set.material.serverCert.notAfter);
       metrics.setMaterialExpiry('ca', set.material.ca.notAfter);

@@ -9,7 +9,8 @@ import type { Logger } from 'pino';
 import { isCutOffByEngine, kEngineSeconds } from '../proxy/plugin.js';
 import { engineRouteLabel } from '../proxy/route-label.js';
 import { refusalOf } from '../tls/peer.js';
-import type { FrontMetrics, FrontServingConfig } from '../tls/types.js';
+import type { FrontServingConfig } from '../config/items.js';
+import type { ServingMetrics } from './metrics.js';
 import { connectionFactsOf, takeRequestBytes, traceIdOf } from './access-fields.js';
 import './request-fields.js';
 
@@ -67,7 +68,7 @@ function pathOf(url: string): string {
 export interface AccessLogOptions {
   readonly config: Pick<FrontServingConfig, 'accessLog'>;
   readonly logger: Logger;
-  readonly metrics: FrontMetrics;
+  readonly metrics: ServingMetrics;
 }
 
 export class AccessLog {

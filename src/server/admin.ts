@@ -1,7 +1,8 @@
 // The admin listener (plain HTTP): /healthz, /readyz and /metrics. It has no authentication,
 // so it refuses any address a remote machine could reach unless told allowRemote explicitly.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { isIP, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { isLoopbackAddress } from '../config/loopback.js';
 import { StreamfrontError } from '../errors/error.js';
 import type { FrontMetrics } from './metrics.js';
 
@@ -33,16 +34,7 @@ export interface AdminServer {
 
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
-/** True for 127.0.0.0/8, ::1 and IPv4-mapped loopback; names (even "localhost") are not trusted. */
-export function isLoopbackAddress(host: string): boolean {
-  const kind = isIP(host);
-  if (kind === 4) return host.startsWith('127.');
-  if (kind === 6) {
-    const h = host.toLowerCase();
-    return h === '::1' || h === '0:0:0:0:0:0:0:1' || /^::ffff:127\./.test(h);
-  }
-  return false;
-}
+export { isLoopbackAddress };
 
 function send(res: ServerResponse, status: number, contentType: string, body: string): void {
   res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });

@@ -13,7 +13,9 @@ import { buildRequestId } from '../proxy/request-id.js';
 import { buildSecureContextOptions, validateSecureContext } from '../tls/context.js';
 import { peerOf, refusalOf, type PeerRefusal } from '../tls/peer.js';
 import { refusalAnswer } from '../tls/refusal.js';
-import type { FrontMaterial, FrontMetrics, FrontServingConfig } from '../tls/types.js';
+import type { FrontServingConfig } from '../config/items.js';
+import type { FrontMaterial } from '../tls/types.js';
+import type { ServingMetrics } from './metrics.js';
 import { AccessLog } from './access-log.js';
 import { ALPN_PROTOCOLS, findHeaderProblem, handleClientError, headersCountSetting, installConnectAnswer, installContinueGate, toOriginForm } from './http-edges.js';
 import { closeGracefully } from './lifecycle.js';
@@ -21,7 +23,9 @@ import './request-fields.js';
 import { RevocationGuard, type CrlStatus } from './revocation-guard.js';
 import { TlsGate } from './tls-gate.js';
 
-export type { FrontMaterial, FrontMetrics, FrontServingConfig } from '../tls/types.js';
+export type { FrontServingConfig } from '../config/items.js';
+export type { FrontMaterial } from '../tls/types.js';
+export type { ServingMetrics } from './metrics.js';
 export type { CrlStatus } from './revocation-guard.js';
 
 export interface FrontHandle<M extends FrontMaterial = FrontMaterial> {
@@ -41,7 +45,7 @@ export interface StartFrontOptions<M extends FrontMaterial> {
   readonly config: FrontServingConfig;
   readonly material: M;
   readonly logger: Logger;
-  readonly metrics: FrontMetrics;
+  readonly metrics: ServingMetrics;
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';

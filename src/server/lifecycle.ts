@@ -1,22 +1,14 @@
 // Graceful close of the front: stop accepting, let requests in flight finish within the grace
 // time (their connections close after the answer), close idle keep-alive connections at once.
-import type { ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
+import { currentAnswer, isIdle } from './in-flight.js';
 
-type HttpSocket = TLSSocket & { _httpMessage?: ServerResponse | null };
-
-/**
- * Node's own marker of a request being answered on this connection (set by assignSocket,
- * cleared by detachSocket); closeIdleConnections relies on the same state.
- */
-export function isIdle(socket: TLSSocket): boolean {
-  return (socket as HttpSocket)._httpMessage == null;
-}
+export { isIdle };
 
 /** After the current answer this connection ends; idle ones end now. */
 export function closeAfterCurrent(socket: TLSSocket): void {
-  const res = (socket as HttpSocket)._httpMessage;
-  if (res == null) {
+  const res = currentAnswer(socket);
+  if (res === undefined) {
     socket.destroy();
   } else if (!res.headersSent) {
     res.shouldKeepAlive = false;

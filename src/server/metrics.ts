@@ -78,7 +78,26 @@ class Histogram {
   }
 }
 
-export class FrontMetrics {
+/** What the serving core (TLS listener, proxy) reports; FrontMetrics is the registry behind it. */
+export interface ServingMetrics {
+  countRefusedHandshake(reason: string): void;
+  observeRequest(route: string, status: number): void;
+  /** Seconds from sending upstream to the engine's response head. */
+  observeEngineLatency(seconds: number): void;
+  /** An accepted TLS connection opened / closed (the open-connections gauge). */
+  connectionOpened(): void;
+  connectionClosed(): void;
+  /** A TCP connection closed to make room in the unauthenticated budget, or dropped at the listener's ceiling. */
+  countTurnedAway(reason: string): void;
+  /** A connection opened before a CRL revoked its client, closed by the front. */
+  countConnectionClosedRevoked(): void;
+  /** An answer whose head was sent but whose body was cut off, by who cut it (engine or client). */
+  countTruncatedResponse(cause: 'engine' | 'client'): void;
+  /** Once per connection: how its TLS handshake ended and how long it took from the TCP connect. */
+  observeHandshake(outcome: HandshakeOutcome, seconds: number | undefined): void;
+}
+
+export class FrontMetrics implements ServingMetrics {
   private readonly serverLabel: string;
   private readonly requests = new CounterFamily('streamfront_requests_total', 'Requests answered by the front, by route pattern and HTTP status.');
   private readonly refused = new CounterFamily('streamfront_tls_handshakes_refused_total', 'TLS handshakes refused, by reason.');
@@ -201,10 +220,6 @@ export class FrontMetrics {
 
   countTruncatedResponse(cause: 'engine' | 'client'): void {
     this.truncated.inc(labels({ cause }));
-  }
-
-  setOpenConnections(n: number): void {
-    this.openConnections = n;
   }
 
   /** For a 'secureConnection' handler, with connectionClosed() on the socket's 'close'. */

@@ -5,7 +5,8 @@
 import type { Logger } from 'pino';
 import type { PeerIdentity } from '../tls/peer.js';
 import { buildRevocationState, isRevoked, isSameRevocation, type RevocationState } from '../tls/revocation.js';
-import type { CrlExpiredPolicy, FrontCrl } from '../tls/types.js';
+import type { CrlExpiredPolicy } from '../config/items.js';
+import type { FrontCrl } from '../tls/types.js';
 
 export interface CrlStatus {
   readonly hasCrl: boolean;

@@ -7,7 +7,8 @@ import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { acceptPeer, peerOf, readPeerIdentity, refusePeer, type PeerRefusal } from '../tls/peer.js';
 import { parseRefusalReason } from '../tls/refusal.js';
-import type { FrontMetrics, FrontServingConfig } from '../tls/types.js';
+import type { FrontServingConfig } from '../config/items.js';
+import type { ServingMetrics } from './metrics.js';
 import { recordConnectionFacts } from './access-fields.js';
 import { ConnectionBudget } from './connection-budget.js';
 import { isIdle } from './lifecycle.js';
@@ -21,7 +22,7 @@ const REFUSAL_LOG_BURST = 50;
 export interface TlsGateOptions {
   readonly config: Pick<FrontServingConfig, 'maxConnections' | 'maxUnauthenticatedConnections' | 'handshakeTimeoutMs' | 'accessLog'>;
   readonly logger: Logger;
-  readonly metrics: FrontMetrics;
+  readonly metrics: ServingMetrics;
   readonly revocation: RevocationGuard;
 }
 

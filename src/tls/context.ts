@@ -5,7 +5,8 @@ import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import { StreamfrontError } from '../errors/error.js';
 import { buildTls13Suites } from './cipher-policy.js';
 import { buildServedChain } from './served-chain.js';
-import type { FrontMaterial, FrontServingConfig } from './types.js';
+import type { FrontServingConfig } from '../config/items.js';
+import type { FrontMaterial } from './types.js';
 
 export function buildSecureContextOptions(config: Pick<FrontServingConfig, 'cipherList'>, material: FrontMaterial): SecureContextOptions {
   // cipher_list is the one policy: TLS 1.3 offers only the AEADs it names (never ChaCha20).

@@ -1,4 +1,4 @@
-// One way of replacing material, exercised as the issue asks: under steady load from good
+// One way of replacing material, exercised as operators do it: under steady load from good
 // clients, ROTATIONS rotations of the CRL, of the server certificate and key, and of the CA
 // certificate; each must be in use within LIVE_WITHIN_MS, with no failed request, no dropped
 // connection and the same process throughout.

@@ -50,7 +50,7 @@ export interface RunFolder {
 /** Environment for the scripts: no keystore secret, no MX_SDK_HOME, nothing inherited that steers them. */
 export function cleanEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of ['MX_SDK_HOME', 'STREAMFRONT_KMC_SECRET_FILE', 'CREDENTIALS_DIRECTORY', 'STREAMFRONT_KMC_TEST_PAUSE_AFTER', 'NODE_OPTIONS']) delete env[name];
+  for (const name of ['MX_SDK_HOME', 'STREAMFRONT_KMC_SECRET_FILE', 'CREDENTIALS_DIRECTORY', 'NODE_OPTIONS']) delete env[name];
   return env;
 }
 

@@ -46,8 +46,7 @@ export interface PausedChild {
 
 /** Runs child-writer (verb: init | rotate) and resolves once it reports being paused at step. */
 export async function startPausedWriter(keysDir: string, verb: 'init' | 'rotate', step: string): Promise<PausedChild> {
-  const child = spawn(process.execPath, [CHILD, keysDir, verb], {
-    env: { ...process.env, STREAMFRONT_KMC_TEST_PAUSE_AFTER: step },
+  const child = spawn(process.execPath, [CHILD, keysDir, verb, step], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

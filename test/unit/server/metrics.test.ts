@@ -158,16 +158,15 @@ describe('FrontMetrics', () => {
     m.setLastGoodLoad(1_700_000_000);
     m.countConnectionClosedRevoked();
     m.countConnectionClosedRevoked();
-    m.setOpenConnections(7);
     const { samples } = parseExposition(m.render());
     assert.equal(find(samples, 'streamfront_material_stale')?.value, 1);
     assert.equal(find(samples, 'streamfront_material_last_good_load_timestamp_seconds')?.value, 1_700_000_000);
     assert.equal(find(samples, 'streamfront_revoked_connections_closed_total')?.value, 2);
-    assert.equal(find(samples, 'streamfront_open_connections')?.value, 7);
+    assert.equal(find(samples, 'streamfront_open_connections')?.value, 0);
     m.connectionOpened();
     m.connectionOpened();
     m.connectionClosed();
-    assert.equal(find(parseExposition(m.render()).samples, 'streamfront_open_connections')?.value, 8);
+    assert.equal(find(parseExposition(m.render()).samples, 'streamfront_open_connections')?.value, 1);
     m.setStaleMaterial(false);
     assert.equal(find(parseExposition(m.render()).samples, 'streamfront_material_stale')?.value, 0);
   });
