@@ -23,5 +23,11 @@ if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
-const result = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...files], { stdio: 'inherit' });
+// Started through npm (npm test, npm run coverage), this process carries npm's INIT_CWD, the
+// folder npm was called from. The kmc command reads it as the operator's run folder, and a nested
+// `npm run kmc` keeps an INIT_CWD it inherits, so the tests' kmc processes would act on this
+// repository's keys/ instead of their temp run folders. The tests get the environment without it.
+const env = { ...process.env };
+delete env.INIT_CWD;
+const result = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...files], { stdio: 'inherit', env });
 process.exit(result.status ?? 1);
