@@ -13,6 +13,9 @@ export function readTlv(buf: Uint8Array, pos: number, limit = buf.length): Tlv {
   if (first & 0x80) {
     const n = first & 0x7f;
     if (n === 0 || n > 4) throw new DerError(`unsupported DER length at offset ${pos}`);
+    // The length octets themselves must be inside the container: reading past it gave a NaN
+    // end that no later check caught (found by test/unit/property/pki.test.ts).
+    if (pos + 2 + n > limit) throw new DerError(`truncated DER at offset ${pos}`);
     len = 0;
     for (let i = 0; i < n; i++) len = len * 256 + (buf[pos + 2 + i] as number);
     bodyStart += n;

@@ -40,10 +40,10 @@ describe('e2e front: the access line', () => {
   });
 
   it('has no upstream fields for an answer the front made itself, and no trace id without traceparent', async () => {
-    front.engine.setMode({ mode: 'fail', status: 500 });
-    front.engine.setMode({ mode: 'reset' });
+    await front.engine.setMode({ mode: 'fail', status: 500 });
+    await front.engine.setMode({ mode: 'reset' });
     const res = await call(front.port, { tls: clientOptions(front.pki, 'good'), method: 'GET', path: '/v2/models/m/ready' });
-    front.engine.setMode({ mode: 'normal' });
+    await front.engine.setMode({ mode: 'normal' });
     assert.equal(res.status, 502);
     const line = await front.waitForLog((l) => l.msg === 'request' && l.status === 502);
     assert.equal(line.upstreamStatus, undefined);

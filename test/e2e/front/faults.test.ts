@@ -23,8 +23,8 @@ after(async () => {
 
 describe('e2e front: engine faults', () => {
   it(`answers 504 when the engine hangs, at engine_timeout_ms (${ENGINE_TIMEOUT_MS} ms), without retrying`, async (t) => {
-    front.engine.clearRequests();
-    front.engine.setMode({ mode: 'hang' });
+    await front.engine.clearRequests();
+    await front.engine.setMode({ mode: 'hang' });
     try {
       const res = await call(front.port, { tls: clientOptions(front.pki, 'good'), path: '/v2/ready' });
       t.diagnostic(`504 after ${Math.round(res.ms)} ms (engine_timeout_ms=${ENGINE_TIMEOUT_MS})`);
@@ -32,20 +32,20 @@ describe('e2e front: engine faults', () => {
       assert.deepEqual(jsonOf(res), { error: 'the engine did not answer in time' });
       assert.ok(res.ms >= ENGINE_TIMEOUT_MS - 20, `answered after ${res.ms} ms, before the timeout`);
       assert.ok(res.ms < ENGINE_TIMEOUT_MS + 1000, `answered after ${res.ms} ms, well past the timeout`);
-      assert.equal(front.engine.requests().length, 1, 'the engine saw the request once');
+      assert.equal((await front.engine.requests()).length, 1, 'the engine saw the request once');
     } finally {
-      front.engine.setMode({ mode: 'normal' });
+      await front.engine.setMode({ mode: 'normal' });
     }
   });
 
   it('answers 502 when the engine drops the connection without answering', async () => {
-    front.engine.setMode({ mode: 'reset' });
+    await front.engine.setMode({ mode: 'reset' });
     try {
       const res = await call(front.port, { tls: clientOptions(front.pki, 'good'), path: '/v2/ready' });
       assert.equal(res.status, 502);
       assert.deepEqual(jsonOf(res), { error: 'the engine closed the connection' });
     } finally {
-      front.engine.setMode({ mode: 'normal' });
+      await front.engine.setMode({ mode: 'normal' });
     }
     assert.equal((await call(front.port, { tls: clientOptions(front.pki, 'good'), path: '/v2/ready' })).status, 200, 'served again once the engine is back');
   });
@@ -53,15 +53,15 @@ describe('e2e front: engine faults', () => {
 
 describe('e2e front: body limit', () => {
   it(`answers 413 for a body over max_content_length (${MAX_CONTENT_KB} KB), declared or chunked, and the engine never sees it`, async () => {
-    front.engine.clearRequests();
+    await front.engine.clearRequests();
     const tooBig = randomBytes(MAX_CONTENT_KB * 1024 + 1);
     const declared = await call(front.port, { tls: clientOptions(front.pki, 'good'), body: tooBig, headers: JSON_HEADERS });
     assert.equal(declared.status, 413);
     assert.deepEqual(jsonOf(declared), { error: 'request body too large' });
-    assert.equal(front.engine.requests().length, 0);
+    assert.equal((await front.engine.requests()).length, 0);
     const chunked = await call(front.port, { tls: clientOptions(front.pki, 'good'), body: tooBig, headers: JSON_HEADERS, chunked: true });
     assert.equal(chunked.status, 413);
-    assert.ok(front.engine.requests().every((r) => r.bytes <= MAX_CONTENT_KB * 1024), 'no more than the limit reached the engine');
+    assert.ok((await front.engine.requests()).every((r) => r.bytes <= MAX_CONTENT_KB * 1024), 'no more than the limit reached the engine');
   });
 
   it('passes a body of exactly max_content_length', async () => {
@@ -69,10 +69,10 @@ describe('e2e front: body limit', () => {
     const inner = buildInferBody(randomBytes(700 * 1024));
     const body = Buffer.from(inner + ' '.repeat(MAX_CONTENT_KB * 1024 - Buffer.byteLength(inner)));
     assert.equal(body.length, MAX_CONTENT_KB * 1024);
-    front.engine.clearRequests();
+    await front.engine.clearRequests();
     const res = await call(front.port, { tls: clientOptions(front.pki, 'good'), body, headers: JSON_HEADERS });
     assert.equal(res.status, 200, res.body.toString().slice(0, 200));
-    assert.equal(front.engine.requests()[0]?.bytes, body.length);
+    assert.equal((await front.engine.requests())[0]?.bytes, body.length);
   });
 });
 

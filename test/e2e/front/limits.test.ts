@@ -29,9 +29,9 @@ after(async () => {
   await front?.stop();
 });
 
-async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
+  while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(20);
   }
@@ -40,29 +40,29 @@ async function waitFor(condition: () => boolean, timeoutMs: number, what: string
 describe('e2e front: limits', () => {
   it(`answers 431 to a request whose headers exceed max_header_size_kb (${MAX_HEADER_KB} KB)`, async () => {
     const tls = clientOptions(front.pki, 'good');
-    front.engine.clearRequests();
+    await front.engine.clearRequests();
     const fits = await call(front.port, { tls, path: '/v2/live', headers: { 'x-padding': 'a'.repeat(MAX_HEADER_KB * 1024 - 1024) } });
     assert.equal(fits.status, 200, 'headers under the limit pass');
     const tooBig = await call(front.port, { tls, path: '/v2/live', headers: { 'x-padding': 'a'.repeat(MAX_HEADER_KB * 1024 + 1) } });
     assert.equal(tooBig.status, 431);
-    assert.equal(front.engine.requests().length, 1, 'only the request that fits reached the engine');
+    assert.equal((await front.engine.requests()).length, 1, 'only the request that fits reached the engine');
   });
 
   it(`holds at most max_connections (${MAX_CONNECTIONS}) client connections`, async () => {
     const tls = clientOptions(front.pki, 'good');
-    front.engine.clearRequests();
-    front.engine.setMode({ mode: 'hang' });
+    await front.engine.clearRequests();
+    await front.engine.setMode({ mode: 'hang' });
     let held: Array<Promise<number>> = [];
     try {
       held = Array.from({ length: MAX_CONNECTIONS }, () => call(front.port, { tls, path: '/v2/ready' }).then((r) => r.status));
-      await waitFor(() => front.engine.requests().length === MAX_CONNECTIONS, 5000, `${MAX_CONNECTIONS} requests at the engine`);
+      await waitFor(async () => (await front.engine.requests()).length === MAX_CONNECTIONS, 5000, `${MAX_CONNECTIONS} requests at the engine`);
       // Over the limit, the client is told so (503, reason too-many-connections) and nothing is proxied.
       const extra = await call(front.port, { tls, path: '/v2/ready' });
       assert.equal(extra.status, 503);
       assert.equal((JSON.parse(extra.body.toString()) as { reason?: string }).reason, 'too-many-connections');
-      assert.equal(front.engine.requests().length, MAX_CONNECTIONS, 'the extra request never reached the engine');
+      assert.equal((await front.engine.requests()).length, MAX_CONNECTIONS, 'the extra request never reached the engine');
     } finally {
-      front.engine.setMode({ mode: 'normal' });
+      await front.engine.setMode({ mode: 'normal' });
     }
     assert.deepEqual(await Promise.all(held), Array(MAX_CONNECTIONS).fill(200), 'the held requests finish normally');
     await sleep(100); // their connections close (agent: false)

@@ -26,7 +26,7 @@ describe('e2e front: a good client', () => {
     const payload = randomBytes(6 * 1024 * 1024);
     const body = Buffer.from(buildInferBody(payload));
     assert.ok(body.length > 8 * 1024 * 1024, `body is ${body.length} bytes`);
-    front.engine.clearRequests();
+    await front.engine.clearRequests();
     const res = await call(front.port, { tls: clientOptions(front.pki, 'good'), body, headers: { 'content-type': 'application/json' } });
     assert.equal(res.status, 200, res.body.toString().slice(0, 300));
     const answer = jsonOf(res) as { isSuccess: boolean; outputs: Array<{ shape: number[]; data: string }> };
@@ -34,7 +34,7 @@ describe('e2e front: a good client', () => {
     // The simulator answers with the SHA-256 of the decoded input: the round trip is intact.
     assert.deepEqual(answer.outputs[0]?.shape, [payload.length]);
     assert.equal(Buffer.from(answer.outputs[0]?.data ?? '', 'base64').toString('utf8'), sha256(payload));
-    const seen = front.engine.requests();
+    const seen = (await front.engine.requests());
     assert.equal(seen.length, 1, 'one request reached the engine');
     assert.equal(seen[0]?.path, INFER_PATH);
     assert.equal(seen[0]?.bytes, body.length);
@@ -58,7 +58,7 @@ describe('e2e front: refused clients', () => {
   for (const [who, reason] of cases) {
     it(`refuses ${who === 'none' ? 'a client without a certificate' : `the ${who} certificate`} and counts it as ${reason}`, async () => {
       const before = metricSum(await scrape(front.adminPort), 'streamfront_tls_handshakes_refused_total', { reason });
-      front.engine.clearRequests();
+      await front.engine.clearRequests();
       // The client reads why, as an HTTP answer, and the connection closes (nginx-style).
       const res = await call(front.port, { tls: clientOptions(front.pki, who), path: '/v2/ready' });
       assert.equal(res.status, reason === 'revoked' ? 403 : 400);
@@ -73,7 +73,7 @@ describe('e2e front: refused clients', () => {
         after = metricSum(await scrape(front.adminPort), 'streamfront_tls_handshakes_refused_total', { reason });
       }
       assert.equal(after - before, 1, `refused handshakes with reason ${reason}`);
-      assert.deepEqual(front.engine.requests(), [], 'nothing reached the engine');
+      assert.deepEqual((await front.engine.requests()), [], 'nothing reached the engine');
     });
   }
 });
@@ -93,10 +93,10 @@ describe('e2e front: identity headers', () => {
       'x-remote-user': 'admin',
       'x-authenticated-user': 'admin',
     };
-    front.engine.clearRequests();
+    await front.engine.clearRequests();
     const res = await call(front.port, { tls: clientOptions(front.pki, 'good'), path: '/v2/live', headers: { ...forged, 'x-trace': 'kept' } });
     assert.equal(res.status, 200);
-    const headers = front.engine.requests()[0]?.headers ?? {};
+    const headers = (await front.engine.requests())[0]?.headers ?? {};
     const der = new X509Certificate(readFileSync(front.pki.clients.good.cert)).raw;
     const xfcc = String(headers['x-forwarded-client-cert']);
     assert.ok(xfcc.includes(`Hash=${sha256(der)}`), xfcc);

@@ -21,15 +21,15 @@ after(async () => {
 describe('e2e front: SIGTERM', () => {
   it('drains a slow request in flight, refuses new connections meanwhile, then exits 0', async (t) => {
     const tls = clientOptions(front.pki, 'good');
-    front.engine.clearRequests();
-    front.engine.setMode({ mode: 'slow', delayMs: ENGINE_DELAY_MS });
+    await front.engine.clearRequests();
+    await front.engine.setMode({ mode: 'slow', delayMs: ENGINE_DELAY_MS });
     let answeredAt = 0;
     const inFlight = call(front.port, { tls, path: '/v2/ready' }).then((res) => {
       answeredAt = performance.now();
       return res;
     });
     const deadline = Date.now() + 5000;
-    while (front.engine.requests().length === 0) {
+    while ((await front.engine.requests()).length === 0) {
       if (Date.now() > deadline) throw new Error('the request never reached the engine');
       await sleep(10);
     }
@@ -58,6 +58,6 @@ describe('e2e front: SIGTERM', () => {
     t.diagnostic(`in-flight answer ${Math.round(res.ms)} ms after the request; process logged 'stopped' ${Math.round(stoppedAt - answeredAt)} ms after it`);
     assert.equal(code, 0, 'exit code after SIGTERM');
     assert.ok(stoppedAt >= answeredAt - 50, 'the process stopped only after the request in flight was answered');
-    assert.equal(front.engine.requests().length, 1);
+    assert.equal((await front.engine.requests()).length, 1);
   });
 });

@@ -64,7 +64,7 @@ describe('e2e front: signals', () => {
       assert.equal(answer.status, 200);
       assert.ok(answeredMs < GRACE_MS, `answered ${Math.round(answeredMs)} ms after SIGTERM`);
       assert.equal(code, 0, 'exit code after the drain');
-      assert.equal(front.engine.requests().at(-1)?.bytes, sent, 'the engine got the whole upload');
+      assert.equal((await front.engine.requests()).at(-1)?.bytes, sent, 'the engine got the whole upload');
     } finally {
       await front.stop('SIGKILL');
     }

@@ -30,11 +30,11 @@ function post(body: Buffer, extra = ''): string {
 describe('e2e hostile: Expect: 100-continue', () => {
   it('a client that waits for 100 Continue is told to continue, and the engine gets its exact body', async () => {
     const body = Buffer.from(buildInferBody(randomBytes(300 * 1024)));
-    front.engine.clearRequests();
+    await front.engine.clearRequests();
     const out = await exchange(front.port, { tls: clientOptions(front.pki, 'good'), head: post(body, 'Expect: 100-continue\r\nConnection: close\r\n'), body, waitForContinue: true });
     const answers = parseAnswers(out.received);
     assert.deepEqual(answers.map((a) => a.status), [100, 200]);
-    const seen = front.engine.requests();
+    const seen = (await front.engine.requests());
     assert.equal(seen.length, 1);
     assert.equal(seen[0]?.bodySha256, sha256(body));
     assert.equal(seen[0]?.headers.expect, undefined, 'Expect is answered by the front, not forwarded');
@@ -42,7 +42,7 @@ describe('e2e hostile: Expect: 100-continue', () => {
 
   it('an over-limit or refused upload gets its final answer instead of 100, and nothing is sent', async () => {
     const big = Buffer.alloc(MAX_CONTENT_KB * 1024 + 1, 0x61);
-    front.engine.clearRequests();
+    await front.engine.clearRequests();
     const tooLarge = await exchange(front.port, { tls: clientOptions(front.pki, 'good'), head: post(big, 'Expect: 100-continue\r\n'), body: big, waitForContinue: true });
     assert.deepEqual(parseAnswers(tooLarge.received).map((a) => a.status), [413]);
     const small = Buffer.from('{}');
@@ -50,7 +50,7 @@ describe('e2e hostile: Expect: 100-continue', () => {
     const refused = parseAnswers(noCert.received);
     assert.deepEqual(refused.map((a) => a.status), [400]);
     assert.match(refused[0]?.body ?? '', /"reason":"no-certificate"/);
-    assert.deepEqual(front.engine.requests(), []);
+    assert.deepEqual((await front.engine.requests()), []);
   });
 });
 
@@ -58,14 +58,14 @@ describe('e2e hostile: answers before the body was read', () => {
   it('a client that uploads a whole over-limit body before reading reads the 413, and may go on', async () => {
     const big = Buffer.alloc(3 * MAX_CONTENT_KB * 1024, 0x61);
     const ok = Buffer.from(buildInferBody(Buffer.from('hello')));
-    front.engine.clearRequests();
+    await front.engine.clearRequests();
     // Head, the whole body, then a second request on the same connection: the kind of client
     // that got EPIPE when the front closed on the unread body.
     const head = Buffer.concat([Buffer.from(post(big)), big, Buffer.from(post(ok, 'Connection: close\r\n')), ok]);
     const out = await exchange(front.port, { tls: clientOptions(front.pki, 'good'), head });
     assert.equal(out.error, undefined, `transport error ${out.error?.code ?? ''}`);
     assert.deepEqual(parseAnswers(out.received).map((a) => a.status), [413, 200]);
-    assert.deepEqual(front.engine.requests().map((r) => r.bodySha256), [sha256(ok)], 'only the request within the limit reached the engine');
+    assert.deepEqual((await front.engine.requests()).map((r) => r.bodySha256), [sha256(ok)], 'only the request within the limit reached the engine');
   });
 
   it('an HTTP/1.0 client, and one that says Connection: close, upload a whole over-limit body and read the 413', async () => {
@@ -109,7 +109,7 @@ describe('e2e hostile: HTTP/1.x edges', () => {
   const tls = (): ReturnType<typeof clientOptions> => clientOptions(front.pki, 'good');
 
   it('answers pipelined requests in order before closing on a Connection: close one followed by more bytes, with each answer\'s bytes logged', async () => {
-    front.engine.clearRequests();
+    await front.engine.clearRequests();
     const get = (id: string, extra = ''): string => `GET /v2/ready HTTP/1.1\r\nHost: localhost\r\nX-Request-Id: ${id}\r\n${extra}\r\n`;
     const out = await exchange(front.port, { tls: tls(), head: get('pipe-1') + get('pipe-2') + get('pipe-3', 'Connection: close\r\n') + 'NOT HTTP AT ALL\r\n\r\n' });
     const answers = parseAnswers(out.received);
@@ -121,25 +121,25 @@ describe('e2e hostile: HTTP/1.x edges', () => {
   });
 
   it('refuses a second Host (400) and more than max_header_fields fields (431); nothing reaches the engine', async () => {
-    front.engine.clearRequests();
+    await front.engine.clearRequests();
     const dup = parseAnswers((await exchange(front.port, { tls: tls(), head: 'GET /v2/ready HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n' })).received);
     assert.deepEqual(dup.map((a) => a.status), [400]);
     const fields = (n: number): string => Array.from({ length: n }, (_, i) => `X-F${i}: v\r\n`).join('');
     const tooMany = parseAnswers((await exchange(front.port, { tls: tls(), head: `GET /v2/ready HTTP/1.1\r\nHost: a\r\n${fields(100)}\r\n` })).received);
     assert.deepEqual(tooMany.map((a) => a.status), [431], '101 fields with Host');
-    assert.deepEqual(front.engine.requests(), []);
+    assert.deepEqual((await front.engine.requests()), []);
     const fits = parseAnswers((await exchange(front.port, { tls: tls(), head: `GET /v2/ready HTTP/1.1\r\nHost: a\r\n${fields(98)}Connection: close\r\n\r\n` })).received);
     assert.deepEqual(fits.map((a) => a.status), [200], '100 fields');
-    assert.equal(front.engine.requests()[0]?.headers['x-f97'], 'v', 'the last field reached the engine');
+    assert.equal((await front.engine.requests())[0]?.headers['x-f97'], 'v', 'the last field reached the engine');
   });
 
   it('answers CONNECT with 405 and takes an absolute-form target', async () => {
     const connectOut = parseAnswers((await exchange(front.port, { tls: tls(), head: 'CONNECT 127.0.0.1:80 HTTP/1.1\r\nHost: 127.0.0.1:80\r\n\r\n' })).received);
     assert.deepEqual(connectOut.map((a) => a.status), [405]);
-    front.engine.clearRequests();
+    await front.engine.clearRequests();
     const absolute = parseAnswers((await exchange(front.port, { tls: tls(), head: `GET https://localhost:${front.port}/v2/ready HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n` })).received);
     assert.deepEqual(absolute.map((a) => [a.status, a.body]), [[200, '{"isReady":true}']]);
-    assert.equal(front.engine.requests()[0]?.path, '/v2/ready');
+    assert.equal((await front.engine.requests())[0]?.path, '/v2/ready');
   });
 
   it('serves a client that offers only ALPN http/1.0', async () => {

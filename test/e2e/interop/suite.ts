@@ -38,7 +38,7 @@ async function runBatch(t: TestContext, front: FrontProcess, runner: ClientRunne
   const report: BatchReport = await runner.run(spec);
   t.diagnostic(`${report.client} ${report.version}: ${report.outcomes.length} requests in ${Math.round(performance.now() - t0)} ms`);
   // Read once the client is done: every request it made has been answered or abandoned.
-  const records = front.engine.requests();
+  const records = (await front.engine.requests());
   for (const cell of spec.cells) {
     const outcomes = report.outcomes.filter((o) => o.cell === cell.name);
     const maxConnections = cell.kind === 'keep-alive' ? runner.keepAliveConnections : null;

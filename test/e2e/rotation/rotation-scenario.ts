@@ -1,16 +1,18 @@
 // One way of replacing material, exercised as operators do it: under steady load from good
 // clients, ROTATIONS rotations of the CRL, of the server certificate and key, and of the CA
-// certificate; each must be in use within LIVE_WITHIN_MS, with no failed request, no dropped
-// connection and the same process throughout.
+// certificate; each must be seen by clients (polled up to SEEN_WITHIN_MS, times reported), the
+// front must commit each within its documented PROMISED_LIVE_MS, with no failed request, no
+// dropped connection and the same process throughout.
 import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
 import { startFrontProcess, type FrontProcess, type FrontProcessOptions } from '../../fixtures/front-process.js';
 import { startSteadyLoad, type LoadReport } from '../../fixtures/load.js';
 import { buildPki, type Pki } from '../../fixtures/pki.js';
 import {
-  LIVE_WITHIN_MS,
-  LOAD_RATE,
+  LOAD_CLIENTS,
   OpenConnection,
+  PROMISED_LIVE_MS,
+  SEEN_WITHIN_MS,
   ROTATIONS,
   clientTls,
   freshServerSerial,
@@ -19,6 +21,12 @@ import {
   prepareCrls,
   preparePairs,
   readyzBody,
+  assertPromisedLive,
+  frontMsSince,
+  isReloaded,
+  logSnapshot,
+  markPlaced,
+  summarize,
   timeUntil,
   type CaFile,
   type ServerPairFiles,
@@ -36,23 +44,40 @@ export interface RotationWay {
   placeCa(front: FrontProcess, ca: CaFile): Promise<void>;
 }
 
+/** What clients saw (probe times) and what the front logged (commit times), per kind of change. */
 export interface RotationFigures {
   crlRevokeOpenMs: number[];
   crlRevokeFreshMs: number[];
   crlSpareFreshMs: number[];
   serverCertMs: number[];
   caMs: number[];
+  /** Front commit times (placed -> material_reloaded), checked against PROMISED_LIVE_MS. */
+  frontCrlMs: number[];
+  frontServerMs: number[];
+  frontCaMs: number[];
   load: LoadReport;
 }
 
-const max = (xs: number[]): string => (xs.length === 0 ? '-' : Math.max(...xs).toFixed(0));
+export function emptyFigures(): Omit<RotationFigures, 'load'> {
+  return { crlRevokeOpenMs: [], crlRevokeFreshMs: [], crlSpareFreshMs: [], serverCertMs: [], caMs: [], frontCrlMs: [], frontServerMs: [], frontCaMs: [] };
+}
 
 export function describeFigures(way: string, f: RotationFigures): string {
   return (
-    `${way}: ${ROTATIONS} rotations each; slowest to be live (ms): revoked on an open connection ${max(f.crlRevokeOpenMs)}, ` +
-    `revoked on a fresh one ${max(f.crlRevokeFreshMs)}, un-revoked ${max(f.crlSpareFreshMs)}, server certificate ${max(f.serverCertMs)}, CA ${max(f.caMs)}; ` +
-    `load: ${f.load.ok}/${f.load.sent} ok, ${f.load.failed} failed, ${f.load.connectionsOpened} connections opened, ${f.load.connectionsDropped} dropped`
+    `${way}: ${ROTATIONS} rotations each. Front commit after the files were in place (promise ${PROMISED_LIVE_MS} ms): ` +
+    `CRL ${summarize(f.frontCrlMs)}; server pair ${summarize(f.frontServerMs)}; CA ${summarize(f.frontCaMs)}. ` +
+    `Seen by a client's probe (polled up to ${SEEN_WITHIN_MS} ms): revoked on an open connection ${summarize(f.crlRevokeOpenMs)}; ` +
+    `revoked on a fresh one ${summarize(f.crlRevokeFreshMs)}; un-revoked ${summarize(f.crlSpareFreshMs)}; server certificate ${summarize(f.serverCertMs)}; CA ${summarize(f.caMs)}. ` +
+    `Load: ${f.load.clients} closed-loop clients, ${f.load.ok}/${f.load.sent} ok, ${f.load.failed} failed, slowest answer ${f.load.worstMs.toFixed(0)} ms, ` +
+    `${f.load.connectionsOpened} connections opened, ${f.load.connectionsDropped} dropped`
   );
+}
+
+/** The promise, per kind of change, as its own assertion. */
+export function assertFrontPromise(f: Omit<RotationFigures, 'load'>): void {
+  assertPromisedLive('CRL', f.frontCrlMs);
+  assertPromisedLive('server pair', f.frontServerMs);
+  assertPromisedLive('CA', f.frontCaMs);
 }
 
 /** Asserts what every way must hold at the end: no failure, no drop, the same process serving. */
@@ -60,7 +85,9 @@ export function assertCleanRun(front: FrontProcess, load: LoadReport, seconds: n
   assert.deepEqual(load.failures, [], 'no request from a good client failed');
   assert.equal(load.failed, 0);
   assert.equal(load.connectionsDropped, 0, 'no connection of a good client was dropped');
-  assert.ok(load.ok >= LOAD_RATE * seconds * 0.5, `the load kept flowing: ${load.ok} answers in ${seconds.toFixed(1)} s`);
+  // Not a throughput figure: the closed loop slows with the machine. It shows the clients were
+  // served all along rather than stuck behind one hung request.
+  assert.ok(load.ok >= seconds, `the load kept flowing: ${load.ok} answers in ${seconds.toFixed(1)} s`);
   const starts = front.logLines().filter((l) => l.msg === 'streamfront serving');
   assert.equal(starts.length, 1, 'one start for the whole test');
   assert.equal(starts[0]?.pid, front.pid, 'the process that started is the one still serving');
@@ -73,9 +100,9 @@ export async function runRotations(t: TestContext, way: RotationWay): Promise<vo
   const good = clientTls(pki, 'good');
   const [pairs, cas, crls] = await Promise.all([preparePairs(pki, ROTATIONS, pki.password), Promise.resolve(prepareCas(pki, ROTATIONS)), prepareCrls(pki, ROTATIONS, pki.clients.goodEc.cert)]);
   const front = await startFrontProcess({ ...way.frontOptions, pki });
-  const figures: Omit<RotationFigures, 'load'> = { crlRevokeOpenMs: [], crlRevokeFreshMs: [], crlSpareFreshMs: [], serverCertMs: [], caMs: [] };
+  const figures = emptyFigures();
   const started = performance.now();
-  const load = startSteadyLoad({ port: front.port, tls: { ca: good.ca, cert: good.cert as Buffer, key: good.key as Buffer }, ratePerSecond: LOAD_RATE, keepAliveSockets: 4, freshConnectionShare: 0.1 });
+  const load = startSteadyLoad({ port: front.port, tls: { ca: good.ca, cert: good.cert as Buffer, key: good.key as Buffer }, clients: LOAD_CLIENTS, freshConnectionShare: 0.1 });
   try {
     if (way.setup !== undefined) await way.setup(front, pki);
 
@@ -83,7 +110,9 @@ export async function runRotations(t: TestContext, way: RotationWay): Promise<vo
       const isRevoking = i % 2 === 0;
       const open = isRevoking ? await OpenConnection.open(front.port, victim) : undefined;
       if (open !== undefined) assert.equal(await open.get(), 200, 'the victim is served before the CRL that revokes it');
+      const before = logSnapshot(front);
       await way.placeCrl(front, crl);
+      const placed = markPlaced(front, before);
       if (open !== undefined) {
         figures.crlRevokeOpenMs.push(await timeUntil(`CRL ${i}: victim refused on its open connection`, () => open.isRefused()));
         figures.crlRevokeFreshMs.push(await timeUntil(`CRL ${i}: victim refused on a fresh connection`, async () => !(await isServedFresh(front.port, victim))));
@@ -91,25 +120,30 @@ export async function runRotations(t: TestContext, way: RotationWay): Promise<vo
       } else {
         figures.crlSpareFreshMs.push(await timeUntil(`CRL ${i}: victim served again`, () => isServedFresh(front.port, victim)));
       }
+      figures.frontCrlMs.push(await frontMsSince(front, placed, isReloaded()));
     }
 
     for (const [i, pair] of pairs.entries()) {
+      const before = logSnapshot(front);
       await way.placePair(front, pair);
+      const placed = markPlaced(front, before);
       figures.serverCertMs.push(await timeUntil(`server pair ${i}: serial ${pair.serial} on a fresh handshake`, async () => (await freshServerSerial(front.port, good)) === pair.serial));
+      figures.frontServerMs.push(await frontMsSince(front, placed, isReloaded(pair.serial)));
     }
 
     for (const [i, ca] of cas.entries()) {
+      const before = logSnapshot(front);
       await way.placeCa(front, ca);
+      const placed = markPlaced(front, before);
       figures.caMs.push(await timeUntil(`CA ${i}: serial ${ca.serial} serving`, async () => (await readyzBody(front)).caSerial === ca.serial));
+      figures.frontCaMs.push(await frontMsSince(front, placed, isReloaded()));
     }
 
     const report = await load.stop();
     const all: RotationFigures = { ...figures, load: report };
     t.diagnostic(describeFigures(way.name, all));
     assertCleanRun(front, report, (performance.now() - started) / 1000);
-    for (const [what, xs] of Object.entries(figures)) {
-      for (const ms of xs) assert.ok(ms <= LIVE_WITHIN_MS, `${what}: a change took ${ms.toFixed(0)} ms to be live`);
-    }
+    assertFrontPromise(figures);
     const body = await readyzBody(front);
     assert.equal(body.material, 'current');
   } finally {

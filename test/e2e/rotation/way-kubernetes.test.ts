@@ -15,7 +15,7 @@ const NAMES = ['ca.crt', 'server.crt', 'server.key', 'ca.crl'] as const;
 const NOBODY = 65534;
 const FS_GROUP = 2000;
 
-test('way 4: Kubernetes ..data swap (root-owned, defaultMode 0440, fsGroup; the front as nobody), under load: every rotation live within 1 s, no failed request', { timeout: 240_000 }, async (t) => {
+test('way 4: Kubernetes ..data swap (root-owned, defaultMode 0440, fsGroup; the front as nobody), under load: every rotation live within 1 s (front commit), no failed request', { timeout: 240_000 }, async (t) => {
   let volume: SecretVolume | undefined;
   const current: Record<string, string> = {};
   const publish = (changes: Record<string, string>): void => {

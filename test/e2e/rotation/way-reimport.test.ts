@@ -11,8 +11,8 @@ import { startFrontProcess } from '../../fixtures/front-process.js';
 import { startSteadyLoad } from '../../fixtures/load.js';
 import { buildPki, buildServerPair } from '../../fixtures/pki.js';
 import { projectRoot } from '../../fixtures/project-root.js';
-import { LIVE_WITHIN_MS, LOAD_RATE, OpenConnection, ROTATIONS, clientTls, freshServerSerial, isServedFresh, prepareCas, prepareCrls, readyzBody, timeUntil } from './rotation-kit.js';
-import { assertCleanRun, describeFigures, type RotationFigures } from './rotation-scenario.js';
+import { LOAD_CLIENTS, OpenConnection, frontMsSince, isReloaded, logSnapshot, markPlaced, ROTATIONS, clientTls, freshServerSerial, isServedFresh, prepareCas, prepareCrls, readyzBody, timeUntil } from './rotation-kit.js';
+import { assertCleanRun, assertFrontPromise, describeFigures, emptyFigures } from './rotation-scenario.js';
 
 const run = promisify(execFile);
 const KEY_FILES = ['ca.crt', 'server.crt', 'server.key', 'ca.crl'];
@@ -21,7 +21,7 @@ function serverKeyMm(configPath: string): string {
   return /^server_key_mm=(.*)$/m.exec(readFileSync(configPath, 'utf8'))?.[1] ?? '';
 }
 
-test('way 2: certImport.sh again with a new password, under load: every rotation live within 1 s, no failed request', { timeout: 300_000 }, async (t) => {
+test('way 2: certImport.sh again with a new password, under load: every import live within 1 s (front commit), no failed request', { timeout: 300_000 }, async (t) => {
   const pki = await buildPki();
   const victim = clientTls(pki, 'goodEc');
   const good = clientTls(pki, 'good');
@@ -31,10 +31,10 @@ test('way 2: certImport.sh again with a new password, under load: every rotation
   const crls = await prepareCrls(pki, ROTATIONS, pki.clients.goodEc.cert);
   const secrets = mkdtempSync(join(tmpdir(), 'sf-reimport-pass-'));
   const front = await startFrontProcess({ pki });
-  const figures: Omit<RotationFigures, 'load'> = { crlRevokeOpenMs: [], crlRevokeFreshMs: [], crlSpareFreshMs: [], serverCertMs: [], caMs: [] };
+  const figures = emptyFigures();
   const importMs: number[] = [];
   const started = performance.now();
-  const load = startSteadyLoad({ port: front.port, tls: { ca: good.ca, cert: good.cert as Buffer, key: good.key as Buffer }, ratePerSecond: LOAD_RATE, keepAliveSockets: 4, freshConnectionShare: 0.1 });
+  const load = startSteadyLoad({ port: front.port, tls: { ca: good.ca, cert: good.cert as Buffer, key: good.key as Buffer }, clients: LOAD_CLIENTS, freshConnectionShare: 0.1 });
   try {
     for (let i = 0; i < ROTATIONS; i++) {
       const pair = pairs[i] as (typeof pairs)[number];
@@ -49,10 +49,13 @@ test('way 2: certImport.sh again with a new password, under load: every rotation
       for (const name of KEY_FILES) renameSync(join(front.runDir, 'keys', name), join(old, name));
       const passwordFile = join(secrets, `password-${i}`);
       writeFileSync(passwordFile, `${pair.password}\n`, { mode: 0o600 });
+      const before = logSnapshot(front);
       const importStart = performance.now();
       await run('bash', [join(projectRoot, 'certImport.sh'), '-c', ca.cert, '-s', pair.cert, '-k', pair.keyEncrypted, '-r', crls[i] as string, '--password-file', passwordFile], { cwd: front.runDir });
 
       importMs.push(performance.now() - importStart);
+      // One import changes every file; the set is whole once it serves the new certificate.
+      const placed = markPlaced(front, before);
       assert.notEqual(serverKeyMm(front.configPath), mmBefore, 'the new password is recorded as a new server_key_mm');
       figures.serverCertMs.push(await timeUntil(`import ${i}: server serial ${pair.serial} on a fresh handshake`, async () => (await freshServerSerial(front.port, good)) === pair.serial));
       figures.caMs.push(await timeUntil(`import ${i}: CA ${ca.serial} serving`, async () => (await readyzBody(front)).caSerial === ca.serial));
@@ -63,14 +66,13 @@ test('way 2: certImport.sh again with a new password, under load: every rotation
       } else {
         figures.crlSpareFreshMs.push(await timeUntil(`import ${i}: victim served again`, () => isServedFresh(front.port, victim)));
       }
+      figures.frontServerMs.push(await frontMsSince(front, placed, isReloaded(pair.serial)));
     }
     const report = await load.stop();
     t.diagnostic(describeFigures('certImport.sh again', { ...figures, load: report }));
     t.diagnostic(`certImport.sh under load took ${Math.min(...importMs).toFixed(0)} to ${Math.max(...importMs).toFixed(0)} ms per run`);
     assertCleanRun(front, report, (performance.now() - started) / 1000);
-    for (const [what, xs] of Object.entries(figures)) {
-      for (const ms of xs) assert.ok(ms <= LIVE_WITHIN_MS, `${what}: a change took ${ms.toFixed(0)} ms to be live after certImport.sh finished`);
-    }
+    assertFrontPromise(figures);
     assert.equal((await readyzBody(front)).material, 'current');
   } finally {
     await load.stop();

@@ -42,7 +42,13 @@ describe('engine-sim command', () => {
     const base = `http://127.0.0.1:${line.port}`;
     await fetch(`${base}/__sim/mode`, { method: 'POST', body: '{"mode":"hang"}' });
     const pending = fetch(`${base}/v2/ready`).catch((e: unknown) => e);
-    await new Promise((r) => setTimeout(r, 100));
+    // The request is held once the simulator has recorded it (no sleep to hope it arrived).
+    for (const deadline = performance.now() + 10_000; ; ) {
+      const { requests } = (await (await fetch(`${base}/__sim/requests`)).json()) as { requests: unknown[] };
+      if (requests.length > 0) break;
+      if (performance.now() > deadline) throw new Error('the hung request never reached the simulator');
+      await new Promise((r) => setImmediate(r));
+    }
     child.kill('SIGINT');
     const [code] = await once(child, 'exit');
     assert.equal(code, 0);

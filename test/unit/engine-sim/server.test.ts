@@ -13,6 +13,15 @@ function inferBody(data: Buffer, overrides: Record<string, unknown> = {}): strin
   });
 }
 
+/** Until `held` requests are recorded: the simulator has read them and now applies its mode. */
+async function untilRecorded(requests: () => unknown[], held: number): Promise<void> {
+  const deadline = performance.now() + 10_000;
+  while (requests().length < held) {
+    if (performance.now() > deadline) throw new Error(`the simulator never recorded ${held} request(s)`);
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
 async function post(url: string, body: string | Buffer, contentType = 'application/json'): Promise<{ status: number; json: any }> {
   const res = await fetch(url, { method: 'POST', body, headers: { 'content-type': contentType } });
   return { status: res.status, json: await res.json() };
@@ -131,9 +140,15 @@ describe('engine simulator modes', () => {
 
   it('hang never answers until the mode changes, then answers', async () => {
     await setMode({ mode: 'hang' });
-    await assert.rejects(fetch(`${sim.url}/v2/ready`, { signal: AbortSignal.timeout(300) }), { name: 'TimeoutError' });
-    const pending = fetch(`${sim.url}/v2/ready`);
-    await new Promise((r) => setTimeout(r, 100));
+    sim.clearRequests();
+    let isAnswered = false;
+    const pending = fetch(`${sim.url}/v2/ready`).then((res) => {
+      isAnswered = true;
+      return res;
+    });
+    // Synchronised on the simulator holding the request, not on a sleep that proves nothing.
+    await untilRecorded(() => sim.requests(), 1);
+    assert.equal(isAnswered, false, 'held while the mode is hang');
     await setMode({ mode: 'normal' });
     assert.deepEqual(await (await pending).json(), { isReady: true });
   });
@@ -168,7 +183,7 @@ describe('engine simulator modes', () => {
     const s = await startEngineSimulator({ port: 0 });
     s.setMode({ mode: 'hang' });
     const pending = fetch(`${s.url}/v2/ready`).catch((e: unknown) => e);
-    await new Promise((r) => setTimeout(r, 100));
+    await untilRecorded(() => s.requests(), 1);
     await s.close();
     assert.ok((await pending) instanceof Error);
   });

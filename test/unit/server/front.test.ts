@@ -1,6 +1,6 @@
 // The mTLS front end to end in one process: real TLS on 127.0.0.1, a throwaway upstream,
 // refusals by reason, header rules, engine faults, limits, live material swap and drain.
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes, X509Certificate } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -496,17 +496,24 @@ describe('front: live material', () => {
 });
 
 describe('front: CRL past its nextUpdate while serving', () => {
-  it('keep-enforcing: still refuses the revoked client and serves the others once nextUpdate passes', async () => {
+  // The clock is faked (setTimeout and Date, nothing else): nextUpdate passes when the test
+  // says so, not after a real wait that a busy machine could stretch past the first check.
+  it('keep-enforcing: still refuses the revoked client and serves the others once nextUpdate passes', async (t) => {
+    t.after(() => mock.timers.reset());
+    mock.timers.enable({ apis: ['setTimeout', 'Date'], now: Date.now() });
     const crl = crlOf([pki.revokedSerial], new Date(Date.now() + 600));
     await withFront(
       { crlExpiredPolicy: 'keep-enforcing' },
       async (front) => {
         assert.equal(front.crlStatus.isExpired, false);
-        await new Promise((r) => setTimeout(r, 900));
+        mock.timers.tick(599);
+        assert.equal(front.crlStatus.isExpired, false, 'not before nextUpdate');
+        mock.timers.tick(2);
         assert.equal(front.crlStatus.isExpired, true);
         assert.equal(front.crlStatus.isRefusingAll, false);
         assert.equal((await call(front.port, { client: pki.good })).status, 200);
         await assertRefused(front.port, pki.revoked, 'revoked');
+        mock.timers.reset(); // real timers again before withFront shuts the front down
       },
       material({ crl }),
     );
