@@ -71,14 +71,14 @@ describe('e2e hostile: answers before the body was read', () => {
   it('an HTTP/1.0 client, and one that says Connection: close, upload a whole over-limit body and read the 413', async () => {
     // Large enough that the client is still writing when an answer-and-close would come.
     const big = Buffer.alloc(24 * MAX_CONTENT_KB * 1024, 0x61);
-    front.engine.clearRequests();
+    await front.engine.clearRequests();
     for (const head of [`POST ${INFER_PATH} HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: ${big.length}\r\n\r\n`, post(big, 'Connection: close\r\n')]) {
       // Node closes these connections right after the answer: the body must be read first.
       const out = await exchange(front.port, { tls: clientOptions(front.pki, 'good'), head: Buffer.concat([Buffer.from(head), big]) });
       assert.equal(out.error, undefined, `${head.split('\r\n')[0]}: transport error ${out.error?.code ?? ''}`);
       assert.deepEqual(parseAnswers(out.received).map((a) => a.status), [413], head.split('\r\n')[0]);
     }
-    assert.deepEqual(front.engine.requests(), []);
+    assert.deepEqual(await front.engine.requests(), []);
   });
 
   it('a chunked upload over the limit, sent whole before reading, reads the 413', async () => {

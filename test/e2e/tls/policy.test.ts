@@ -105,10 +105,17 @@ describe('e2e TLS policy: the default cipher_list', () => {
     }
   });
 
-  it('testssl.sh flags nothing weak or vulnerable, and sees the policy: TLS 1.2 and 1.3 only, the cipher_list suites', { timeout: TESTSSL_TIMEOUT_MS + 10_000 }, async () => {
-    const run = await runTestssl(front.port, front.pki.ca.cert, TESTSSL_TIMEOUT_MS);
+  it('testssl.sh flags nothing weak or vulnerable, and sees the policy: TLS 1.2 and 1.3 only, the cipher_list suites', { timeout: 2 * TESTSSL_TIMEOUT_MS + 10_000 }, async () => {
+    let run = await runTestssl(front.port, front.pki.ca.cert, TESTSSL_TIMEOUT_MS);
     // Kept in the test output: the runtime budget is part of what this test is for.
     console.log(`testssl.sh: ${run.findings.length} findings in ${run.seconds.toFixed(1)} s`);
+    const problems = judgeTestsslFindings(run.findings);
+    // testssl.sh's own "could not connect for this check" on a loaded machine says nothing about
+    // the front: one more full scan, whose findings are judged alone. Any other finding fails now.
+    if (problems.length > 0 && problems.every((p) => /check failed because of connect problem/.test(p))) {
+      console.log(`testssl.sh could not run every check (${problems.join('; ')}): scanning again`);
+      run = await runTestssl(front.port, front.pki.ca.cert, TESTSSL_TIMEOUT_MS);
+    }
     assert.deepEqual(judgeTestsslFindings(run.findings), []);
     const finding = (id: string): string => run.findings.find((f) => f.id === id)?.finding ?? '(missing)';
     for (const id of ['SSLv2', 'SSLv3', 'TLS1', 'TLS1_1']) assert.match(finding(id), /^not offered/, id);
