@@ -50,7 +50,10 @@ export interface RunFolder {
 /** Environment for the scripts: no keystore secret, no MX_SDK_HOME, nothing inherited that steers them. */
 export function cleanEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of ['MX_SDK_HOME', 'STREAMFRONT_KMC_SECRET_FILE', 'CREDENTIALS_DIRECTORY', 'STREAMFRONT_KMC_TEST_PAUSE_AFTER', 'NODE_OPTIONS']) delete env[name];
+  // INIT_CWD: `npm test` sets it to the project folder, and the kmc command takes it as the
+  // operator's folder (npm run starts in the package folder), so a child would act on the
+  // project's config/ and keys/ instead of its own cwd.
+  for (const name of ['MX_SDK_HOME', 'STREAMFRONT_KMC_SECRET_FILE', 'CREDENTIALS_DIRECTORY', 'STREAMFRONT_KMC_TEST_PAUSE_AFTER', 'NODE_OPTIONS', 'INIT_CWD']) delete env[name];
   return env;
 }
 
