@@ -50,7 +50,9 @@ export interface RunFolder {
 /** Environment for the scripts: no keystore secret, no MX_SDK_HOME, nothing inherited that steers them. */
 export function cleanEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of ['MX_SDK_HOME', 'STREAMFRONT_KMC_SECRET_FILE', 'CREDENTIALS_DIRECTORY', 'NODE_OPTIONS']) delete env[name];
+  // INIT_CWD: npm exports it to every child of npm test; kmc honours it only under `npm run kmc`,
+  // but nothing inherited should steer the scripts.
+  for (const name of ['MX_SDK_HOME', 'STREAMFRONT_KMC_SECRET_FILE', 'CREDENTIALS_DIRECTORY', 'NODE_OPTIONS', 'INIT_CWD']) delete env[name];
   return env;
 }
 

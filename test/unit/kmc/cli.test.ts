@@ -26,6 +26,7 @@ describe('kmc command', () => {
     delete base.STREAMFRONT_KMC_SECRET_FILE;
     delete base.CREDENTIALS_DIRECTORY;
     delete base.MX_SDK_HOME;
+    delete base.INIT_CWD; // set by `npm test` to the project folder; kmc would act there, not in dir
     const r = spawnSync(process.execPath, [CLI, ...args], { cwd: dir, env: { ...base, ...env }, encoding: 'utf8', timeout: 20000 });
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };
   }
