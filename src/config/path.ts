@@ -22,10 +22,13 @@ export function resolveConfigPath(opts: { explicit?: string; env: NodeJS.Process
 
 /**
  * The run folder a config belongs to, against which its relative material paths and keys/
- * resolve: the folder above its config/ folder; a config kept anywhere else belongs to its own
- * folder. Never the current folder, so ./run.sh --config F works from anywhere.
+ * resolve: the folder above its config/ folder, or above its keys/ folder (a config kept with
+ * the material, as one Kubernetes Secret mounted as keys/ holds both, so that a new key and its
+ * server_key_mm arrive in one swap); a config kept anywhere else belongs to its own folder.
+ * Never the current folder, so ./run.sh --config F works from anywhere.
  */
 export function runFolderOf(configPath: string): string {
   const folder = dirname(resolve(configPath));
-  return basename(folder) === 'config' ? dirname(folder) : folder;
+  const name = basename(folder);
+  return name === 'config' || name === 'keys' ? dirname(folder) : folder;
 }

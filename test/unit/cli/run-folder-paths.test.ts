@@ -33,6 +33,8 @@ describe('the run folder of a config', () => {
   it('is the folder above config/, else the config file\'s own folder', () => {
     assert.equal(runFolderOf('/srv/front/config/streamserver.conf'), '/srv/front');
     assert.equal(runFolderOf('/etc/streamfront/streamserver.conf'), '/etc/streamfront');
+    // A config mounted with the material (one Kubernetes Secret as keys/) belongs to the folder above.
+    assert.equal(runFolderOf('/srv/front/keys/streamserver.conf'), '/srv/front');
   });
 
   it('run.sh --check --config <run folder>/config/streamserver.conf passes from another folder', () => {
