@@ -1,8 +1,10 @@
 // Where the front's log lines go: stdout by default (batched synchronous writes), or files in
-// front_log_dir rotated by size and count by pino-roll in a worker thread, so neither the
+// front_log_dir rotated by size and count, in a worker thread, so neither the
 // writes nor a rotation ever block the event loop.
 import { isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pino, { type DestinationStream } from 'pino';
+import type { LogRollOptions } from './log-roll-transport.js';
 
 /** Lines are held until this many bytes are pending (below sonic-boom's 16 KB maxWrite), then written in one write(2). */
 const LOG_BUFFER_BYTES = 8 * 1024;
@@ -30,19 +32,13 @@ function buildStdoutDestination(): DestinationStream {
   return destination;
 }
 
+/** The transport module, compiled beside this one (dist/src/server/). */
+const LOG_ROLL_TRANSPORT = fileURLToPath(new URL('./log-roll-transport.js', import.meta.url));
+
 function buildFileDestination(files: LogFiles, runDir: string): DestinationStream {
   const dir = isAbsolute(files.dir) ? files.dir : resolve(runDir, files.dir);
-  return pino.transport({
-    target: 'pino-roll',
-    options: {
-      file: join(dir, LOG_FILE_STEM),
-      extension: '.log',
-      size: `${files.maxMb}m`,
-      // removeOtherLogFiles: the count also covers files of earlier runs, so restarts never pile up.
-      limit: { count: files.files, removeOtherLogFiles: true },
-      mkdir: true,
-    },
-  }) as DestinationStream;
+  const options: LogRollOptions = { file: join(dir, LOG_FILE_STEM), maxBytes: files.maxMb * 1024 * 1024, keep: files.files };
+  return pino.transport({ target: LOG_ROLL_TRANSPORT, options }) as DestinationStream;
 }
 
 /** files undefined (no front_log_dir, or a --check that must write nothing): stdout. */
