@@ -72,6 +72,17 @@ export const ACCEPTED_FINDINGS: readonly AcceptedFinding[] = [
       'answers without Content-Encoding when asked for gzip.',
   },
   {
+    id: 'sessionresumption_ticket',
+    severity: 'WARN',
+    finding: 'check failed because of connect problem',
+    reason:
+      'a race in testssl.sh 3.0, one scan in six on an idle machine: its first TLS 1.3 s_client reads end of input and ' +
+      'leaves once its handshake is done, often before the NewSessionTicket a server can only send after the ' +
+      "client's Finished (tickets carry the client identity), so the session file stays empty and the second s_client, " +
+      'which cannot read it, counts as a failed connect. Resumption is not a TLS policy fault either way, and ' +
+      'test/unit/server/front.test.ts resumes a session with a client certificate itself.',
+  },
+  {
     id: 'service',
     severity: 'DEBUG',
     finding: "Couldn't determine service, skipping all HTTP checks",
