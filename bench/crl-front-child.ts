@@ -11,20 +11,42 @@ import { startFront } from '../src/server/front.js';
 import { FrontMetrics } from '../src/server/metrics.js';
 
 const [runDir, configPath] = process.argv.slice(2) as [string, string];
-const engine = createServer((req, res) => { req.resume(); req.on('end', () => res.end('{"ok":true}')); });
+const engine = createServer((req, res) => {
+  req.resume();
+  req.on('end', () => res.end('{"ok":true}'));
+});
 await new Promise<void>((r) => engine.listen(0, '127.0.0.1', r));
 const enginePort = (engine.address() as { port: number }).port;
-const config = { ...readFrontConfig((await loadConfigFile(configPath)).parsed), serverPort: 0, engineUrl: `http://127.0.0.1:${enginePort}`, accessLog: false };
+const config = {
+  ...readFrontConfig((await loadConfigFile(configPath)).parsed),
+  serverPort: 0,
+  engineUrl: `http://127.0.0.1:${enginePort}`,
+  accessLog: false,
+};
 const logger = pino({ level: 'silent' });
 const metrics = new FrontMetrics({ serverName: 'bench' });
-const front = await startFront({ config, material: await loadMaterial({ config, runDir, env: process.env, now: new Date() }), logger, metrics });
+const front = await startFront({
+  config,
+  material: await loadMaterial({ config, runDir, env: process.env, now: new Date() }),
+  logger,
+  metrics,
+});
 const loader = new WorkerLoader({ configPath, runDir, env: process.env });
 const apply = front.applyMaterial.bind(front);
 front.applyMaterial = (next) => {
   apply(next);
   process.send?.({ event: 'applied', at: Date.now(), entries: next.crl?.revokedSerials.size ?? 0 });
 };
-const reloader = new MaterialReloader({ config, configPath, runDir, front, load: (now) => loader.load(now), metrics, logger, settleMs: 1000 });
+const reloader = new MaterialReloader({
+  config,
+  configPath,
+  runDir,
+  front,
+  load: (now) => loader.load(now),
+  metrics,
+  logger,
+  settleMs: 1000,
+});
 const delay = monitorEventLoopDelay({ resolution: 5 });
 delay.enable();
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -33,7 +55,13 @@ process.on('message', (msg: { cmd: string }) => {
   if (msg.cmd === 'reload') reloader.request('signal');
   if (msg.cmd === 'reset') delay.reset();
   if (msg.cmd === 'gc') gc?.();
-  if (msg.cmd === 'stats') process.send?.({ event: 'stats', rss: process.memoryUsage().rss, maxStallMs: delay.max / 1e6, entries: front.crlStatus.entries });
+  if (msg.cmd === 'stats')
+    process.send?.({
+      event: 'stats',
+      rss: process.memoryUsage().rss,
+      maxStallMs: delay.max / 1e6,
+      entries: front.crlStatus.entries,
+    });
   if (msg.cmd === 'exit') void front.shutdown(100).then(() => process.exit(0));
 });
 process.send?.({ event: 'ready', port: front.port });

@@ -16,24 +16,56 @@ const MiB = 1024 * 1024;
 
 function timeCommand(cmd: string, args: string[], cwd: string, input?: string): { seconds: number; maxRssMiB: number } {
   try {
-    execFileSync('/usr/bin/time', ['-o', join(cwd, '.bench-time'), '-f', '%e %M', cmd, ...args], { cwd, input, stdio: ['pipe', 'ignore', 'pipe'] });
+    execFileSync('/usr/bin/time', ['-o', join(cwd, '.bench-time'), '-f', '%e %M', cmd, ...args], {
+      cwd,
+      input,
+      stdio: ['pipe', 'ignore', 'pipe'],
+    });
   } catch (err) {
-    throw new Error(`${cmd} ${args.join(' ')} failed: ${String((err as { stderr?: Buffer }).stderr ?? err).slice(-1500)}`);
+    throw new Error(
+      `${cmd} ${args.join(' ')} failed: ${String((err as { stderr?: Buffer }).stderr ?? err).slice(-1500)}`,
+    );
   }
   const [seconds, kb] = readFileSync(join(cwd, '.bench-time'), 'utf8').trim().split('\n').at(-1)!.split(' ');
   return { seconds: Number(seconds), maxRssMiB: Math.round(Number(kb) / 1024) };
 }
 
 function importInto(runDir: string, pki: Pki, crl: string): { seconds: number; maxRssMiB: number } {
-  return timeCommand('bash', [join(projectRoot, 'certImport.sh'), '-c', pki.ca.cert, '-s', pki.server.cert, '-k', pki.server.keyEncrypted, '-r', crl, '--password-stdin'], runDir, `${pki.password}\n`);
+  return timeCommand(
+    'bash',
+    [
+      join(projectRoot, 'certImport.sh'),
+      '-c',
+      pki.ca.cert,
+      '-s',
+      pki.server.cert,
+      '-k',
+      pki.server.keyEncrypted,
+      '-r',
+      crl,
+      '--password-stdin',
+    ],
+    runDir,
+    `${pki.password}\n`,
+  );
 }
 
-interface Child { proc: ChildProcess; port: number; next(event: string): Promise<Record<string, number>> }
+interface Child {
+  proc: ChildProcess;
+  port: number;
+  next(event: string): Promise<Record<string, number>>;
+}
 
 async function startChild(runDir: string): Promise<Child> {
-  const proc = fork(join(projectRoot, 'dist', 'bench', 'crl-front-child.js'), [runDir, configPathOf(runDir)], { execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const proc = fork(join(projectRoot, 'dist', 'bench', 'crl-front-child.js'), [runDir, configPathOf(runDir)], {
+    execArgv: ['--expose-gc'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const waiting = new Map<string, (m: Record<string, number>) => void>();
-  proc.on('message', (m: Record<string, number> & { event: string }) => { waiting.get(m.event)?.(m); waiting.delete(m.event); });
+  proc.on('message', (m: Record<string, number> & { event: string }) => {
+    waiting.get(m.event)?.(m);
+    waiting.delete(m.event);
+  });
   const next = (event: string): Promise<Record<string, number>> => new Promise((r) => waiting.set(event, r));
   const ready = await next('ready');
   return { proc, port: ready.port as number, next };
@@ -41,21 +73,39 @@ async function startChild(runDir: string): Promise<Child> {
 
 /** A good client on one keep-alive connection, sending requests back to back; latencies in ms. */
 function startGoodClient(port: number, pki: Pki): { latencies: Array<[number, number]>; stop(): void } {
-  const agent = new Agent({ keepAlive: true, maxSockets: 1, ca: readFileSync(pki.ca.cert), cert: readFileSync(pki.clients.good.cert), key: readFileSync(pki.clients.good.key) });
+  const agent = new Agent({
+    keepAlive: true,
+    maxSockets: 1,
+    ca: readFileSync(pki.ca.cert),
+    cert: readFileSync(pki.clients.good.cert),
+    key: readFileSync(pki.clients.good.key),
+  });
   const latencies: Array<[number, number]> = [];
   let isStopped = false;
   const once = (): void => {
     if (isStopped) return;
     const t = performance.now();
-    const req = request({ host: '127.0.0.1', port, path: '/v2/streams', method: 'GET', agent, servername: 'localhost' }, (res) => {
-      res.resume();
-      res.on('end', () => { latencies.push([Date.now(), performance.now() - t]); setImmediate(once); });
-    });
+    const req = request(
+      { host: '127.0.0.1', port, path: '/v2/streams', method: 'GET', agent, servername: 'localhost' },
+      (res) => {
+        res.resume();
+        res.on('end', () => {
+          latencies.push([Date.now(), performance.now() - t]);
+          setImmediate(once);
+        });
+      },
+    );
     req.on('error', () => setTimeout(once, 10));
     req.end();
   };
   once();
-  return { latencies, stop: () => { isStopped = true; agent.destroy(); } };
+  return {
+    latencies,
+    stop: () => {
+      isStopped = true;
+      agent.destroy();
+    },
+  };
 }
 
 function p99(values: number[]): number {
@@ -75,7 +125,11 @@ try {
   child.proc.send({ cmd: 'gc' });
   child.proc.send({ cmd: 'stats' });
   const baseline = await child.next('stats');
-  console.log(`load average at start: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(
+    `load average at start: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
   console.log(`serving with a 1-entry CRL: RSS ${(baseline.rss! / MiB).toFixed(0)} MiB`);
   for (const n of SIZES) {
     const t0 = performance.now();
@@ -98,11 +152,19 @@ try {
     const stats = await child.next('stats');
     const during = client.latencies.filter(([at]) => at >= landed && at <= applied.at! + 300).map(([, ms]) => ms);
     const row = {
-      entries: n, fileMB: +(statSync(path).size / 1e6).toFixed(1), generateS: +genS.toFixed(1),
-      importS: imported.seconds, importMaxRssMiB: imported.maxRssMiB, checkS: checked.seconds, checkMaxRssMiB: checked.maxRssMiB,
-      goLiveS: +((applied.at! - landed) / 1000).toFixed(2), maxStallMs: +stats.maxStallMs!.toFixed(1),
-      goodClientP99Ms: +p99(during).toFixed(1), goodClientRequests: during.length,
-      rssMiB: Math.round(stats.rss! / MiB), tableMiB: +((n * 28) / MiB).toFixed(1),
+      entries: n,
+      fileMB: +(statSync(path).size / 1e6).toFixed(1),
+      generateS: +genS.toFixed(1),
+      importS: imported.seconds,
+      importMaxRssMiB: imported.maxRssMiB,
+      checkS: checked.seconds,
+      checkMaxRssMiB: checked.maxRssMiB,
+      goLiveS: +((applied.at! - landed) / 1000).toFixed(2),
+      maxStallMs: +stats.maxStallMs!.toFixed(1),
+      goodClientP99Ms: +p99(during).toFixed(1),
+      goodClientRequests: during.length,
+      rssMiB: Math.round(stats.rss! / MiB),
+      tableMiB: +((n * 28) / MiB).toFixed(1),
     };
     results.push(row);
     console.log(JSON.stringify(row));
@@ -118,7 +180,11 @@ try {
   child.proc.send({ cmd: 'gc' });
   child.proc.send({ cmd: 'stats' });
   const shrunkGc = await child.next('stats');
-  const after = { baselineRssMiB: Math.round(baseline.rss! / MiB), afterShrinkRssMiB: Math.round(shrunk.rss! / MiB), afterShrinkAndGcRssMiB: Math.round(shrunkGc.rss! / MiB) };
+  const after = {
+    baselineRssMiB: Math.round(baseline.rss! / MiB),
+    afterShrinkRssMiB: Math.round(shrunk.rss! / MiB),
+    afterShrinkAndGcRssMiB: Math.round(shrunkGc.rss! / MiB),
+  };
   results.push(after);
   console.log(JSON.stringify(after));
   client.stop();

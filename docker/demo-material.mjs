@@ -7,10 +7,18 @@ import { prepareDemo } from '../dist/src/demo/prepare-demo.js';
 import { setConfigItems } from '../dist/src/config/index.js';
 
 const engineUrl = process.env.STREAMFRONT_DEMO_ENGINE_URL ?? 'http://engine:8080';
-const demo = await prepareDemo(process.cwd(), new URL('../config/streamserver.conf', import.meta.url).pathname, (line) => console.error(line));
+const demo = await prepareDemo(
+  process.cwd(),
+  new URL('../config/streamserver.conf', import.meta.url).pathname,
+  (line) => console.error(line),
+);
 await demo.engine.close();
 const text = await readFile(demo.configPath, 'utf8');
-await writeFile(demo.configPath, setConfigItems(text, { server_ip: '0.0.0.0', engine_url: engineUrl }), { mode: 0o600 });
+await writeFile(demo.configPath, setConfigItems(text, { server_ip: '0.0.0.0', engine_url: engineUrl }), {
+  mode: 0o600,
+});
 // The password did its job in the import; the keystore holds it from now on.
 await rm(join(demo.runDir, 'pki', 'server.key.password'), { force: true });
-console.error(`demo-material: run folder ${demo.runDir} ready (engine ${engineUrl}); client files in ${join(demo.runDir, 'pki')}`);
+console.error(
+  `demo-material: run folder ${demo.runDir} ready (engine ${engineUrl}); client files in ${join(demo.runDir, 'pki')}`,
+);

@@ -11,7 +11,9 @@ function adminPort() {
   // Where the front finds its config: MX_SDK_HOME, else the run folder's config/, else keys/
   // (the layout of docker/k8s, where the config travels in the material Secret).
   const home = process.env.MX_SDK_HOME;
-  const candidates = home ? [join(home, 'config', 'streamserver.conf')] : [join('config', 'streamserver.conf'), join('keys', 'streamserver.conf')];
+  const candidates = home
+    ? [join(home, 'config', 'streamserver.conf')]
+    : [join('config', 'streamserver.conf'), join('keys', 'streamserver.conf')];
   for (const file of candidates) {
     try {
       const match = /^[ \t]*admin_port[ \t]*=[ \t]*(\d+)[ \t]*\r?$/m.exec(readFileSync(file, 'utf8'));

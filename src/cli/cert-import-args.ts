@@ -57,14 +57,21 @@ const HINT = 'bash ./certImport.sh --help';
 
 export type ImportArgsResult = { readonly help: true } | { readonly help: false; readonly args: ImportArgs };
 
-type ParsedValues = { [K in keyof typeof IMPORT_OPTIONS]?: (typeof IMPORT_OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
+type ParsedValues = {
+  [K in keyof typeof IMPORT_OPTIONS]?: (typeof IMPORT_OPTIONS)[K]['type'] extends 'boolean' ? boolean : string;
+};
 
 /** Shared with run.sh, which accepts the same import options beside its own. */
 export function importArgsFromValues(values: ParsedValues, hint: string): ImportArgs | undefined {
-  const given = ['ca-cert', 'server-cert', 'server-key', 'crl', 'password-stdin', 'password-file'].some((k) => values[k as keyof ParsedValues] !== undefined);
+  const given = ['ca-cert', 'server-cert', 'server-key', 'crl', 'password-stdin', 'password-file'].some(
+    (k) => values[k as keyof ParsedValues] !== undefined,
+  );
   if (!given) return undefined;
-  const missing = (['ca-cert', 'server-cert', 'server-key'] as const).filter((k) => values[k] === undefined).map((k) => `--${k}`);
-  if (missing.length > 0) throw usageError(`missing required option${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`, hint);
+  const missing = (['ca-cert', 'server-cert', 'server-key'] as const)
+    .filter((k) => values[k] === undefined)
+    .map((k) => `--${k}`);
+  if (missing.length > 0)
+    throw usageError(`missing required option${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`, hint);
   for (const k of ['ca-cert', 'server-cert', 'server-key', 'crl', 'password-file', 'config'] as const) {
     if (values[k] === '') throw usageError(`empty value for option --${k}`, hint);
   }
@@ -85,7 +92,12 @@ export function importArgsFromValues(values: ParsedValues, hint: string): Import
 export function parseImportArgs(argv: readonly string[]): ImportArgsResult {
   let parsed;
   try {
-    parsed = parseArgs({ args: [...argv], options: { ...IMPORT_OPTIONS, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false });
+    parsed = parseArgs({
+      args: [...argv],
+      options: { ...IMPORT_OPTIONS, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+      allowPositionals: false,
+    });
   } catch (err) {
     throw parseArgsError(err, HINT);
   }

@@ -8,8 +8,20 @@ import { listConfigWarnings, type FrontConfig, type ParsedConfig } from '../conf
 import { isStreamfrontError, type StreamfrontError } from '../errors/error.js';
 import { inspectInterruptedImport, interruptedImportError } from '../import/recover.js';
 import { Keystore, keystorePathsIn, loadOperatorSecret } from '../kmc/index.js';
-import { KEYS_DIR_NAME, materialPathsFromConfig, readMaterialFiles, recoverKeyPassword, type MaterialPaths } from '../material/load.js';
-import { inspectServerKey, validateCertificates, validateServerKey, type CertSummary, type Finding } from '../pki/index.js';
+import {
+  KEYS_DIR_NAME,
+  materialPathsFromConfig,
+  readMaterialFiles,
+  recoverKeyPassword,
+  type MaterialPaths,
+} from '../material/load.js';
+import {
+  inspectServerKey,
+  validateCertificates,
+  validateServerKey,
+  type CertSummary,
+  type Finding,
+} from '../pki/index.js';
 
 const DAY_MS = 86_400_000;
 
@@ -75,11 +87,21 @@ async function exists(path: string): Promise<boolean> {
 /** The candidate folder as the import would take it: ca.crt, server.crt, server.key, ca.crl if present. */
 async function candidatePaths(dir: string): Promise<{ paths: MaterialPaths; labels: MaterialPaths }> {
   const crl = join(dir, 'ca.crl');
-  const paths: MaterialPaths = { ca: join(dir, 'ca.crt'), serverCert: join(dir, 'server.crt'), serverKey: join(dir, 'server.key'), crl: (await exists(crl)) ? crl : undefined };
+  const paths: MaterialPaths = {
+    ca: join(dir, 'ca.crt'),
+    serverCert: join(dir, 'server.crt'),
+    serverKey: join(dir, 'server.key'),
+    crl: (await exists(crl)) ? crl : undefined,
+  };
   return { paths, labels: paths };
 }
 
-async function keystoreEntry(runDir: string, env: NodeJS.ProcessEnv, serverKeyMm: string, now: Date): Promise<Record<string, unknown>> {
+async function keystoreEntry(
+  runDir: string,
+  env: NodeJS.ProcessEnv,
+  serverKeyMm: string,
+  now: Date,
+): Promise<Record<string, unknown>> {
   const ks = await Keystore.open(keystorePathsIn(join(runDir, KEYS_DIR_NAME)), {
     operatorSecret: await loadOperatorSecret(env),
     anchor: serverKeyMm === '' ? undefined : { ciphertext: serverKeyMm, item: 'server_key_mm' },
@@ -92,7 +114,15 @@ async function keystoreEntry(runDir: string, env: NodeJS.ProcessEnv, serverKeyMm
     state: ks.copies.every((c) => c.state === 'good') ? 'good' : 'needs repair',
     generation: status.generation,
     operatorSecret: status.hasOperatorSecret,
-    activeMasterKey: active === undefined ? undefined : { id: active.id, created: active.created, expires: active.expires, ageDays: Math.floor((now.getTime() - Date.parse(active.created)) / DAY_MS) },
+    activeMasterKey:
+      active === undefined
+        ? undefined
+        : {
+            id: active.id,
+            created: active.created,
+            expires: active.expires,
+            ageDays: Math.floor((now.getTime() - Date.parse(active.created)) / DAY_MS),
+          },
     masterKeys: status.masterKeys,
   };
 }
@@ -107,7 +137,13 @@ export async function buildCheckReport(opts: CheckReportOptions): Promise<CheckR
     fix: w.suggestion === undefined ? undefined : `rename it to ${w.suggestion}`,
   }));
   const materials: Record<string, unknown>[] = [];
-  const finding = (f: Finding, file: string | undefined): CheckProblem => ({ severity: f.severity, code: f.code, message: f.message, file, fix: f.hint });
+  const finding = (f: Finding, file: string | undefined): CheckProblem => ({
+    severity: f.severity,
+    code: f.code,
+    message: f.message,
+    file,
+    fix: f.hint,
+  });
   const keysDir = join(opts.runDir, KEYS_DIR_NAME);
   const interrupted = await inspectInterruptedImport(keysDir);
   if (interrupted.state !== 'none') problems.push(fromError(interruptedImportError(keysDir, interrupted)));
@@ -121,25 +157,58 @@ export async function buildCheckReport(opts: CheckReportOptions): Promise<CheckR
   }
 
   try {
-    const { paths, labels } = opts.candidateDir === undefined ? materialPathsFromConfig(opts.config, opts.runDir) : await candidatePaths(opts.candidateDir);
+    const { paths, labels } =
+      opts.candidateDir === undefined
+        ? materialPathsFromConfig(opts.config, opts.runDir)
+        : await candidatePaths(opts.candidateDir);
     const files = await readMaterialFiles(paths, labels);
-    const label = { ca: files.ca.label, 'server-cert': files.serverCert.label, 'server-key': files.serverKey.label, crl: files.crl?.label } as const;
-    const verdict = validateCertificates({ ca: files.ca.bytes, serverCert: files.serverCert.bytes, crl: files.crl?.bytes, now });
+    const label = {
+      ca: files.ca.label,
+      'server-cert': files.serverCert.label,
+      'server-key': files.serverKey.label,
+      crl: files.crl?.label,
+    } as const;
+    const verdict = validateCertificates({
+      ca: files.ca.bytes,
+      serverCert: files.serverCert.bytes,
+      crl: files.crl?.bytes,
+      now,
+    });
     const keyFindings = inspectServerKey(files.serverKey.bytes);
     for (const f of [...verdict.findings, ...keyFindings]) problems.push(finding(f, label[f.role]));
     if (verdict.ca !== undefined) materials.push(certEntry('ca', files.ca.label, verdict.ca, now));
-    if (verdict.serverCert !== undefined) materials.push(certEntry('server_cert', files.serverCert.label, verdict.serverCert, now));
-    const key: Record<string, unknown> = { kind: 'server_key', file: files.serverKey.label, encrypted: keyFindings.length === 0 };
+    if (verdict.serverCert !== undefined)
+      materials.push(certEntry('server_cert', files.serverCert.label, verdict.serverCert, now));
+    const key: Record<string, unknown> = {
+      kind: 'server_key',
+      file: files.serverKey.label,
+      encrypted: keyFindings.length === 0,
+    };
     if (keyFindings.length === 0 && verdict.serverCert !== undefined && opts.config.serverKeyMm !== '') {
       try {
-        const password = await recoverKeyPassword({ config: opts.config, runDir: opts.runDir, env: opts.env, now, isKeystoreRepairAllowed: false });
+        const password = await recoverKeyPassword({
+          config: opts.config,
+          runDir: opts.runDir,
+          env: opts.env,
+          now,
+          isKeystoreRepairAllowed: false,
+        });
         const keyVerdict = validateServerKey(files.serverKey.bytes, password, verdict.serverCert);
         key.opensWithServerKeyMm = keyVerdict.keyPem !== undefined;
-        key.matchesCertificate = keyVerdict.keyPem !== undefined && !keyVerdict.findings.some((f) => f.severity === 'error');
+        key.matchesCertificate =
+          keyVerdict.keyPem !== undefined && !keyVerdict.findings.some((f) => f.severity === 'error');
         for (const f of keyVerdict.findings) {
           // A candidate key with its own new password is normal: the import asks for it.
           const isNewPassword = opts.candidateDir !== undefined && f.code === 'PKI_KEY_BAD_PASSWORD';
-          problems.push(isNewPassword ? { ...finding(f, label['server-key']), severity: 'warning', fix: 'import it with its password: bash ./certImport.sh -c ... -s ... -k ...' } : finding(f, label['server-key']));
+          problems.push(
+            isNewPassword
+              ? {
+                  ...finding(f, label['server-key']),
+                  severity: 'warning',
+                  fix: 'import it with its password: bash ./certImport.sh -c ... -s ... -k ...',
+                }
+              : finding(f, label['server-key']),
+          );
         }
       } catch (err) {
         if (!isStreamfrontError(err)) throw err;
@@ -179,10 +248,19 @@ export async function buildCheckReport(opts: CheckReportOptions): Promise<CheckR
 export function formatCheckReport(report: CheckReport): string {
   const lines: string[] = [];
   for (const m of report.materials) {
-    const facts = Object.entries(m).filter(([k]) => k !== 'kind' && k !== 'file').map(([k, v]) => `${k}=${String(v)}`);
+    const facts = Object.entries(m)
+      .filter(([k]) => k !== 'kind' && k !== 'file')
+      .map(([k, v]) => `${k}=${String(v)}`);
     lines.push(`${String(m.kind)} ${String(m.file)}: ${facts.join(' ')}`);
   }
-  for (const p of report.problems) lines.push(`${p.severity}: ${p.file === undefined ? '' : `${p.file}: `}${p.message}${p.fix === undefined ? '' : `; fix: ${p.fix}`} [${p.code}]`);
-  lines.push(report.ok ? `check passed: ${report.candidate ?? report.config}` : `check failed: ${report.problems.filter((p) => p.severity === 'error').length} error(s)`);
+  for (const p of report.problems)
+    lines.push(
+      `${p.severity}: ${p.file === undefined ? '' : `${p.file}: `}${p.message}${p.fix === undefined ? '' : `; fix: ${p.fix}`} [${p.code}]`,
+    );
+  lines.push(
+    report.ok
+      ? `check passed: ${report.candidate ?? report.config}`
+      : `check failed: ${report.problems.filter((p) => p.severity === 'error').length} error(s)`,
+  );
   return `${lines.join('\n')}\n`;
 }

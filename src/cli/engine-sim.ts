@@ -28,15 +28,22 @@ async function main(argv: readonly string[]): Promise<number> {
     sim = await startEngineSimulator(parsed.options);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'ERROR';
-    process.stderr.write(`engine-sim: cannot listen on ${parsed.options.host}:${parsed.options.port} (${code}); fix: pick another --port or --host\n`);
+    process.stderr.write(
+      `engine-sim: cannot listen on ${parsed.options.host}:${parsed.options.port} (${code}); fix: pick another --port or --host\n`,
+    );
     return 1;
   }
-  process.stdout.write(`${JSON.stringify({ event: 'listening', host: parsed.options.host, port: sim.port, url: sim.url })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ event: 'listening', host: parsed.options.host, port: sim.port, url: sim.url })}\n`,
+  );
   const running = sim;
   return new Promise<number>((resolve) => {
     const stop = (signal: string): void => {
       process.stdout.write(`${JSON.stringify({ event: 'stopping', signal })}\n`);
-      running.close().then(() => resolve(0), () => resolve(1));
+      running.close().then(
+        () => resolve(0),
+        () => resolve(1),
+      );
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));

@@ -4,7 +4,18 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pino, { type Logger } from 'pino';
-import { LOG_LEVELS, LOG_LEVELS_TEXT, isLogLevel, listConfigWarnings, loadConfigFile, readFrontConfig, resolveConfigPath, runFolderOf, type FrontConfig, type ParsedConfig } from '../config/index.js';
+import {
+  LOG_LEVELS,
+  LOG_LEVELS_TEXT,
+  isLogLevel,
+  listConfigWarnings,
+  loadConfigFile,
+  readFrontConfig,
+  resolveConfigPath,
+  runFolderOf,
+  type FrontConfig,
+  type ParsedConfig,
+} from '../config/index.js';
 import { prepareDemo, type PreparedDemo } from '../demo/prepare-demo.js';
 import { StreamfrontError, errorLogFields, isStreamfrontError } from '../errors/error.js';
 import { recoverInterruptedImport, inspectInterruptedImport, interruptedImportError } from '../import/recover.js';
@@ -68,7 +79,9 @@ const RUN_OPTIONS = {
   demo: { type: 'boolean' },
 } as const;
 
-type RunValues = ReturnType<typeof parseArgs<{ options: typeof RUN_OPTIONS; strict: true; allowPositionals: false }>>['values'];
+type RunValues = ReturnType<
+  typeof parseArgs<{ options: typeof RUN_OPTIONS; strict: true; allowPositionals: false }>
+>['values'];
 
 /** Every flag checked before anything is read or written; node:util's wording becomes CLI_USAGE. */
 function parseRunArgs(argv: readonly string[]): RunValues {
@@ -105,12 +118,23 @@ async function prepareRunSite(values: RunValues): Promise<RunSite> {
 function buildRunLogger(values: RunValues, config: FrontConfig, parsedConfig: ParsedConfig, runDir: string): Logger {
   const level = values['log-level'] ?? config.logLevel;
   if (!isLogLevel(level)) {
-    throw new StreamfrontError('CLI_USAGE', `invalid value '${level}' for flag '--log-level'; options are ${LOG_LEVELS.join(', ')}`, { hint: HINT });
+    throw new StreamfrontError(
+      'CLI_USAGE',
+      `invalid value '${level}' for flag '--log-level'; options are ${LOG_LEVELS.join(', ')}`,
+      { hint: HINT },
+    );
   }
   // --check writes nothing, log files included: its lines go to stdout.
-  const logFiles = values.check === true ? undefined : { dir: config.frontLogDir, maxMb: config.frontLogMaxMb, files: config.frontLogFiles };
-  const logger = pino({ level, base: { server: config.serverName }, timestamp: pino.stdTimeFunctions.isoTime }, buildLogDestination(logFiles, runDir));
-  for (const w of listConfigWarnings(parsedConfig)) logger.warn({ event: 'config_warning', line: w.line, item: w.item, suggestion: w.suggestion }, w.message);
+  const logFiles =
+    values.check === true
+      ? undefined
+      : { dir: config.frontLogDir, maxMb: config.frontLogMaxMb, files: config.frontLogFiles };
+  const logger = pino(
+    { level, base: { server: config.serverName }, timestamp: pino.stdTimeFunctions.isoTime },
+    buildLogDestination(logFiles, runDir),
+  );
+  for (const w of listConfigWarnings(parsedConfig))
+    logger.warn({ event: 'config_warning', line: w.line, item: w.item, suggestion: w.suggestion }, w.message);
   return logger;
 }
 
@@ -118,7 +142,12 @@ function buildRunLogger(values: RunValues, config: FrontConfig, parsedConfig: Pa
  * The material through the one loader, after keys/ is brought to a known state: a start
  * finishes an interrupted import; --check only looks, and writes nothing (keystore included).
  */
-async function loadRunMaterial(config: FrontConfig, runDir: string, logger: Logger, isCheck: boolean): Promise<TlsMaterial> {
+async function loadRunMaterial(
+  config: FrontConfig,
+  runDir: string,
+  logger: Logger,
+  isCheck: boolean,
+): Promise<TlsMaterial> {
   const keysDir = join(runDir, KEYS_DIR_NAME);
   if (isCheck) {
     // A half-done import would otherwise show as a misleading key or password error.
@@ -126,8 +155,16 @@ async function loadRunMaterial(config: FrontConfig, runDir: string, logger: Logg
     if (found.state !== 'none') throw interruptedImportError(keysDir, found);
   } else {
     const recovered = await recoverInterruptedImport(keysDir);
-    if (recovered.action === 'busy') logger.warn({ event: 'import_running' }, 'an import is running in keys/; starting with what the config names now');
-    else if (recovered.action !== 'none') logger.warn({ event: 'import_recovered', action: recovered.action, removed: recovered.removed }, 'finished an interrupted import before starting');
+    if (recovered.action === 'busy')
+      logger.warn(
+        { event: 'import_running' },
+        'an import is running in keys/; starting with what the config names now',
+      );
+    else if (recovered.action !== 'none')
+      logger.warn(
+        { event: 'import_recovered', action: recovered.action, removed: recovered.removed },
+        'finished an interrupted import before starting',
+      );
   }
   const material = await loadMaterial({
     config,
@@ -137,7 +174,8 @@ async function loadRunMaterial(config: FrontConfig, runDir: string, logger: Logg
     log: (lvl, msg, fields) => logger[lvl]({ ...fields }, msg),
     isKeystoreRepairAllowed: !isCheck,
   });
-  for (const warning of material.warnings) logger.warn({ code: warning.code, role: warning.role, hint: warning.hint }, warning.message);
+  for (const warning of material.warnings)
+    logger.warn({ code: warning.code, role: warning.role, hint: warning.hint }, warning.message);
   return material;
 }
 
@@ -149,7 +187,12 @@ interface Serving {
 }
 
 /** The TLS front, live reload, the expiry watch and the admin listener, all up or none. */
-async function startServing(site: RunSite, config: FrontConfig, material: TlsMaterial, logger: Logger): Promise<Serving> {
+async function startServing(
+  site: RunSite,
+  config: FrontConfig,
+  material: TlsMaterial,
+  logger: Logger,
+): Promise<Serving> {
   const { runDir, configPath, demo } = site;
   const metrics = new FrontMetrics({ serverName: config.serverName, withProcess: true });
   metrics.setMaterialExpiry('server_cert', material.serverCert.notAfter);
@@ -165,7 +208,12 @@ async function startServing(site: RunSite, config: FrontConfig, material: TlsMat
     serverName: config.serverName,
     logger,
     allowRemote: config.adminAllowRemote,
-    readiness: buildReadinessCheck({ reload: () => live.status(), front, engine: engineProbe, onProbe: (r) => metrics.setEngineProbe(r) }),
+    readiness: buildReadinessCheck({
+      reload: () => live.status(),
+      front,
+      engine: engineProbe,
+      onProbe: (r) => metrics.setEngineProbe(r),
+    }),
   });
   let adminPort: number;
   try {
@@ -177,11 +225,21 @@ async function startServing(site: RunSite, config: FrontConfig, material: TlsMat
   }
   // Written at every log_level: the README sends operators here for the pid of kill -HUP.
   logger.child({}, { level: 'info' }).info(
-    { event: 'started', pid: process.pid, tls: `${config.serverIp}:${front.port}`, admin: `${config.adminIp}:${adminPort}`, engine: config.engineUrl, serverCertSerial: material.serverCert.serial, crlEntries: material.crl?.revokedSerials.size ?? 0 },
+    {
+      event: 'started',
+      pid: process.pid,
+      tls: `${config.serverIp}:${front.port}`,
+      admin: `${config.adminIp}:${adminPort}`,
+      engine: config.engineUrl,
+      serverCertSerial: material.serverCert.serial,
+      crlEntries: material.crl?.revokedSerials.size ?? 0,
+    },
     'streamfront serving',
   );
   if (demo !== undefined) {
-    process.stderr.write(`\nstreamfront demo is serving on https://127.0.0.1:${front.port} (Ctrl-C stops it). Try:\n\n  ${demo.curl}\n\n`);
+    process.stderr.write(
+      `\nstreamfront demo is serving on https://127.0.0.1:${front.port} (Ctrl-C stops it). Try:\n\n  ${demo.curl}\n\n`,
+    );
   }
   return {
     live,
@@ -189,7 +247,13 @@ async function startServing(site: RunSite, config: FrontConfig, material: TlsMat
     async close(graceMs: number): Promise<void> {
       expiryWatch.stop();
       metrics.stop();
-      await Promise.allSettled([live.close(), front.shutdown(graceMs), admin.close(), engineProbe.close(), demo?.engine.close()]);
+      await Promise.allSettled([
+        live.close(),
+        front.shutdown(graceMs),
+        admin.close(),
+        engineProbe.close(),
+        demo?.engine.close(),
+      ]);
     },
   };
 }
@@ -236,7 +300,18 @@ async function main(argv: readonly string[]): Promise<number> {
   if (values.json === true || values.candidate !== undefined) {
     if (!isCheck) throw new StreamfrontError('CLI_USAGE', '--json and --candidate go with --check', { hint: HINT });
     const candidateDir = values.candidate === undefined ? undefined : resolve(values.candidate);
-    return runCheckReport({ config, parsed: parsedConfig, configPath: site.configPath, runDir: site.runDir, candidateDir, env: process.env, now: new Date() }, values.json === true);
+    return runCheckReport(
+      {
+        config,
+        parsed: parsedConfig,
+        configPath: site.configPath,
+        runDir: site.runDir,
+        candidateDir,
+        env: process.env,
+        now: new Date(),
+      },
+      values.json === true,
+    );
   }
   const logger = buildRunLogger(values, config, parsedConfig, site.runDir);
   const material = await loadRunMaterial(config, site.runDir, logger, isCheck);
@@ -254,7 +329,8 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    if (isStreamfrontError(err)) pino({ base: { component: 'run' } }, pino.destination(2)).error(errorLogFields(err), 'refused to start');
+    if (isStreamfrontError(err))
+      pino({ base: { component: 'run' } }, pino.destination(2)).error(errorLogFields(err), 'refused to start');
     process.exitCode = reportFatal('run', err);
   },
 );

@@ -87,14 +87,34 @@ export function parseKmcArgs(argv: readonly string[], cwd: string): KmcArgs {
   }
   const { values, positionals } = parsed;
   if (values.help === true) return { verb: 'help', keysDir: cwd, config: undefined };
-  if (positionals.length !== 1) throw usage(positionals.length === 0 ? 'missing verb; verbs are status, init, rotate, rewrap, retire' : `expected one verb, got ${positionals.length}`);
+  if (positionals.length !== 1)
+    throw usage(
+      positionals.length === 0
+        ? 'missing verb; verbs are status, init, rotate, rewrap, retire'
+        : `expected one verb, got ${positionals.length}`,
+    );
   const verb = positionals[0] as string;
-  if (!(VERBS as readonly string[]).includes(verb)) throw usage(`invalid verb '${verb}'; verbs are ${VERBS.join(', ')}`);
+  if (!(VERBS as readonly string[]).includes(verb))
+    throw usage(`invalid verb '${verb}'; verbs are ${VERBS.join(', ')}`);
   if (values.keys === '' || values.config === '') throw usage('--keys and --config need a non-empty value');
-  if (values.config !== undefined && verb === 'init') throw usage('--config is for status, rotate, rewrap and retire, not init');
+  if (values.config !== undefined && verb === 'init')
+    throw usage('--config is for status, rotate, rewrap and retire, not init');
   // keys/ belongs to the config's run folder (the folder above its config/), as for run.sh.
-  const defaultKeys = join(runFolderOf(resolveConfigPath({ ...(values.config === undefined ? {} : { explicit: values.config }), env: process.env, runDir: cwd })), 'keys');
-  return { verb: verb as Verb, keysDir: values.keys === undefined ? defaultKeys : resolve(cwd, values.keys), config: values.config };
+  const defaultKeys = join(
+    runFolderOf(
+      resolveConfigPath({
+        ...(values.config === undefined ? {} : { explicit: values.config }),
+        env: process.env,
+        runDir: cwd,
+      }),
+    ),
+    'keys',
+  );
+  return {
+    verb: verb as Verb,
+    keysDir: values.keys === undefined ? defaultKeys : resolve(cwd, values.keys),
+    config: values.config,
+  };
 }
 
 const out = (line: string): void => {
@@ -130,11 +150,18 @@ async function isFile(path: string): Promise<boolean> {
 
 async function runStatus(args: KmcArgs, options: KeystoreOptions, cwd: string): Promise<void> {
   // status only looks: a copy that needs repair is reported, never rewritten.
-  const ks = await Keystore.open(keystorePathsIn(args.keysDir), { ...options, anchor: await readAnchor(args, cwd), isRepairAllowed: false });
+  const ks = await Keystore.open(keystorePathsIn(args.keysDir), {
+    ...options,
+    anchor: await readAnchor(args, cwd),
+    isRepairAllowed: false,
+  });
   const s = ks.status();
   const now = Date.now();
   for (const c of ks.copies) {
-    const note = c.reason === undefined || c.state === 'good' ? '' : ` (${c.reason}; not repaired: status writes nothing, the next start of the front repairs it)`;
+    const note =
+      c.reason === undefined || c.state === 'good'
+        ? ''
+        : ` (${c.reason}; not repaired: status writes nothing, the next start of the front repairs it)`;
     out(`copy ${c.file}: ${c.state}${c.generation === undefined ? '' : `, generation ${c.generation}`}${note}`);
   }
   out(`generation: ${s.generation}`);
@@ -149,16 +176,22 @@ async function runStatus(args: KmcArgs, options: KeystoreOptions, cwd: string): 
 async function runInit(args: KmcArgs, options: KeystoreOptions): Promise<void> {
   const paths = keystorePathsIn(args.keysDir);
   if (await Keystore.exists(paths)) {
-    throw new StreamfrontError('KMC_KEYSTORE_EXISTS', 'a keystore already exists; init would strand every ciphertext made with it', {
-      file: paths.primary,
-      hint: 'use npm run kmc -- status / rotate on the existing keystore',
-    });
+    throw new StreamfrontError(
+      'KMC_KEYSTORE_EXISTS',
+      'a keystore already exists; init would strand every ciphertext made with it',
+      {
+        file: paths.primary,
+        hint: 'use npm run kmc -- status / rotate on the existing keystore',
+      },
+    );
   }
   await mkdir(args.keysDir, { recursive: true, mode: 0o700 });
   const ks = Keystore.create(options);
   await ks.save(paths);
   const [mk] = ks.status().masterKeys;
-  out(`created ${paths.primary} and ${paths.standby} (generation ${ks.generation}, operator secret ${options.operatorSecret === undefined ? 'not used' : 'required'})`);
+  out(
+    `created ${paths.primary} and ${paths.standby} (generation ${ks.generation}, operator secret ${options.operatorSecret === undefined ? 'not used' : 'required'})`,
+  );
   out(`master key ${String(mk?.id)} is active until ${String(mk?.expires)}`);
 }
 
@@ -173,7 +206,11 @@ async function runRotate(args: KmcArgs, options: KeystoreOptions, cwd: string): 
 }
 
 function configPath(args: KmcArgs, cwd: string): string {
-  return resolveConfigPath({ ...(args.config === undefined ? {} : { explicit: args.config }), env: process.env, runDir: cwd });
+  return resolveConfigPath({
+    ...(args.config === undefined ? {} : { explicit: args.config }),
+    env: process.env,
+    runDir: cwd,
+  });
 }
 
 async function runRewrap(args: KmcArgs, options: KeystoreOptions, cwd: string): Promise<void> {
@@ -181,13 +218,20 @@ async function runRewrap(args: KmcArgs, options: KeystoreOptions, cwd: string): 
   const { text, parsed } = await loadConfigFile(file);
   const current = parsed.items.get(ITEM)?.value ?? '';
   if (current === '') {
-    throw new StreamfrontError('KMC_CONFIG_NO_CIPHERTEXT', `${ITEM} is missing or empty, so there is nothing to rewrap`, {
-      file,
-      item: ITEM,
-      hint: 'run bash ./certImport.sh ... to import the key and protect its password',
-    });
+    throw new StreamfrontError(
+      'KMC_CONFIG_NO_CIPHERTEXT',
+      `${ITEM} is missing or empty, so there is nothing to rewrap`,
+      {
+        file,
+        item: ITEM,
+        hint: 'run bash ./certImport.sh ... to import the key and protect its password',
+      },
+    );
   }
-  const ks = await Keystore.open(keystorePathsIn(args.keysDir), { ...options, anchor: { ciphertext: current, item: ITEM } });
+  const ks = await Keystore.open(keystorePathsIn(args.keysDir), {
+    ...options,
+    anchor: { ciphertext: current, item: ITEM },
+  });
   const { keyId, algorithmId } = inspectCiphertext(current, ITEM);
   const plaintext = ks.decrypt(current, ITEM);
   const active = ks.status().masterKeys.find((k) => k.state === 'active');
@@ -218,7 +262,9 @@ async function runRetire(args: KmcArgs, options: KeystoreOptions, cwd: string): 
     return;
   }
   await ks.save(paths);
-  out(`retired master key${retired.length === 1 ? '' : 's'} ${retired.join(', ')} (not referenced by ${file}); their bytes are destroyed`);
+  out(
+    `retired master key${retired.length === 1 ? '' : 's'} ${retired.join(', ')} (not referenced by ${file}); their bytes are destroyed`,
+  );
 }
 
 export async function runKmc(argv: readonly string[], cwd: string): Promise<number> {
@@ -258,5 +304,8 @@ if (process.argv[1] !== undefined && realpathSync(resolve(process.argv[1])) === 
   // Only then: npm exports INIT_CWD to every process under any npm script (npm test included),
   // where it names wherever that npm was started, not this command's folder.
   const isNpmRunKmc = process.env['npm_lifecycle_event'] === 'kmc';
-  process.exitCode = await runKmc(process.argv.slice(2), isNpmRunKmc ? (process.env['INIT_CWD'] ?? process.cwd()) : process.cwd());
+  process.exitCode = await runKmc(
+    process.argv.slice(2),
+    isNpmRunKmc ? (process.env['INIT_CWD'] ?? process.cwd()) : process.cwd(),
+  );
 }

@@ -18,6 +18,6 @@ export function usageError(message: string, usageHint: string): StreamfrontError
 
 /** Turns node:util parseArgs' errors into our usage error with the same one-line shape. */
 export function parseArgsError(err: unknown, usageHint: string): StreamfrontError {
-  const message = err instanceof Error ? err.message.split('\n')[0] ?? 'invalid arguments' : 'invalid arguments';
+  const message = err instanceof Error ? (err.message.split('\n')[0] ?? 'invalid arguments') : 'invalid arguments';
   return usageError(message.replace(/\.$/, ''), usageHint);
 }

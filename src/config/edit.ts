@@ -7,15 +7,25 @@ const ITEM_NAME = /^[A-Za-z0-9_.-]+$/;
 
 function validateUpdate(item: string, value: string): void {
   if (!ITEM_NAME.test(item)) {
-    throw new StreamfrontError('CONFIG_BAD_UPDATE', `item name '${item}' is not letters, digits, '_', '.' or '-'`, { item, hint: 'use the item name as documented in config/streamserver.conf' });
+    throw new StreamfrontError('CONFIG_BAD_UPDATE', `item name '${item}' is not letters, digits, '_', '.' or '-'`, {
+      item,
+      hint: 'use the item name as documented in config/streamserver.conf',
+    });
   }
   // Never echo the value: it may be a ciphertext or a path the operator did not mean to show.
   if (/[\r\n\u0000]/.test(value)) {
-    throw new StreamfrontError('CONFIG_BAD_UPDATE', `value for item ${item} contains a line break or NUL`, { item, hint: 'give a single-line value' });
+    throw new StreamfrontError('CONFIG_BAD_UPDATE', `value for item ${item} contains a line break or NUL`, {
+      item,
+      hint: 'give a single-line value',
+    });
   }
   const back = parseConfigLine(`${item}=${value}`);
   if (value !== '' && (back === undefined || back.value !== value)) {
-    throw new StreamfrontError('CONFIG_BAD_UPDATE', `value for item ${item} would not read back unchanged (leading/trailing spaces, quotes, ';' or '#')`, { item, hint: 'give a value without surrounding spaces, quotes, ; or #' });
+    throw new StreamfrontError(
+      'CONFIG_BAD_UPDATE',
+      `value for item ${item} would not read back unchanged (leading/trailing spaces, quotes, ';' or '#')`,
+      { item, hint: 'give a value without surrounding spaces, quotes, ; or #' },
+    );
   }
 }
 

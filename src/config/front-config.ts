@@ -46,21 +46,29 @@ export function readFrontConfig(parsed: ParsedConfig): FrontConfig {
     // The admin listener has no authentication: reachable from other hosts only when asked for.
     const item = CONFIG_ITEMS.adminIp.item;
     const lines = parsed.items.get(item)?.lines ?? [];
-    throw new StreamfrontError('CONFIG_BAD_VALUE', `item ${item} (${lines.length > 0 ? linesText(lines) : 'default'}): '${config.adminIp}' is not a loopback address; use 127.0.0.1 or ::1, or set admin_allow_remote=on`, {
-      file: parsed.file,
-      item,
-      hint: `set ${item}=127.0.0.1 in ${parsed.file}, or admin_allow_remote=on to expose /healthz, /readyz and /metrics to other hosts`,
-    });
+    throw new StreamfrontError(
+      'CONFIG_BAD_VALUE',
+      `item ${item} (${lines.length > 0 ? linesText(lines) : 'default'}): '${config.adminIp}' is not a loopback address; use 127.0.0.1 or ::1, or set admin_allow_remote=on`,
+      {
+        file: parsed.file,
+        item,
+        hint: `set ${item}=127.0.0.1 in ${parsed.file}, or admin_allow_remote=on to expose /healthz, /readyz and /metrics to other hosts`,
+      },
+    );
   }
   const sharesAddress = config.serverIp === config.adminIp || config.serverIp === '0.0.0.0' || config.serverIp === '::';
   if (config.serverPort !== 0 && config.serverPort === config.adminPort && sharesAddress) {
     const item = CONFIG_ITEMS.adminPort.item;
     const lines = parsed.items.get(item)?.lines ?? parsed.items.get(CONFIG_ITEMS.serverPort.item)?.lines ?? [];
-    throw new StreamfrontError('CONFIG_BAD_VALUE', `item ${item} (${lines.length > 0 ? linesText(lines) : 'default'}): ${config.adminPort} is also server_port on the same address`, {
-      file: parsed.file,
-      item,
-      hint: `give admin_port and server_port different values in ${parsed.file}`,
-    });
+    throw new StreamfrontError(
+      'CONFIG_BAD_VALUE',
+      `item ${item} (${lines.length > 0 ? linesText(lines) : 'default'}): ${config.adminPort} is also server_port on the same address`,
+      {
+        file: parsed.file,
+        item,
+        hint: `give admin_port and server_port different values in ${parsed.file}`,
+      },
+    );
   }
   return config;
 }

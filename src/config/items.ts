@@ -95,7 +95,8 @@ export interface ItemSpec<T> {
 
 function integer(min: number, max: number, unit = ''): (raw: string) => number {
   return (raw) => {
-    if (!/^[0-9]+$/.test(raw)) throw new ItemRuleError(`'${raw}' is not a whole number; expected ${min} to ${max}${unit}`);
+    if (!/^[0-9]+$/.test(raw))
+      throw new ItemRuleError(`'${raw}' is not a whole number; expected ${min} to ${max}${unit}`);
     const n = Number(raw);
     if (n < min || n > max) throw new ItemRuleError(`${raw} is out of range; expected ${min} to ${max}${unit}`);
     return n;
@@ -104,7 +105,8 @@ function integer(min: number, max: number, unit = ''): (raw: string) => number {
 
 function oneOf<T extends string>(choices: readonly T[]): (raw: string) => T {
   return (raw) => {
-    if (!(choices as readonly string[]).includes(raw)) throw new ItemRuleError(`'${raw}' is not one of ${choices.join(', ')}`);
+    if (!(choices as readonly string[]).includes(raw))
+      throw new ItemRuleError(`'${raw}' is not one of ${choices.join(', ')}`);
     return raw as T;
   };
 }
@@ -153,8 +155,17 @@ function engineUrl(raw: string): string {
   } catch {
     throw new ItemRuleError(`'${raw}' is neither http://host:port nor an absolute unix socket path`);
   }
-  if (url.protocol !== 'http:' || url.username !== '' || url.password !== '' || (url.pathname !== '/' && url.pathname !== '') || url.search !== '' || url.hash !== '') {
-    throw new ItemRuleError(`'${raw}' must be http://host:port with no path, query or credentials, or an absolute unix socket path`);
+  if (
+    url.protocol !== 'http:' ||
+    url.username !== '' ||
+    url.password !== '' ||
+    (url.pathname !== '/' && url.pathname !== '') ||
+    url.search !== '' ||
+    url.hash !== ''
+  ) {
+    throw new ItemRuleError(
+      `'${raw}' must be http://host:port with no path, query or credentials, or an absolute unix socket path`,
+    );
   }
   return `http://${url.host}`;
 }
@@ -162,40 +173,238 @@ function engineUrl(raw: string): string {
 const text = (raw: string): string => raw;
 
 export const CONFIG_ITEMS: { readonly [K in keyof FrontConfigValues]: ItemSpec<FrontConfigValues[K]> } = {
-  serverName: { item: 'server_name', defaultText: 'StreamServer', engine: true, doc: 'Name shown in logs and admin endpoints.', parse: printable },
-  enginePort: { item: 'port', defaultText: '8080', engine: true, doc: "The engine's own HTTP port, 1025 to 65535.", parse: integer(1025, 65535) },
-  engineUrl: { item: 'engine_url', defaultText: '', engine: false, doc: 'Engine address: http://host:port or an absolute unix socket path; empty = http://127.0.0.1:<port>.', parse: engineUrl },
-  maxContentLengthKb: { item: 'max_content_length', defaultText: '20480', engine: true, doc: 'Largest request body in KB (413 above), 1 to 51200.', parse: integer(1, 51200, ' KB') },
-  cipherList: { item: 'cipher_list', defaultText: DEFAULT_CIPHER_LIST, engine: true, doc: `TLS 1.2 suites, colon-separated, only from: ${ALLOWED_CIPHERS.join(' ')}; TLS 1.3 offers the suites with the same AES-GCM/AES-128-CCM cipher (none for AES256-CCM, never ChaCha20).`, parse: cipherList },
-  serverIp: { item: 'server_ip', defaultText: '127.0.0.1', engine: false, doc: 'Address of the mTLS listener (0.0.0.0 = every interface).', parse: ipAddress },
-  serverPort: { item: 'server_port', defaultText: '8443', engine: false, doc: 'Port of the mTLS listener, 0 to 65535 (0 = any free port).', parse: integer(0, 65535) },
-  engineTimeoutMs: { item: 'engine_timeout_ms', defaultText: '60000', engine: false, doc: 'Longest wait for the engine answer in ms (504 after; up to ~0.5 s later, the HTTP client timers are coarse), 1 to 600000; the engine itself waits up to 60 s.', parse: integer(1, 600000, ' ms') },
-  requestTimeoutMs: { item: 'request_timeout_ms', defaultText: '90000', engine: false, doc: 'Longest time for a whole request including the upload in ms, 1000 to 3600000.', parse: integer(1000, 3600000, ' ms') },
-  keepAliveTimeoutMs: { item: 'keep_alive_timeout_ms', defaultText: '5000', engine: false, doc: 'Idle keep-alive connections close after this many ms (Node adds up to 1 s of grace; clients are told whole seconds), 1 to 600000.', parse: integer(1, 600000, ' ms') },
-  headerTimeoutMs: { item: 'header_timeout_ms', defaultText: '10000', engine: false, doc: 'Longest time to receive request headers in ms (slow clients), 1 to 600000.', parse: integer(1, 600000, ' ms') },
-  maxHeaderSizeKb: { item: 'max_header_size_kb', defaultText: '16', engine: false, doc: 'Largest request header block in KB (431 above), 1 to 1024.', parse: integer(1, 1024, ' KB') },
-  maxConnections: { item: 'max_connections', defaultText: '1024', engine: false, doc: 'Most simultaneous connections of authenticated clients (503 above), 1 to 1000000.', parse: integer(1, 1000000) },
-  maxUnauthenticatedConnections: { item: 'max_unauthenticated_connections', defaultText: '256', engine: false, doc: 'Most connections still in their TLS handshake or refused and awaiting their answer; past it the oldest is closed, 1 to 1000000.', parse: integer(1, 1000000) },
-  handshakeTimeoutMs: { item: 'handshake_timeout_ms', defaultText: '10000', engine: false, doc: 'Longest time from TCP connect to a finished TLS handshake in ms (also how long a refused client has to send its request), 100 to 120000.', parse: integer(100, 120000, ' ms') },
-  maxHeaderFields: { item: 'max_header_fields', defaultText: '100', engine: false, doc: 'Most header fields in one request (431 above), 1 to 1000.', parse: integer(1, 1000) },
+  serverName: {
+    item: 'server_name',
+    defaultText: 'StreamServer',
+    engine: true,
+    doc: 'Name shown in logs and admin endpoints.',
+    parse: printable,
+  },
+  enginePort: {
+    item: 'port',
+    defaultText: '8080',
+    engine: true,
+    doc: "The engine's own HTTP port, 1025 to 65535.",
+    parse: integer(1025, 65535),
+  },
+  engineUrl: {
+    item: 'engine_url',
+    defaultText: '',
+    engine: false,
+    doc: 'Engine address: http://host:port or an absolute unix socket path; empty = http://127.0.0.1:<port>.',
+    parse: engineUrl,
+  },
+  maxContentLengthKb: {
+    item: 'max_content_length',
+    defaultText: '20480',
+    engine: true,
+    doc: 'Largest request body in KB (413 above), 1 to 51200.',
+    parse: integer(1, 51200, ' KB'),
+  },
+  cipherList: {
+    item: 'cipher_list',
+    defaultText: DEFAULT_CIPHER_LIST,
+    engine: true,
+    doc: `TLS 1.2 suites, colon-separated, only from: ${ALLOWED_CIPHERS.join(' ')}; TLS 1.3 offers the suites with the same AES-GCM/AES-128-CCM cipher (none for AES256-CCM, never ChaCha20).`,
+    parse: cipherList,
+  },
+  serverIp: {
+    item: 'server_ip',
+    defaultText: '127.0.0.1',
+    engine: false,
+    doc: 'Address of the mTLS listener (0.0.0.0 = every interface).',
+    parse: ipAddress,
+  },
+  serverPort: {
+    item: 'server_port',
+    defaultText: '8443',
+    engine: false,
+    doc: 'Port of the mTLS listener, 0 to 65535 (0 = any free port).',
+    parse: integer(0, 65535),
+  },
+  engineTimeoutMs: {
+    item: 'engine_timeout_ms',
+    defaultText: '60000',
+    engine: false,
+    doc: 'Longest wait for the engine answer in ms (504 after; up to ~0.5 s later, the HTTP client timers are coarse), 1 to 600000; the engine itself waits up to 60 s.',
+    parse: integer(1, 600000, ' ms'),
+  },
+  requestTimeoutMs: {
+    item: 'request_timeout_ms',
+    defaultText: '90000',
+    engine: false,
+    doc: 'Longest time for a whole request including the upload in ms, 1000 to 3600000.',
+    parse: integer(1000, 3600000, ' ms'),
+  },
+  keepAliveTimeoutMs: {
+    item: 'keep_alive_timeout_ms',
+    defaultText: '5000',
+    engine: false,
+    doc: 'Idle keep-alive connections close after this many ms (Node adds up to 1 s of grace; clients are told whole seconds), 1 to 600000.',
+    parse: integer(1, 600000, ' ms'),
+  },
+  headerTimeoutMs: {
+    item: 'header_timeout_ms',
+    defaultText: '10000',
+    engine: false,
+    doc: 'Longest time to receive request headers in ms (slow clients), 1 to 600000.',
+    parse: integer(1, 600000, ' ms'),
+  },
+  maxHeaderSizeKb: {
+    item: 'max_header_size_kb',
+    defaultText: '16',
+    engine: false,
+    doc: 'Largest request header block in KB (431 above), 1 to 1024.',
+    parse: integer(1, 1024, ' KB'),
+  },
+  maxConnections: {
+    item: 'max_connections',
+    defaultText: '1024',
+    engine: false,
+    doc: 'Most simultaneous connections of authenticated clients (503 above), 1 to 1000000.',
+    parse: integer(1, 1000000),
+  },
+  maxUnauthenticatedConnections: {
+    item: 'max_unauthenticated_connections',
+    defaultText: '256',
+    engine: false,
+    doc: 'Most connections still in their TLS handshake or refused and awaiting their answer; past it the oldest is closed, 1 to 1000000.',
+    parse: integer(1, 1000000),
+  },
+  handshakeTimeoutMs: {
+    item: 'handshake_timeout_ms',
+    defaultText: '10000',
+    engine: false,
+    doc: 'Longest time from TCP connect to a finished TLS handshake in ms (also how long a refused client has to send its request), 100 to 120000.',
+    parse: integer(100, 120000, ' ms'),
+  },
+  maxHeaderFields: {
+    item: 'max_header_fields',
+    defaultText: '100',
+    engine: false,
+    doc: 'Most header fields in one request (431 above), 1 to 1000.',
+    parse: integer(1, 1000),
+  },
   // Loopback unless admin_allow_remote=on: readFrontConfig checks the pair.
-  adminIp: { item: 'admin_ip', defaultText: '127.0.0.1', engine: false, doc: 'Address of the plain-HTTP admin listener; loopback unless admin_allow_remote=on.', parse: ipAddress },
-  adminPort: { item: 'admin_port', defaultText: '9080', engine: false, doc: 'Port of the admin listener (/healthz /readyz /metrics), 0 to 65535.', parse: integer(0, 65535) },
-  adminAllowRemote: { item: 'admin_allow_remote', defaultText: 'off', engine: false, doc: 'on: admin_ip may be a non-loopback address (kubelet probes, a Prometheus scrape from another host); anyone reaching it reads /healthz, /readyz and /metrics, without authentication. on or off.', parse: (raw) => oneOf(['on', 'off'])(raw) === 'on' },
-  logLevel: { item: 'log_level', defaultText: 'info', engine: false, doc: `${LOG_LEVELS_TEXT}.`, parse: oneOf(LOG_LEVELS) },
-  accessLog: { item: 'access_log', defaultText: 'on', engine: false, doc: 'One log line per request: on or off.', parse: (raw) => oneOf(['on', 'off'])(raw) === 'on' },
-  frontLogDir: { item: 'front_log_dir', defaultText: '', engine: false, doc: "Folder of the front's log files (relative to the run folder), rotated by size; empty = stdout.", parse: printable },
-  frontLogMaxMb: { item: 'front_log_max_mb', defaultText: '100', engine: false, doc: 'Size in MB at which the front log file is rotated, 1 to 10240.', parse: integer(1, 10240, ' MB') },
-  frontLogFiles: { item: 'front_log_files', defaultText: '10', engine: false, doc: 'Rotated front log files kept besides the active one, 1 to 1000.', parse: integer(1, 1000) },
-  sdpAlgorithmId: { item: 'sdp_algorithm_id', defaultText: '9', engine: true, doc: 'KMC cipher for server_key_mm: 8 = AES-128-GCM, 9 = AES-256-GCM.', parse: (raw) => (oneOf(['8', '9'])(raw) === '8' ? 8 : 9) },
-  shutdownGraceMs: { item: 'shutdown_grace_ms', defaultText: '10000', engine: false, doc: 'On SIGTERM/SIGINT, time given to requests in flight in ms, 0 to 600000.', parse: integer(0, 600000, ' ms') },
-  reloadPollMs: { item: 'reload_poll_ms', defaultText: '500', engine: false, doc: 'Stat poll of the material files in ms, 50 to 1000 (changes are live within 1 s).', parse: integer(50, 1000, ' ms') },
-  crlExpiredPolicy: { item: 'crl_expired_policy', defaultText: 'keep-enforcing', engine: false, doc: 'After the CRL nextUpdate: keep-enforcing (serve, keep the last CRL) or refuse-all.', parse: oneOf<CrlExpiredPolicy>(['keep-enforcing', 'refuse-all']) },
-  caCrt: { item: 'ca_crt', defaultText: '', engine: true, doc: 'CA certificate path, relative to the run folder (written by certImport.sh).', parse: text },
-  serverCrt: { item: 'server_crt', defaultText: '', engine: true, doc: 'Server certificate path (written by certImport.sh).', parse: text },
-  serverKey: { item: 'server_key', defaultText: '', engine: true, doc: 'Encrypted server key path (written by certImport.sh).', parse: text },
-  crl: { item: 'crl', defaultText: '', engine: true, doc: 'CRL path, may stay empty (written by certImport.sh).', parse: text },
-  serverKeyMm: { item: 'server_key_mm', defaultText: '', engine: true, doc: 'KMC ciphertext of the server key password (written by certImport.sh).', parse: text },
+  adminIp: {
+    item: 'admin_ip',
+    defaultText: '127.0.0.1',
+    engine: false,
+    doc: 'Address of the plain-HTTP admin listener; loopback unless admin_allow_remote=on.',
+    parse: ipAddress,
+  },
+  adminPort: {
+    item: 'admin_port',
+    defaultText: '9080',
+    engine: false,
+    doc: 'Port of the admin listener (/healthz /readyz /metrics), 0 to 65535.',
+    parse: integer(0, 65535),
+  },
+  adminAllowRemote: {
+    item: 'admin_allow_remote',
+    defaultText: 'off',
+    engine: false,
+    doc: 'on: admin_ip may be a non-loopback address (kubelet probes, a Prometheus scrape from another host); anyone reaching it reads /healthz, /readyz and /metrics, without authentication. on or off.',
+    parse: (raw) => oneOf(['on', 'off'])(raw) === 'on',
+  },
+  logLevel: {
+    item: 'log_level',
+    defaultText: 'info',
+    engine: false,
+    doc: `${LOG_LEVELS_TEXT}.`,
+    parse: oneOf(LOG_LEVELS),
+  },
+  accessLog: {
+    item: 'access_log',
+    defaultText: 'on',
+    engine: false,
+    doc: 'One log line per request: on or off.',
+    parse: (raw) => oneOf(['on', 'off'])(raw) === 'on',
+  },
+  frontLogDir: {
+    item: 'front_log_dir',
+    defaultText: '',
+    engine: false,
+    doc: "Folder of the front's log files (relative to the run folder), rotated by size; empty = stdout.",
+    parse: printable,
+  },
+  frontLogMaxMb: {
+    item: 'front_log_max_mb',
+    defaultText: '100',
+    engine: false,
+    doc: 'Size in MB at which the front log file is rotated, 1 to 10240.',
+    parse: integer(1, 10240, ' MB'),
+  },
+  frontLogFiles: {
+    item: 'front_log_files',
+    defaultText: '10',
+    engine: false,
+    doc: 'Rotated front log files kept besides the active one, 1 to 1000.',
+    parse: integer(1, 1000),
+  },
+  sdpAlgorithmId: {
+    item: 'sdp_algorithm_id',
+    defaultText: '9',
+    engine: true,
+    doc: 'KMC cipher for server_key_mm: 8 = AES-128-GCM, 9 = AES-256-GCM.',
+    parse: (raw) => (oneOf(['8', '9'])(raw) === '8' ? 8 : 9),
+  },
+  shutdownGraceMs: {
+    item: 'shutdown_grace_ms',
+    defaultText: '10000',
+    engine: false,
+    doc: 'On SIGTERM/SIGINT, time given to requests in flight in ms, 0 to 600000.',
+    parse: integer(0, 600000, ' ms'),
+  },
+  reloadPollMs: {
+    item: 'reload_poll_ms',
+    defaultText: '500',
+    engine: false,
+    doc: 'Stat poll of the material files in ms, 50 to 1000 (changes are live within 1 s).',
+    parse: integer(50, 1000, ' ms'),
+  },
+  crlExpiredPolicy: {
+    item: 'crl_expired_policy',
+    defaultText: 'keep-enforcing',
+    engine: false,
+    doc: 'After the CRL nextUpdate: keep-enforcing (serve, keep the last CRL) or refuse-all.',
+    parse: oneOf<CrlExpiredPolicy>(['keep-enforcing', 'refuse-all']),
+  },
+  caCrt: {
+    item: 'ca_crt',
+    defaultText: '',
+    engine: true,
+    doc: 'CA certificate path, relative to the run folder (written by certImport.sh).',
+    parse: text,
+  },
+  serverCrt: {
+    item: 'server_crt',
+    defaultText: '',
+    engine: true,
+    doc: 'Server certificate path (written by certImport.sh).',
+    parse: text,
+  },
+  serverKey: {
+    item: 'server_key',
+    defaultText: '',
+    engine: true,
+    doc: 'Encrypted server key path (written by certImport.sh).',
+    parse: text,
+  },
+  crl: {
+    item: 'crl',
+    defaultText: '',
+    engine: true,
+    doc: 'CRL path, may stay empty (written by certImport.sh).',
+    parse: text,
+  },
+  serverKeyMm: {
+    item: 'server_key_mm',
+    defaultText: '',
+    engine: true,
+    doc: 'KMC ciphertext of the server key password (written by certImport.sh).',
+    parse: text,
+  },
 };
 
 /** Items of the native StreamServer the front does not use; kept in the shipped file. */

@@ -21,11 +21,17 @@ export function validateConfigSize(text: string): SizeProblem[] {
   const problems: SizeProblem[] = [];
   const lines = splitLines(text);
   if (lines.length > MAX_LINES) {
-    problems.push({ line: undefined, message: `has ${lines.length} lines; the StreamServer reader takes at most ${MAX_LINES}` });
+    problems.push({
+      line: undefined,
+      message: `has ${lines.length} lines; the StreamServer reader takes at most ${MAX_LINES}`,
+    });
   }
   lines.forEach((l, i) => {
     if (l.length > MAX_LINE_CHARS) {
-      problems.push({ line: i + 1, message: `line ${i + 1} has ${l.length} characters; the StreamServer reader takes at most ${MAX_LINE_CHARS}` });
+      problems.push({
+        line: i + 1,
+        message: `line ${i + 1} has ${l.length} characters; the StreamServer reader takes at most ${MAX_LINE_CHARS}`,
+      });
     }
   });
   return problems;

@@ -12,7 +12,10 @@ export interface ConfigWarning {
   readonly message: string;
 }
 
-const KNOWN_ITEMS: readonly string[] = [...Object.values(CONFIG_ITEMS).map((s) => s.item), ...ENGINE_ONLY_ITEMS.map((s) => s.item)];
+const KNOWN_ITEMS: readonly string[] = [
+  ...Object.values(CONFIG_ITEMS).map((s) => s.item),
+  ...ENGINE_ONLY_ITEMS.map((s) => s.item),
+];
 const KNOWN_SET = new Set(KNOWN_ITEMS);
 
 /** Levenshtein distance, two rows: config item names are short. */
@@ -22,7 +25,11 @@ export function editDistance(a: string, b: string): number {
     const current = [i];
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      current[j] = Math.min((previous[j] as number) + 1, (current[j - 1] as number) + 1, (previous[j - 1] as number) + cost);
+      current[j] = Math.min(
+        (previous[j] as number) + 1,
+        (current[j - 1] as number) + 1,
+        (previous[j - 1] as number) + cost,
+      );
     }
     previous = current;
   }
@@ -49,8 +56,14 @@ export function listConfigWarnings(parsed: ParsedConfig): ConfigWarning[] {
     if (KNOWN_SET.has(item)) continue;
     const suggestion = nearestKnownItem(item);
     const line = entry.lines[0] as number;
-    const hint = suggestion === undefined ? 'remove it if it is not meant for another reader' : `did you mean ${suggestion}?`;
-    out.push({ line, item, suggestion, message: `${parsed.file}: line ${line}: unknown item '${item}' is ignored; ${hint}` });
+    const hint =
+      suggestion === undefined ? 'remove it if it is not meant for another reader' : `did you mean ${suggestion}?`;
+    out.push({
+      line,
+      item,
+      suggestion,
+      message: `${parsed.file}: line ${line}: unknown item '${item}' is ignored; ${hint}`,
+    });
   }
   return out.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
 }

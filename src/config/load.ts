@@ -21,7 +21,14 @@ export async function loadConfigFile(path: string): Promise<{ text: string; pars
     // Out of descriptors or memory says nothing about the config: not CONFIG_UNREADABLE.
     rethrowIfTransient(path, 'config file', err);
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    const reason = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not readable by this user' : code === 'ENOTFILE' ? 'is not a regular file' : `cannot be read (${code})`;
+    const reason =
+      code === 'ENOENT'
+        ? 'does not exist'
+        : code === 'EACCES'
+          ? 'is not readable by this user'
+          : code === 'ENOTFILE'
+            ? 'is not a regular file'
+            : `cannot be read (${code})`;
     throw new StreamfrontError('CONFIG_UNREADABLE', `config file ${reason}`, {
       file: path,
       hint: 'pass --config <file>, set MX_SDK_HOME, or copy the shipped config/streamserver.conf into place',

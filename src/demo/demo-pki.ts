@@ -34,13 +34,15 @@ function forgePrivateKey(key: KeyObject): forge.pki.rsa.PrivateKey {
 }
 
 function forgePublicKey(key: KeyObject): forge.pki.rsa.PublicKey {
-  return pki.publicKeyFromPem(createPublicKey(key).export({ type: 'spki', format: 'pem' }).toString()) as forge.pki.rsa.PublicKey;
+  return pki.publicKeyFromPem(
+    createPublicKey(key).export({ type: 'spki', format: 'pem' }).toString(),
+  ) as forge.pki.rsa.PublicKey;
 }
 
 /** Serials are random, positive and 16 bytes: never reused across demo runs. */
 function randomSerialHex(): string {
   const bytes = randomBytes(16);
-  bytes[0] = (bytes[0] ?? 0) & 0x7f | 0x10;
+  bytes[0] = ((bytes[0] ?? 0) & 0x7f) | 0x10;
   return bytes.toString('hex');
 }
 
@@ -72,7 +74,12 @@ function issue(options: {
 
 function sha256WithRsaAlgorithm(): forge.asn1.Asn1 {
   return asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [
-    asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OID, false, asn1.oidToDer(pki.oids.sha256WithRSAEncryption ?? '1.2.840.113549.1.1.11').getBytes()),
+    asn1.create(
+      asn1.Class.UNIVERSAL,
+      asn1.Type.OID,
+      false,
+      asn1.oidToDer(pki.oids.sha256WithRSAEncryption ?? '1.2.840.113549.1.1.11').getBytes(),
+    ),
     asn1.create(asn1.Class.UNIVERSAL, asn1.Type.NULL, false, ''),
   ]);
 }
@@ -82,7 +89,12 @@ function utcTime(date: Date): forge.asn1.Asn1 {
 }
 
 /** node-forge cannot write CRLs: the TBSCertList is assembled with its ASN.1 helpers and signed by node:crypto. */
-export function buildCrlPem(issuer: Issued, revokedSerialsHex: readonly string[], thisUpdate: Date, nextUpdate: Date): string {
+export function buildCrlPem(
+  issuer: Issued,
+  revokedSerialsHex: readonly string[],
+  thisUpdate: Date,
+  nextUpdate: Date,
+): string {
   const revoked = revokedSerialsHex.map((serial) =>
     asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [
       asn1.create(asn1.Class.UNIVERSAL, asn1.Type.INTEGER, false, forge.util.hexToBytes(serial)),
@@ -103,7 +115,12 @@ export function buildCrlPem(issuer: Issued, revokedSerialsHex: readonly string[]
   const crl = asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [
     tbs,
     sha256WithRsaAlgorithm(),
-    asn1.create(asn1.Class.UNIVERSAL, asn1.Type.BITSTRING, false, String.fromCharCode(0) + signature.toString('binary')),
+    asn1.create(
+      asn1.Class.UNIVERSAL,
+      asn1.Type.BITSTRING,
+      false,
+      String.fromCharCode(0) + signature.toString('binary'),
+    ),
   ]);
   const der = Buffer.from(asn1.toDer(crl).getBytes(), 'binary');
   const body = der.toString('base64').replace(/.{64}/g, '$&\n').replace(/\n$/, '');
@@ -139,23 +156,50 @@ export function buildDemoPki(now: Date = new Date()): DemoPki {
       { name: 'basicConstraints', cA: false },
       { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
       { name: 'extKeyUsage', serverAuth: true },
-      { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] },
+      {
+        name: 'subjectAltName',
+        altNames: [
+          { type: 2, value: 'localhost' },
+          { type: 7, ip: '127.0.0.1' },
+        ],
+      },
     ],
   });
-  const client = issue({ subjectCn: 'demo-client', bits: 2048, now, days: 90, issuer: ca, extensions: clientExtensions() });
-  const revoked = issue({ subjectCn: 'demo-client-revoked', bits: 2048, now, days: 90, issuer: ca, extensions: clientExtensions() });
+  const client = issue({
+    subjectCn: 'demo-client',
+    bits: 2048,
+    now,
+    days: 90,
+    issuer: ca,
+    extensions: clientExtensions(),
+  });
+  const revoked = issue({
+    subjectCn: 'demo-client-revoked',
+    bits: 2048,
+    now,
+    days: 90,
+    issuer: ca,
+    extensions: clientExtensions(),
+  });
   const serverKeyPassword = randomBytes(18).toString('base64url');
   const pem = (cert: forge.pki.Certificate): string => pki.certificateToPem(cert).replace(/\r\n/g, '\n');
   const plainKey = (key: KeyObject): string => key.export({ type: 'pkcs8', format: 'pem' }).toString();
   return {
     caCertPem: pem(ca.cert),
     serverCertPem: pem(server.cert),
-    serverKeyPem: server.key.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: serverKeyPassword }).toString(),
+    serverKeyPem: server.key
+      .export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: serverKeyPassword })
+      .toString(),
     serverKeyPassword,
     clientCertPem: pem(client.cert),
     clientKeyPem: plainKey(client.key),
     revokedClientCertPem: pem(revoked.cert),
     revokedClientKeyPem: plainKey(revoked.key),
-    crlPem: buildCrlPem(ca, [revoked.cert.serialNumber], new Date(now.getTime() - 60_000), new Date(now.getTime() + 30 * DAY_MS)),
+    crlPem: buildCrlPem(
+      ca,
+      [revoked.cert.serialNumber],
+      new Date(now.getTime() - 60_000),
+      new Date(now.getTime() + 30 * DAY_MS),
+    ),
   };
 }

@@ -25,7 +25,11 @@ async function writeNew(path: string, data: string, mode: number): Promise<void>
   }
 }
 
-export async function prepareDemo(baseDir: string, shippedConfigPath: string, progress: (line: string) => void): Promise<PreparedDemo> {
+export async function prepareDemo(
+  baseDir: string,
+  shippedConfigPath: string,
+  progress: (line: string) => void,
+): Promise<PreparedDemo> {
   const runDir = join(baseDir, 'demo');
   // The demo is disposable: every run starts from nothing, so an old demo never confuses it.
   await fsp.rm(runDir, { recursive: true, force: true });
@@ -55,7 +59,12 @@ export async function prepareDemo(baseDir: string, shippedConfigPath: string, pr
   await importMaterial({
     runDir,
     configPath,
-    inputs: { ca: join(pkiDir, 'ca.crt'), serverCert: join(pkiDir, 'server.crt'), serverKey: join(pkiDir, 'server.key'), crl: join(pkiDir, 'ca.crl') },
+    inputs: {
+      ca: join(pkiDir, 'ca.crt'),
+      serverCert: join(pkiDir, 'server.crt'),
+      serverKey: join(pkiDir, 'server.key'),
+      crl: join(pkiDir, 'ca.crl'),
+    },
     passwordSource: { kind: 'file', path: join(pkiDir, 'server.key.password') },
     passwordIo: { stdin, prompt: new PassThrough() },
     env: process.env,
@@ -65,11 +74,26 @@ export async function prepareDemo(baseDir: string, shippedConfigPath: string, pr
   });
 
   const config = readFrontConfig(parseConfigText(await fsp.readFile(configPath, 'utf8'), configPath));
-  const engine = await startEngineSimulator({ host: '127.0.0.1', port: config.enginePort, serverName: config.serverName });
+  const engine = await startEngineSimulator({
+    host: '127.0.0.1',
+    port: config.enginePort,
+    serverName: config.serverName,
+  });
   progress(`demo: engine simulator on ${engine.url}`);
 
   const rel = (name: string): string => relative(process.cwd(), join(pkiDir, name));
-  const body = JSON.stringify({ inputs: [{ name: 'image', id: '1', dataType: 'BINARY', format: 'FORMAT_NONE', shape: [5], data: Buffer.from('hello').toString('base64') }] });
+  const body = JSON.stringify({
+    inputs: [
+      {
+        name: 'image',
+        id: '1',
+        dataType: 'BINARY',
+        format: 'FORMAT_NONE',
+        shape: [5],
+        data: Buffer.from('hello').toString('base64'),
+      },
+    ],
+  });
   const curl = [
     'curl',
     `--cacert ${rel('ca.crt')}`,

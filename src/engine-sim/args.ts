@@ -30,7 +30,9 @@ Examples:
   engine-sim --port 0
   engine-sim --port 8080 --model yolo --stream camera1 --latency-ms 50`;
 
-export type EngineSimArgs = { isHelp: true } | { isHelp: false; options: EngineSimulatorOptions; inferConfigRepo?: string };
+export type EngineSimArgs =
+  | { isHelp: true }
+  | { isHelp: false; options: EngineSimulatorOptions; inferConfigRepo?: string };
 
 function usageError(message: string, item: string): StreamfrontError {
   return new StreamfrontError('CLI_USAGE', message, { item, hint: 'run engine-sim --help' });
@@ -70,12 +72,19 @@ function isOptionName(name: string): name is OptionName {
  * and --help before any mistake still shows the help.
  */
 export function parseEngineSimArgs(argv: readonly string[]): EngineSimArgs {
-  const { values, tokens } = parseArgs({ args: [...argv], options: OPTIONS, strict: false, allowPositionals: true, tokens: true });
+  const { values, tokens } = parseArgs({
+    args: [...argv],
+    options: OPTIONS,
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
   for (const token of tokens) {
     if (token.kind === 'option-terminator') throw usageError(`unknown option '--'`, '--');
     if (token.kind === 'positional') throw usageError(`unknown option '${token.value}'`, token.value);
     const written = token.inlineValue === true ? `${token.rawName}=${token.value ?? ''}` : token.rawName;
-    if (!isOptionName(token.name) || (token.name === 'help' && token.inlineValue === true)) throw usageError(`unknown option '${written}'`, written);
+    if (!isOptionName(token.name) || (token.name === 'help' && token.inlineValue === true))
+      throw usageError(`unknown option '${written}'`, written);
     if (token.name === 'help') return { isHelp: true };
     if (token.value === undefined) throw usageError(`flag '${token.rawName}' needs a value`, token.rawName);
     checkValue(token.rawName, token.name, token.value);
@@ -85,11 +94,14 @@ export function parseEngineSimArgs(argv: readonly string[]): EngineSimArgs {
   if (typeof values.port === 'string') options.port = Number(values.port);
   if (typeof values['server-name'] === 'string') options.serverName = values['server-name'];
   if (typeof values['latency-ms'] === 'string') options.latencyMs = Number(values['latency-ms']);
-  if (typeof values['max-content-length'] === 'string') options.maxContentLengthKb = Number(values['max-content-length']);
+  if (typeof values['max-content-length'] === 'string')
+    options.maxContentLengthKb = Number(values['max-content-length']);
   const models = values.model;
   const streams = values.stream;
-  if (Array.isArray(models) && models.length > 0) options.models = models.filter((v): v is string => typeof v === 'string');
-  if (Array.isArray(streams) && streams.length > 0) options.streams = streams.filter((v): v is string => typeof v === 'string');
+  if (Array.isArray(models) && models.length > 0)
+    options.models = models.filter((v): v is string => typeof v === 'string');
+  if (Array.isArray(streams) && streams.length > 0)
+    options.streams = streams.filter((v): v is string => typeof v === 'string');
   const inferConfigRepo = values['infer-config-repo'];
   return typeof inferConfigRepo === 'string' ? { isHelp: false, options, inferConfigRepo } : { isHelp: false, options };
 }
@@ -108,7 +120,8 @@ function checkValue(flag: string, name: Exclude<OptionName, 'help'>, value: stri
       return;
     case 'model':
     case 'stream':
-      if (!NAME.test(value)) throw usageError(`invalid value '${value}' for flag '${flag}'; names use [A-Za-z0-9+-_]`, flag);
+      if (!NAME.test(value))
+        throw usageError(`invalid value '${value}' for flag '${flag}'; names use [A-Za-z0-9+-_]`, flag);
       return;
     default:
       return;

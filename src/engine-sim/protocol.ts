@@ -94,9 +94,11 @@ export function parseInferBody(body: Buffer): DecodedInput | EngineAnswer {
   } catch {
     return engineError('INVALID_BODY', 'request body is not JSON');
   }
-  if (typeof parsed !== 'object' || parsed === null) return engineError('INVALID_BODY', 'request body is not a JSON object');
+  if (typeof parsed !== 'object' || parsed === null)
+    return engineError('INVALID_BODY', 'request body is not a JSON object');
   const inputs = (parsed as { inputs?: unknown }).inputs;
-  if (!Array.isArray(inputs) || inputs.length === 0) return engineError('INVALID_BODY', 'field inputs must be a non-empty array');
+  if (!Array.isArray(inputs) || inputs.length === 0)
+    return engineError('INVALID_BODY', 'field inputs must be a non-empty array');
   const first: unknown = inputs[0];
   if (typeof first !== 'object' || first === null) return engineError('INVALID_BODY', 'inputs[0] must be an object');
   const input = first as Record<string, unknown>;

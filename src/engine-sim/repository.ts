@@ -29,10 +29,13 @@ export function parseInferConfig(text: string, file: string): EngineTarget {
   const inner = Object.values(parsed)[0] as Record<string, unknown> | null;
   if (typeof inner !== 'object' || inner === null) throw repoError(file, 'the top-level key must wrap an object');
   const { inferType, name, timeoutMs } = inner;
-  if (inferType !== 'streams' && inferType !== 'models') throw repoError(file, `inferType must be streams or models, got ${JSON.stringify(inferType)}`);
-  if (typeof name !== 'string' || !isValidTargetName(name)) throw repoError(file, `name must match [A-Za-z0-9+-_], got ${JSON.stringify(name)}`);
+  if (inferType !== 'streams' && inferType !== 'models')
+    throw repoError(file, `inferType must be streams or models, got ${JSON.stringify(inferType)}`);
+  if (typeof name !== 'string' || !isValidTargetName(name))
+    throw repoError(file, `name must match [A-Za-z0-9+-_], got ${JSON.stringify(name)}`);
   const timeout = timeoutMs === undefined ? 3000 : timeoutMs;
-  if (typeof timeout !== 'number' || !Number.isInteger(timeout) || timeout <= 0) throw repoError(file, 'timeoutMs must be a positive integer');
+  if (typeof timeout !== 'number' || !Number.isInteger(timeout) || timeout <= 0)
+    throw repoError(file, 'timeoutMs must be a positive integer');
   return { inferType, name, timeoutMs: timeout };
 }
 

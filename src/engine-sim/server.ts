@@ -108,7 +108,12 @@ function readBody(req: IncomingMessage, limitBytes: number): Promise<ReadBody> {
     });
     req.on('end', () => {
       const isTooLarge = bytes > limitBytes;
-      resolve({ body: isTooLarge ? Buffer.alloc(0) : Buffer.concat(chunks), sha256: hash.digest('hex'), bytes, isTooLarge });
+      resolve({
+        body: isTooLarge ? Buffer.alloc(0) : Buffer.concat(chunks),
+        sha256: hash.digest('hex'),
+        bytes,
+        isTooLarge,
+      });
     });
     req.on('error', reject);
     // A client that goes away mid-body must not leave this promise (and its chunks) pending.
@@ -126,7 +131,8 @@ function parseModeSetting(raw: unknown, current: SimModeSetting): SimModeSetting
     return `mode must be one of ${SIM_MODES.join(', ')}`;
   }
   const delayMs = r.delayMs ?? (mode === current.mode ? current.delayMs : 0);
-  if (typeof delayMs !== 'number' || !Number.isInteger(delayMs) || delayMs < 0) return 'delayMs must be an integer >= 0';
+  if (typeof delayMs !== 'number' || !Number.isInteger(delayMs) || delayMs < 0)
+    return 'delayMs must be an integer >= 0';
   const status = r.status ?? 500;
   if (typeof status !== 'number' || !Number.isInteger(status) || status < 100 || status > 599) {
     return 'status must be an HTTP status 100 to 599';
@@ -182,7 +188,8 @@ export async function startEngineSimulator(options: EngineSimulatorOptions = {})
     const method = req.method ?? '';
     if (route.kind === 'unknown') return engineError('INVALID_URI', `no API at ${path}`);
     if (route.kind === 'infer') {
-      if (method !== 'POST') return engineError('UNSUPPORTED_METHOD', `${method} is not supported on ${path}; use POST`);
+      if (method !== 'POST')
+        return engineError('UNSUPPORTED_METHOD', `${method} is not supported on ${path}; use POST`);
     } else if (method !== 'GET') {
       return engineError('UNSUPPORTED_METHOD', `${method} is not supported on ${path}; use GET`);
     }
@@ -196,14 +203,17 @@ export async function startEngineSimulator(options: EngineSimulatorOptions = {})
       case 'target-ready':
       case 'target-config': {
         const target = findTarget(route.inferType, route.name);
-        if (target === undefined) return engineError('TARGET_NOT_EXISTS', `${route.inferType} ${route.name} does not exist`);
+        if (target === undefined)
+          return engineError('TARGET_NOT_EXISTS', `${route.inferType} ${route.name} does not exist`);
         if (route.kind === 'target-ready') return { status: 200, body: { isReady: true } };
         return { status: 200, body: { inferType: target.inferType, name: target.name, timeoutMs: target.timeoutMs } };
       }
       case 'infer': {
         const target = findTarget(route.inferType, route.name);
-        if (target === undefined) return engineError('TARGET_NOT_EXISTS', `${route.inferType} ${route.name} does not exist`);
-        if (body.isTooLarge) return engineError('LARGE_CONTENT', `body of ${body.bytes} bytes exceeds ${limitBytes}`, 413);
+        if (target === undefined)
+          return engineError('TARGET_NOT_EXISTS', `${route.inferType} ${route.name} does not exist`);
+        if (body.isTooLarge)
+          return engineError('LARGE_CONTENT', `body of ${body.bytes} bytes exceeds ${limitBytes}`, 413);
         if (req.headers['content-type'] !== 'application/json') {
           return engineError('ILLEGAL_CONTENT', 'Content-Type must be exactly application/json');
         }

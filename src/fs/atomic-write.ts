@@ -26,7 +26,11 @@ export async function fsyncDirectory(dir: string): Promise<void> {
 }
 
 /** Writes data to a new exclusive temp file beside target and fsyncs it; returns its path. */
-export async function writeTempFile(target: string, data: string | Uint8Array, options: AtomicWriteOptions): Promise<string> {
+export async function writeTempFile(
+  target: string,
+  data: string | Uint8Array,
+  options: AtomicWriteOptions,
+): Promise<string> {
   const temp = options.tempPath ?? tempPathFor(target);
   const handle = await fsp.open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, options.mode);
   try {
@@ -41,7 +45,11 @@ export async function writeTempFile(target: string, data: string | Uint8Array, o
   return temp;
 }
 
-export async function writeFileAtomic(target: string, data: string | Uint8Array, options: AtomicWriteOptions): Promise<void> {
+export async function writeFileAtomic(
+  target: string,
+  data: string | Uint8Array,
+  options: AtomicWriteOptions,
+): Promise<void> {
   const temp = await writeTempFile(target, data, options);
   try {
     await fsp.rename(temp, target);

@@ -7,7 +7,18 @@ import { StreamfrontError } from '../errors/error.js';
  * network mount they come and go with the server; a disk that really fails keeps failing, and
  * a retry every few seconds costs nothing.
  */
-const TRANSIENT_ERRNOS: ReadonlySet<string> = new Set(['EMFILE', 'ENFILE', 'EAGAIN', 'EWOULDBLOCK', 'EBUSY', 'EIO', 'ENOMEM', 'EINTR', 'ESTALE', 'ETIMEDOUT']);
+const TRANSIENT_ERRNOS: ReadonlySet<string> = new Set([
+  'EMFILE',
+  'ENFILE',
+  'EAGAIN',
+  'EWOULDBLOCK',
+  'EBUSY',
+  'EIO',
+  'ENOMEM',
+  'EINTR',
+  'ESTALE',
+  'ETIMEDOUT',
+]);
 
 export function errnoOf(err: unknown): string | undefined {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
@@ -22,11 +33,15 @@ export function isTransientErrno(err: unknown): boolean {
 /** The one wording of a transient read failure, whoever read the file (config, material, keystore). */
 export function buildTransientReadError(file: string, what: string, err: unknown): StreamfrontError {
   const code = errnoOf(err) ?? 'error';
-  return new StreamfrontError('MATERIAL_READ_TRANSIENT', `${what} could not be read just now (${code}); the file itself may be fine and the read is retried`, {
-    file,
-    hint: 'nothing to change in the file: free file descriptors or memory (ulimit -n, open connections) or check the mount; a running front retries by itself',
-    cause: err,
-  });
+  return new StreamfrontError(
+    'MATERIAL_READ_TRANSIENT',
+    `${what} could not be read just now (${code}); the file itself may be fine and the read is retried`,
+    {
+      file,
+      hint: 'nothing to change in the file: free file descriptors or memory (ulimit -n, open connections) or check the mount; a running front retries by itself',
+      cause: err,
+    },
+  );
 }
 
 /** Throws the transient error when err is transient; returns otherwise so the caller maps the rest. */

@@ -31,5 +31,8 @@ function operatingUser(): { uid: number; name: string } {
 export function writeAuditRecord(record: AuditRecord, destination: NodeJS.WritableStream | number = 2): void {
   const sink = typeof destination === 'number' ? pino.destination({ dest: destination, sync: true }) : destination;
   const logger = pino({ base: { component: 'certImport' }, timestamp: pino.stdTimeFunctions.isoTime }, sink);
-  logger.info({ event: 'certificate-import', user: operatingUser(), ...record }, `certificate import ${record.outcome}`);
+  logger.info(
+    { event: 'certificate-import', user: operatingUser(), ...record },
+    `certificate import ${record.outcome}`,
+  );
 }

@@ -2,10 +2,24 @@
 // keystore and config beside their targets and commit them together, or roll all back.
 import { constants, promises as fsp } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
-import { assertConfigFitsEngine, loadConfigFile, NEW_CONFIG_MODE, readFrontConfig, realTarget, setConfigItems, type ParsedConfig } from '../config/index.js';
+import {
+  assertConfigFitsEngine,
+  loadConfigFile,
+  NEW_CONFIG_MODE,
+  readFrontConfig,
+  realTarget,
+  setConfigItems,
+  type ParsedConfig,
+} from '../config/index.js';
 import { StreamfrontError, isStreamfrontError } from '../errors/error.js';
 import { fsyncDirectory, tempPathFor, writeTempFile } from '../fs/atomic-write.js';
-import { Keystore, keystorePathsIn, loadOperatorSecret, type KeystoreOptions, type KeystorePaths } from '../kmc/index.js';
+import {
+  Keystore,
+  keystorePathsIn,
+  loadOperatorSecret,
+  type KeystoreOptions,
+  type KeystorePaths,
+} from '../kmc/index.js';
 import {
   KEYS_DIR_NAME,
   SERVER_KEY_MM_ITEM,
@@ -47,7 +61,13 @@ export interface ImportRequest {
 }
 
 /** The commit's steps, in order; `linked:<name>` once per file linked into keys/. */
-export type ImportStep = 'staged' | 'journal-written' | 'config-temp-written' | `linked:${ImportedFileName}` | 'keystore-saved' | 'config-renamed';
+export type ImportStep =
+  | 'staged'
+  | 'journal-written'
+  | 'config-temp-written'
+  | `linked:${ImportedFileName}`
+  | 'keystore-saved'
+  | 'config-renamed';
 
 const noStep = (): void => undefined;
 
@@ -80,10 +100,16 @@ function auditedFiles(files: MaterialFiles | undefined, certs: CheckedCertificat
   if (files === undefined) return [];
   const list: AuditedFile[] = [
     { role: 'ca', path: files.ca.label, sha256: sha256Hex(files.ca.bytes), subject: certs?.ca.subject },
-    { role: 'server-cert', path: files.serverCert.label, sha256: sha256Hex(files.serverCert.bytes), subject: certs?.serverCert.subject },
+    {
+      role: 'server-cert',
+      path: files.serverCert.label,
+      sha256: sha256Hex(files.serverCert.bytes),
+      subject: certs?.serverCert.subject,
+    },
     { role: 'server-key', path: files.serverKey.label, sha256: sha256Hex(files.serverKey.bytes) },
   ];
-  if (files.crl !== undefined) list.push({ role: 'crl', path: files.crl.label, sha256: sha256Hex(files.crl.bytes), subject: certs?.crl?.issuer });
+  if (files.crl !== undefined)
+    list.push({ role: 'crl', path: files.crl.label, sha256: sha256Hex(files.crl.bytes), subject: certs?.crl?.issuer });
   return list;
 }
 
@@ -126,7 +152,10 @@ export async function importMaterial(request: ImportRequest): Promise<ImportResu
       files = f;
       certs = c;
     });
-    writeAuditRecord({ outcome: 'imported', configPath: request.configPath, files: auditedFiles(files, certs) }, request.auditDestination);
+    writeAuditRecord(
+      { outcome: 'imported', configPath: request.configPath, files: auditedFiles(files, certs) },
+      request.auditDestination,
+    );
     return result;
   } catch (err) {
     writeAuditRecord(
@@ -154,7 +183,11 @@ interface ImportKeystore {
 }
 
 /** A killed import is finished first (back or forward), so its files neither occupy keys/ nor linger. */
-async function finishInterruptedImport(keysDir: string, runDir: string, progress: ImportRequest['progress']): Promise<void> {
+async function finishInterruptedImport(
+  keysDir: string,
+  runDir: string,
+  progress: ImportRequest['progress'],
+): Promise<void> {
   const recovered = await recoverInterruptedImport(keysDir);
   if (recovered.action === 'busy') {
     throw new StreamfrontError('IMPORT_IN_PROGRESS', 'another import is running in this keys/ folder', {
@@ -163,21 +196,31 @@ async function finishInterruptedImport(keysDir: string, runDir: string, progress
     });
   }
   if (recovered.action === 'rolled-back' || recovered.action === 'rolled-forward') {
-    progress(`an interrupted import was ${recovered.action === 'rolled-back' ? 'rolled back' : 'completed'} first (${recovered.removed.length} leftover files removed)`);
+    progress(
+      `an interrupted import was ${recovered.action === 'rolled-back' ? 'rolled back' : 'completed'} first (${recovered.removed.length} leftover files removed)`,
+    );
   }
 }
 
 /** Reads and checks the operator's files, saying what each is; `seen` feeds the audit record. */
-async function checkInputFiles(request: ImportRequest, seen: (files: MaterialFiles, certs?: CheckedCertificates) => void): Promise<{ files: MaterialFiles; certs: CheckedCertificates }> {
+async function checkInputFiles(
+  request: ImportRequest,
+  seen: (files: MaterialFiles, certs?: CheckedCertificates) => void,
+): Promise<{ files: MaterialFiles; certs: CheckedCertificates }> {
   const { progress, now } = request;
   const files = await readMaterialFiles(request.inputs, request.inputLabels);
   seen(files);
   const certs = checkCertificates(files, now);
   seen(files, certs);
-  progress(`CA certificate      ${files.ca.label}: ${certs.ca.subject}, valid for ${daysLeft(certs.ca.notAfter, now)} more days`);
-  progress(`server certificate  ${files.serverCert.label}: ${certs.serverCert.subject}, valid for ${daysLeft(certs.serverCert.notAfter, now)} more days`);
+  progress(
+    `CA certificate      ${files.ca.label}: ${certs.ca.subject}, valid for ${daysLeft(certs.ca.notAfter, now)} more days`,
+  );
+  progress(
+    `server certificate  ${files.serverCert.label}: ${certs.serverCert.subject}, valid for ${daysLeft(certs.serverCert.notAfter, now)} more days`,
+  );
   if (certs.crl !== undefined && files.crl !== undefined) {
-    const next = certs.crl.nextUpdate === undefined ? 'no next update' : `next update ${certs.crl.nextUpdate.toISOString()}`;
+    const next =
+      certs.crl.nextUpdate === undefined ? 'no next update' : `next update ${certs.crl.nextUpdate.toISOString()}`;
     progress(`CRL                 ${files.crl.label}: ${certs.crl.revokedSerials.size} revoked, ${next}`);
   }
   for (const warning of certs.warnings) progress(`warning: ${warning.message}; ${warning.hint}`);
@@ -185,7 +228,11 @@ async function checkInputFiles(request: ImportRequest, seen: (files: MaterialFil
 }
 
 /** The key's password, asked only once the certificates passed, and proven on the key. */
-async function readKeyPassword(request: ImportRequest, files: MaterialFiles, certs: CheckedCertificates): Promise<string> {
+async function readKeyPassword(
+  request: ImportRequest,
+  files: MaterialFiles,
+  certs: CheckedCertificates,
+): Promise<string> {
   const password = await readPassword(request.passwordSource, request.passwordIo);
   checkMaterial(files, certs, password);
   request.progress(`server key          ${files.serverKey.label}: decrypts and matches the server certificate`);
@@ -193,19 +240,35 @@ async function readKeyPassword(request: ImportRequest, files: MaterialFiles, cer
 }
 
 /** The keystore of this run folder if there is one (the config's server_key_mm anchors it), else a new one. */
-async function openImportKeystore(request: ImportRequest, keysDir: string, isKeysDirPresent: boolean, serverKeyMm: string): Promise<ImportKeystore> {
+async function openImportKeystore(
+  request: ImportRequest,
+  keysDir: string,
+  isKeysDirPresent: boolean,
+  serverKeyMm: string,
+): Promise<ImportKeystore> {
   const paths = keystorePathsIn(keysDir);
   const operatorSecret = await loadOperatorSecret(request.env);
   const exists = isKeysDirPresent && (await Keystore.exists(paths));
   const keystore = exists
-    ? await Keystore.open(paths, { operatorSecret, log: request.log, anchor: { ciphertext: serverKeyMm, item: SERVER_KEY_MM_ITEM } })
+    ? await Keystore.open(paths, {
+        operatorSecret,
+        log: request.log,
+        anchor: { ciphertext: serverKeyMm, item: SERVER_KEY_MM_ITEM },
+      })
     : Keystore.create({ operatorSecret, log: request.log });
   return { keystore, paths, exists };
 }
 
 /** The config text after the import: the keys/ copies and the new server_key_mm. */
-function buildImportedConfig(configText: string, roles: readonly Role[], ciphertext: string, configPath: string): string {
-  const relativeTargets = Object.fromEntries(roles.map((role) => [role, `${KEYS_DIR_NAME}/${TARGET_NAMES[role]}`])) as Partial<MaterialPaths>;
+function buildImportedConfig(
+  configText: string,
+  roles: readonly Role[],
+  ciphertext: string,
+  configPath: string,
+): string {
+  const relativeTargets = Object.fromEntries(
+    roles.map((role) => [role, `${KEYS_DIR_NAME}/${TARGET_NAMES[role]}`]),
+  ) as Partial<MaterialPaths>;
   const text = setConfigItems(configText, {
     ca_crt: relativeTargets.ca ?? '',
     server_crt: relativeTargets.serverCert ?? '',
@@ -219,10 +282,21 @@ function buildImportedConfig(configText: string, roles: readonly Role[], ciphert
 }
 
 /** Exact copies in the staging folder, created read-only from the start and flushed to disk. */
-async function stageCopies(stagingDir: string, files: MaterialFiles, roles: readonly Role[]): Promise<Partial<Record<Role, string>>> {
+async function stageCopies(
+  stagingDir: string,
+  files: MaterialFiles,
+  roles: readonly Role[],
+): Promise<Partial<Record<Role, string>>> {
   const staged: Partial<Record<Role, string>> = {};
   for (const role of roles) {
-    const source = role === 'ca' ? files.ca : role === 'serverCert' ? files.serverCert : role === 'serverKey' ? files.serverKey : files.crl;
+    const source =
+      role === 'ca'
+        ? files.ca
+        : role === 'serverCert'
+          ? files.serverCert
+          : role === 'serverKey'
+            ? files.serverKey
+            : files.crl;
     if (source === undefined) continue;
     const path = join(stagingDir, TARGET_NAMES[role]);
     const handle = await fsp.open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, COPY_MODE);
@@ -255,7 +329,12 @@ interface CommitPlan {
  * the config rename, which is the commit point (`onCommitted` is called right after it). Every
  * step before it registers its undo in `rollback`. Returns the copies now in keys/.
  */
-async function commitStaged(plan: CommitPlan, rollback: Rollback, reachStep: NonNullable<ImportRequest['reachStep']>, onCommitted: () => void): Promise<string[]> {
+async function commitStaged(
+  plan: CommitPlan,
+  rollback: Rollback,
+  reachStep: NonNullable<ImportRequest['reachStep']>,
+  onCommitted: () => void,
+): Promise<string[]> {
   const { keysDir, stagingDir, staged, roles, store } = plan;
   // The intent, durable before the first change anyone can see (docs/import.md: the transaction).
   // A symlinked config (a shared or mounted file) stays a link: the file it points to is replaced.
@@ -290,7 +369,9 @@ async function commitStaged(plan: CommitPlan, rollback: Rollback, reachStep: Non
     await reachStep(`linked:${TARGET_NAMES[role]}`);
   }
   if (!store.exists) {
-    rollback.add(() => Promise.all([fsp.rm(store.paths.primary, { force: true }), fsp.rm(store.paths.standby, { force: true })]));
+    rollback.add(() =>
+      Promise.all([fsp.rm(store.paths.primary, { force: true }), fsp.rm(store.paths.standby, { force: true })]),
+    );
     await store.keystore.save(store.paths);
     await reachStep('keystore-saved');
   }
@@ -308,7 +389,10 @@ async function commitStaged(plan: CommitPlan, rollback: Rollback, reachStep: Non
   return copied;
 }
 
-async function runImport(request: ImportRequest, seen: (files: MaterialFiles, certs?: CheckedCertificates) => void): Promise<ImportResult> {
+async function runImport(
+  request: ImportRequest,
+  seen: (files: MaterialFiles, certs?: CheckedCertificates) => void,
+): Promise<ImportResult> {
   const { runDir, configPath, progress, now } = request;
   const keysDir = join(runDir, KEYS_DIR_NAME);
   const reachStep = request.reachStep ?? noStep;
@@ -344,24 +428,42 @@ async function runImport(request: ImportRequest, seen: (files: MaterialFiles, ce
     const material = checkMaterial(stagedFiles, checkCertificates(stagedFiles, now), password);
     await reachStep('staged');
 
-    const plan: CommitPlan = { keysDir, isKeysDirCreated: !keysState.exists, stagingDir, staged, roles, configPath, configMode: config.mode, newConfigText, store };
+    const plan: CommitPlan = {
+      keysDir,
+      isKeysDirCreated: !keysState.exists,
+      stagingDir,
+      staged,
+      roles,
+      configPath,
+      configMode: config.mode,
+      newConfigText,
+      store,
+    };
     const copied = await commitStaged(plan, rollback, reachStep, () => {
       isCommitted = true;
     });
     await releaseLock();
 
-    progress(`copied into ${relative(runDir, keysDir) || keysDir}/: ${roles.map((r) => TARGET_NAMES[r]).join(', ')} (mode 0400)`);
-    progress(`keystore            ${relative(runDir, store.paths.primary)} + ${relative(runDir, store.paths.standby)} (${store.exists ? 'reused' : 'created'})`);
+    progress(
+      `copied into ${relative(runDir, keysDir) || keysDir}/: ${roles.map((r) => TARGET_NAMES[r]).join(', ')} (mode 0400)`,
+    );
+    progress(
+      `keystore            ${relative(runDir, store.paths.primary)} + ${relative(runDir, store.paths.standby)} (${store.exists ? 'reused' : 'created'})`,
+    );
     progress(`config              ${configPath}: ca_crt, server_crt, server_key, crl, server_key_mm recorded`);
     return { material, keysDir, configPath, keystoreCreated: !store.exists, copied };
   } catch (err) {
     if (isCommitted) throw err;
     await rollback.run();
     if (isStreamfrontError(err)) throw err;
-    throw new StreamfrontError('IMPORT_COMMIT_FAILED', `writing the import failed (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); nothing was changed`, {
-      file: configPath,
-      hint: 'check free space and permissions of keys/ and the config folder, then run the import again',
-      cause: err,
-    });
+    throw new StreamfrontError(
+      'IMPORT_COMMIT_FAILED',
+      `writing the import failed (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); nothing was changed`,
+      {
+        file: configPath,
+        hint: 'check free space and permissions of keys/ and the config folder, then run the import again',
+        cause: err,
+      },
+    );
   }
 }

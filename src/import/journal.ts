@@ -51,10 +51,17 @@ export async function removeJournal(keysDir: string): Promise<void> {
 function isJournal(v: unknown): v is ImportJournal {
   const j = v as Partial<ImportJournal> | null;
   return (
-    typeof j === 'object' && j !== null && j.version === 1 &&
-    typeof j.stagingName === 'string' && j.stagingName.startsWith(STAGING_PREFIX) && !j.stagingName.includes('/') &&
-    Array.isArray(j.files) && j.files.every((f) => typeof f === 'string' && !f.includes('/')) &&
-    typeof j.configTarget === 'string' && typeof j.configTemp === 'string' && typeof j.newConfigSha256 === 'string'
+    typeof j === 'object' &&
+    j !== null &&
+    j.version === 1 &&
+    typeof j.stagingName === 'string' &&
+    j.stagingName.startsWith(STAGING_PREFIX) &&
+    !j.stagingName.includes('/') &&
+    Array.isArray(j.files) &&
+    j.files.every((f) => typeof f === 'string' && !f.includes('/')) &&
+    typeof j.configTarget === 'string' &&
+    typeof j.configTemp === 'string' &&
+    typeof j.newConfigSha256 === 'string'
   );
 }
 
@@ -74,10 +81,14 @@ export async function readJournal(keysDir: string): Promise<ImportJournal | unde
     parsed = undefined;
   }
   if (!isJournal(parsed)) {
-    throw new StreamfrontError('IMPORT_INTERRUPTED', 'the record of an interrupted import is not readable, so it cannot be finished safely', {
-      file: journalPath(keysDir),
-      hint: 'compare keys/ and the config by hand, restore them from the files you imported, then remove keys/.import-journal',
-    });
+    throw new StreamfrontError(
+      'IMPORT_INTERRUPTED',
+      'the record of an interrupted import is not readable, so it cannot be finished safely',
+      {
+        file: journalPath(keysDir),
+        hint: 'compare keys/ and the config by hand, restore them from the files you imported, then remove keys/.import-journal',
+      },
+    );
   }
   return parsed;
 }
@@ -86,15 +97,23 @@ export function acquireImportLock(keysDir: string): Promise<ReleaseLock> {
   const lockPath = join(keysDir, IMPORT_LOCK_NAME);
   return acquirePidLock(lockPath, {
     locked: (owner) =>
-      new StreamfrontError('IMPORT_IN_PROGRESS', `another import is running (process ${owner || 'unknown'}) in this keys/ folder`, {
-        file: lockPath,
-        hint: 'wait for it to finish, then run the command again',
-      }),
+      new StreamfrontError(
+        'IMPORT_IN_PROGRESS',
+        `another import is running (process ${owner || 'unknown'}) in this keys/ folder`,
+        {
+          file: lockPath,
+          hint: 'wait for it to finish, then run the command again',
+        },
+      ),
     writeFailed: (err) =>
-      new StreamfrontError('IMPORT_COMMIT_FAILED', `cannot create the import lock (${(err as NodeJS.ErrnoException).code ?? 'error'}); nothing was changed`, {
-        file: lockPath,
-        hint: 'check free space and permissions of keys/, then run the import again',
-        cause: err,
-      }),
+      new StreamfrontError(
+        'IMPORT_COMMIT_FAILED',
+        `cannot create the import lock (${(err as NodeJS.ErrnoException).code ?? 'error'}); nothing was changed`,
+        {
+          file: lockPath,
+          hint: 'check free space and permissions of keys/, then run the import again',
+          cause: err,
+        },
+      ),
   });
 }

@@ -31,15 +31,18 @@ export async function inspectKeysDir(keysDir: string, runDir: string): Promise<K
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { path: keysDir, exists: false };
     throw err;
   }
-  const unsafe = (why: string, hint: string): StreamfrontError => new StreamfrontError('IMPORT_KEYS_DIR_UNSAFE', why, { file: `${label}/`, hint });
+  const unsafe = (why: string, hint: string): StreamfrontError =>
+    new StreamfrontError('IMPORT_KEYS_DIR_UNSAFE', why, { file: `${label}/`, hint });
   if (!stat.isDirectory()) throw unsafe('is not a folder', `move it away: mv ${label} ${label}.old`);
   const uid = typeof process.geteuid === 'function' ? process.geteuid() : stat.uid;
-  if (stat.uid !== uid) throw unsafe(`is owned by uid ${stat.uid}, not by the current user (uid ${uid})`, `chown ${uid} ${label}`);
+  if (stat.uid !== uid)
+    throw unsafe(`is owned by uid ${stat.uid}, not by the current user (uid ${uid})`, `chown ${uid} ${label}`);
   const mode = stat.mode & 0o7777;
   if (mode !== 0o700) {
     // Nothing in it can have been exposed yet, and it is ours: tightening it is what the
     // operator would do by hand. Anything else in it may have been read meanwhile: refuse.
-    if (!(await isEmptyButPlaceholder(keysDir))) throw unsafe(`has mode ${mode.toString(8).padStart(4, '0')}, not 0700`, `chmod 700 ${label}`);
+    if (!(await isEmptyButPlaceholder(keysDir)))
+      throw unsafe(`has mode ${mode.toString(8).padStart(4, '0')}, not 0700`, `chmod 700 ${label}`);
     await fsp.chmod(keysDir, 0o700);
   }
 

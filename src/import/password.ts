@@ -4,7 +4,10 @@ import { constants, promises as fsp } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { StreamfrontError } from '../errors/error.js';
 
-export type PasswordSource = { readonly kind: 'tty' } | { readonly kind: 'stdin' } | { readonly kind: 'file'; readonly path: string };
+export type PasswordSource =
+  | { readonly kind: 'tty' }
+  | { readonly kind: 'stdin' }
+  | { readonly kind: 'file'; readonly path: string };
 
 /** server_key_mm may hold at most 400 characters; 100 password characters fit under it. */
 export const MAX_PASSWORD_CHARS = 100;
@@ -20,24 +23,37 @@ export function validatePassword(password: string): string {
   // UTF-16 code units, the unit the keystore's 400-character bound is guaranteed for.
   const chars = password.length;
   if (chars === 0) {
-    throw new StreamfrontError('IMPORT_PASSWORD_EMPTY', 'the key password is empty', { hint: 'enter the password the server key was encrypted with' });
+    throw new StreamfrontError('IMPORT_PASSWORD_EMPTY', 'the key password is empty', {
+      hint: 'enter the password the server key was encrypted with',
+    });
   }
   if (chars > MAX_PASSWORD_CHARS) {
-    throw new StreamfrontError('IMPORT_PASSWORD_TOO_LONG', `the key password has ${chars} characters, over the ${MAX_PASSWORD_CHARS}-character limit`, {
-      hint: 'encrypt the key again with a shorter password: openssl pkcs8 -topk8 -v2 aes-256-cbc -in server.key -out server.key.new',
-    });
+    throw new StreamfrontError(
+      'IMPORT_PASSWORD_TOO_LONG',
+      `the key password has ${chars} characters, over the ${MAX_PASSWORD_CHARS}-character limit`,
+      {
+        hint: 'encrypt the key again with a shorter password: openssl pkcs8 -topk8 -v2 aes-256-cbc -in server.key -out server.key.new',
+      },
+    );
   }
   return password;
 }
 
 /** Picks the source the operator asked for; with no option, the terminal when there is one. */
-export function choosePasswordSource(options: { passwordStdin: boolean; passwordFile?: string | undefined }, stdinIsTty: boolean): PasswordSource {
+export function choosePasswordSource(
+  options: { passwordStdin: boolean; passwordFile?: string | undefined },
+  stdinIsTty: boolean,
+): PasswordSource {
   if (options.passwordFile !== undefined) return { kind: 'file', path: options.passwordFile };
   if (options.passwordStdin) return { kind: 'stdin' };
   if (!stdinIsTty) {
-    throw new StreamfrontError('IMPORT_PASSWORD_NO_TTY', 'stdin is not a terminal, so the password cannot be asked for', {
-      hint: 'pipe it with --password-stdin or name an owner-only file with --password-file F',
-    });
+    throw new StreamfrontError(
+      'IMPORT_PASSWORD_NO_TTY',
+      'stdin is not a terminal, so the password cannot be asked for',
+      {
+        hint: 'pipe it with --password-stdin or name an owner-only file with --password-file F',
+      },
+    );
   }
   return { kind: 'tty' };
 }
@@ -73,22 +89,32 @@ async function readUpToLine(stream: Readable): Promise<Buffer> {
 
 async function readPasswordFile(path: string): Promise<Buffer> {
   const unsafe = (why: string): StreamfrontError =>
-    new StreamfrontError('IMPORT_PASSWORD_FILE_UNSAFE', `password file ${why}`, { file: path, hint: `chmod 600 ${path} (and own it: it must not be readable by others)` });
+    new StreamfrontError('IMPORT_PASSWORD_FILE_UNSAFE', `password file ${why}`, {
+      file: path,
+      hint: `chmod 600 ${path} (and own it: it must not be readable by others)`,
+    });
   let handle: fsp.FileHandle;
   try {
     handle = await fsp.open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
-    throw new StreamfrontError('IMPORT_PASSWORD_FILE_UNSAFE', `password file cannot be opened (${(err as NodeJS.ErrnoException).code ?? 'error'})`, {
-      file: path,
-      hint: 'check the path given to --password-file',
-    });
+    throw new StreamfrontError(
+      'IMPORT_PASSWORD_FILE_UNSAFE',
+      `password file cannot be opened (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+      {
+        file: path,
+        hint: 'check the path given to --password-file',
+      },
+    );
   }
   try {
     const stat = await handle.stat();
     if (!stat.isFile()) throw unsafe('is not a regular file');
     const uid = typeof process.geteuid === 'function' ? process.geteuid() : stat.uid;
     if (stat.uid !== uid) throw unsafe(`is owned by uid ${stat.uid}, not by the current user`);
-    if ((stat.mode & 0o077) !== 0) throw unsafe(`has mode ${(stat.mode & 0o777).toString(8).padStart(4, '0')}; group and others must have no access`);
+    if ((stat.mode & 0o077) !== 0)
+      throw unsafe(
+        `has mode ${(stat.mode & 0o777).toString(8).padStart(4, '0')}; group and others must have no access`,
+      );
     const buf = Buffer.alloc(MAX_LINE_BYTES);
     const { bytesRead } = await handle.read(buf, 0, MAX_LINE_BYTES, 0);
     return buf.subarray(0, bytesRead);
@@ -120,10 +146,15 @@ function readFromTerminal(io: PasswordIo, prompt: string): Promise<string> {
       for (const ch of text) {
         if (ch === '\r' || ch === '\n') return finish(undefined);
         if (ch === '\u0003' || (ch === '\u0004' && chars.length === 0)) {
-          return finish(new StreamfrontError('IMPORT_PASSWORD_ABORTED', 'password entry interrupted', { hint: 'run the import again' }));
+          return finish(
+            new StreamfrontError('IMPORT_PASSWORD_ABORTED', 'password entry interrupted', {
+              hint: 'run the import again',
+            }),
+          );
         }
         if (ch === '\u007f' || ch === '\b') chars.pop();
-        else if (ch === '\u0015') chars = []; // Ctrl-U: start over, as in a shell
+        else if (ch === '\u0015')
+          chars = []; // Ctrl-U: start over, as in a shell
         else if (ch >= ' ') chars.push(ch);
       }
     };

@@ -8,7 +8,16 @@ import { StreamfrontError, isStreamfrontError } from '../errors/error.js';
 import { fsyncDirectory } from '../fs/atomic-write.js';
 import { isLockHeld } from '../fs/pid-lock.js';
 import { keystorePathsIn } from '../kmc/index.js';
-import { IMPORT_LOCK_NAME, STAGING_PREFIX, acquireImportLock, journalPath, readJournal, removeJournal, sha256Text, type ImportJournal } from './journal.js';
+import {
+  IMPORT_LOCK_NAME,
+  STAGING_PREFIX,
+  acquireImportLock,
+  journalPath,
+  readJournal,
+  removeJournal,
+  sha256Text,
+  type ImportJournal,
+} from './journal.js';
 
 export type RecoveryOutcome =
   | { readonly action: 'none' }
@@ -16,7 +25,10 @@ export type RecoveryOutcome =
   | { readonly action: 'rolled-back' | 'rolled-forward' | 'cleaned'; readonly removed: readonly string[] };
 
 /** What an interrupted import left, seen without changing anything (for ./run.sh --check). */
-export type InterruptedImport = { readonly state: 'none' } | { readonly state: 'running' } | { readonly state: 'interrupted'; readonly direction: 'back' | 'forward' };
+export type InterruptedImport =
+  | { readonly state: 'none' }
+  | { readonly state: 'running' }
+  | { readonly state: 'interrupted'; readonly direction: 'back' | 'forward' };
 
 async function listLeftovers(keysDir: string): Promise<{ hasJournal: boolean; staging: string[] } | undefined> {
   let names: string[];
@@ -60,7 +72,13 @@ async function rollBack(keysDir: string, journal: ImportJournal, removed: string
     // Nothing references a keystore the interrupted import created: the config was never renamed.
     const paths = keystorePathsIn(keysDir);
     for (const file of [paths.primary, paths.standby]) {
-      if (await fsp.rm(file).then(() => true, () => false)) removed.push(file);
+      if (
+        await fsp.rm(file).then(
+          () => true,
+          () => false,
+        )
+      )
+        removed.push(file);
     }
   }
 }
@@ -73,7 +91,13 @@ async function recoverUnderLock(keysDir: string, staging: readonly string[]): Pr
     const isForward = await isCommitted(journal);
     if (!isForward) await rollBack(keysDir, journal, removed);
     action = isForward ? 'rolled-forward' : 'rolled-back';
-    if (await fsp.rm(journal.configTemp).then(() => true, () => false)) removed.push(journal.configTemp);
+    if (
+      await fsp.rm(journal.configTemp).then(
+        () => true,
+        () => false,
+      )
+    )
+      removed.push(journal.configTemp);
   }
   // Under the lock no import runs, so every staging folder is a dead import's (each holds a key copy).
   for (const name of staging) {
@@ -126,14 +150,24 @@ export async function inspectInterruptedImport(keysDir: string): Promise<Interru
 }
 
 /** The refusal ./run.sh --check gives for a half-done import, instead of what its mixed files would say. */
-export function interruptedImportError(keysDir: string, found: Exclude<InterruptedImport, { state: 'none' }>): StreamfrontError {
+export function interruptedImportError(
+  keysDir: string,
+  found: Exclude<InterruptedImport, { state: 'none' }>,
+): StreamfrontError {
   if (found.state === 'running') {
-    return new StreamfrontError('IMPORT_IN_PROGRESS', 'an import is running in this keys/ folder; its files are not complete yet', {
-      file: join(keysDir, IMPORT_LOCK_NAME),
-      hint: 'wait for certImport.sh to finish, then check again',
-    });
+    return new StreamfrontError(
+      'IMPORT_IN_PROGRESS',
+      'an import is running in this keys/ folder; its files are not complete yet',
+      {
+        file: join(keysDir, IMPORT_LOCK_NAME),
+        hint: 'wait for certImport.sh to finish, then check again',
+      },
+    );
   }
-  const what = found.direction === 'forward' ? 'had recorded the new config: the next start or import finishes it (the new material stays)' : 'had not recorded the new config: the next start or import rolls it back (keys/ and the config as before the import)';
+  const what =
+    found.direction === 'forward'
+      ? 'had recorded the new config: the next start or import finishes it (the new material stays)'
+      : 'had not recorded the new config: the next start or import rolls it back (keys/ and the config as before the import)';
   return new StreamfrontError('IMPORT_INTERRUPTED', `an import was killed half-way and ${what}`, {
     file: journalPath(keysDir),
     hint: 'start the front (./run.sh) or run the import again (bash ./certImport.sh ...); --check itself changes nothing',

@@ -38,22 +38,50 @@ const B64URL = /^[A-Za-z0-9_-]*$/;
 export function parseCiphertext(value: string, item: string): CiphertextFields {
   const hint = `re-run the import (bash ./certImport.sh ...) so ${item} holds a fresh KMC ciphertext`;
   if (!hasCiphertextPrefix(value)) {
-    throw new StreamfrontError('KMC_CIPHERTEXT_NOT_PREFIXED', `value does not start with ${CIPHERTEXT_MARK}${CIPHERTEXT_VERSION}$ and is refused rather than used as plain text`, { item, hint });
+    throw new StreamfrontError(
+      'KMC_CIPHERTEXT_NOT_PREFIXED',
+      `value does not start with ${CIPHERTEXT_MARK}${CIPHERTEXT_VERSION}$ and is refused rather than used as plain text`,
+      { item, hint },
+    );
   }
   const parts = value.split('$');
   const version = parts[0]?.slice(CIPHERTEXT_MARK.length);
   if (version !== String(CIPHERTEXT_VERSION)) {
-    throw new StreamfrontError('KMC_CIPHERTEXT_UNSUPPORTED', `ciphertext format version "${(version ?? '').slice(0, 8)}" is not supported (expected ${CIPHERTEXT_VERSION})`, { item, hint });
+    throw new StreamfrontError(
+      'KMC_CIPHERTEXT_UNSUPPORTED',
+      `ciphertext format version "${(version ?? '').slice(0, 8)}" is not supported (expected ${CIPHERTEXT_VERSION})`,
+      { item, hint },
+    );
   }
   if (parts.length !== 8) {
-    throw new StreamfrontError('KMC_CIPHERTEXT_MALFORMED', `ciphertext has ${parts.length} '$'-separated fields, expected 8`, { item, hint });
+    throw new StreamfrontError(
+      'KMC_CIPHERTEXT_MALFORMED',
+      `ciphertext has ${parts.length} '$'-separated fields, expected 8`,
+      { item, hint },
+    );
   }
-  const [, domain, keyId, alg, salt, nonce, data, tag] = parts as [string, string, string, string, string, string, string, string];
+  const [, domain, keyId, alg, salt, nonce, data, tag] = parts as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
   if (!DECIMAL.test(domain) || !DECIMAL.test(keyId) || ![salt, nonce, data, tag].every((p) => B64URL.test(p))) {
-    throw new StreamfrontError('KMC_CIPHERTEXT_MALFORMED', 'ciphertext has a field that is not a number or base64url', { item, hint });
+    throw new StreamfrontError('KMC_CIPHERTEXT_MALFORMED', 'ciphertext has a field that is not a number or base64url', {
+      item,
+      hint,
+    });
   }
   if (alg !== '8' && alg !== '9') {
-    throw new StreamfrontError('KMC_CIPHERTEXT_UNSUPPORTED', `ciphertext algorithm id must be 8 (AES-128-GCM) or 9 (AES-256-GCM)`, { item, hint });
+    throw new StreamfrontError(
+      'KMC_CIPHERTEXT_UNSUPPORTED',
+      `ciphertext algorithm id must be 8 (AES-128-GCM) or 9 (AES-256-GCM)`,
+      { item, hint },
+    );
   }
   return {
     domain: Number(domain),

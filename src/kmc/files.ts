@@ -27,7 +27,12 @@ export async function readCopy(file: string): Promise<string | undefined> {
   }
 }
 
-export async function writeCopy(file: string, text: string, stepPrefix: 'primary' | 'standby', reachStep: WriteStepHook = noWriteStep): Promise<void> {
+export async function writeCopy(
+  file: string,
+  text: string,
+  stepPrefix: 'primary' | 'standby',
+  reachStep: WriteStepHook = noWriteStep,
+): Promise<void> {
   const temp = await writeTempFile(file, text, { mode: KEYSTORE_MODE });
   await reachStep(`${stepPrefix}-temp`);
   try {

@@ -47,10 +47,14 @@ function isObject(v: unknown): v is Record<string, unknown> {
 function checkMasterKey(v: unknown): string | undefined {
   if (!isObject(v)) return 'a master key entry is not an object';
   if (!Number.isSafeInteger(v.id) || (v.id as number) < 1) return 'a master key id is not a positive integer';
-  if (typeof v.state !== 'string' || !STATES.includes(v.state)) return `master key ${String(v.id)} has an unknown state`;
-  if (typeof v.created !== 'string' || Number.isNaN(Date.parse(v.created))) return `master key ${String(v.id)} has no valid created date`;
-  if (typeof v.expires !== 'string' || Number.isNaN(Date.parse(v.expires))) return `master key ${String(v.id)} has no valid expires date`;
-  if (v.state === 'retired' ? v.wrapped !== null : typeof v.wrapped !== 'string') return `master key ${String(v.id)} has a wrapped value that does not fit its state`;
+  if (typeof v.state !== 'string' || !STATES.includes(v.state))
+    return `master key ${String(v.id)} has an unknown state`;
+  if (typeof v.created !== 'string' || Number.isNaN(Date.parse(v.created)))
+    return `master key ${String(v.id)} has no valid created date`;
+  if (typeof v.expires !== 'string' || Number.isNaN(Date.parse(v.expires)))
+    return `master key ${String(v.id)} has no valid expires date`;
+  if (v.state === 'retired' ? v.wrapped !== null : typeof v.wrapped !== 'string')
+    return `master key ${String(v.id)} has a wrapped value that does not fit its state`;
   return undefined;
 }
 
@@ -70,13 +74,18 @@ export function parseKeystoreText(text: string): ParsedKeystoreText | string {
   }
   if (!isObject(raw)) return 'body is not an object';
   if (raw.format !== KEYSTORE_FORMAT) return `format is not ${KEYSTORE_FORMAT}`;
-  if (raw.version !== KEYSTORE_VERSION) return `version ${String(raw.version)} is not supported (expected ${KEYSTORE_VERSION})`;
-  if (!Number.isSafeInteger(raw.generation) || (raw.generation as number) < 1) return 'generation is not a positive integer';
+  if (raw.version !== KEYSTORE_VERSION)
+    return `version ${String(raw.version)} is not supported (expected ${KEYSTORE_VERSION})`;
+  if (!Number.isSafeInteger(raw.generation) || (raw.generation as number) < 1)
+    return 'generation is not a positive integer';
   if (!Number.isSafeInteger(raw.domain)) return 'domain is not an integer';
   if (typeof raw.written !== 'string') return 'written is missing';
   if (typeof raw.rootMaterial !== 'string' || !B64URL.test(raw.rootMaterial)) return 'root material is missing';
   const secret = raw.operatorSecret;
-  if (secret !== null && !(isObject(secret) && typeof secret.salt === 'string' && typeof secret.verifier === 'string')) {
+  if (
+    secret !== null &&
+    !(isObject(secret) && typeof secret.salt === 'string' && typeof secret.verifier === 'string')
+  ) {
     return 'operator secret record is malformed';
   }
   if (!Array.isArray(raw.masterKeys) || raw.masterKeys.length === 0) return 'no master keys';

@@ -87,7 +87,8 @@ export interface KeystoreStatus {
 
 export const MASTER_KEY_LIFETIME_DAYS = 180;
 const DAY_MS = 24 * 60 * 60 * 1000;
-const REPAIR_HINT = 'restore keys/kmc.ks or keys/StandbyKsf.ks from a backup, or re-run the import (bash ./certImport.sh ...) to make a new keystore and ciphertext';
+const REPAIR_HINT =
+  'restore keys/kmc.ks or keys/StandbyKsf.ks from a backup, or re-run the import (bash ./certImport.sh ...) to make a new keystore and ciphertext';
 
 interface GoodCopy {
   readonly text: string;
@@ -97,7 +98,9 @@ interface GoodCopy {
   readonly unwrapped: Map<number, Buffer>;
 }
 
-type CopyVerdict = { state: 'good'; copy: GoodCopy } | { state: Exclude<CopyState, 'good'>; generation?: number; reason: string };
+type CopyVerdict =
+  | { state: 'good'; copy: GoodCopy }
+  | { state: Exclude<CopyState, 'good'>; generation?: number; reason: string };
 
 function masterKeyAad(id: number): Buffer {
   return Buffer.from(`streamfront-kmc v1 master-key ${id}`, 'utf8');
@@ -117,28 +120,43 @@ function unwrapMasterKey(rootKeys: RootKeys, id: number, wrapped: string): Buffe
 }
 
 /** Validates one copy fully: format, version, operator secret, HMAC, every live master key unwraps. */
-function validateCopy(text: string | undefined, secret: Buffer | undefined, stretchCache: Map<string, Buffer>): CopyVerdict {
+function validateCopy(
+  text: string | undefined,
+  secret: Buffer | undefined,
+  stretchCache: Map<string, Buffer>,
+): CopyVerdict {
   if (text === undefined) return { state: 'missing', reason: 'file does not exist' };
   const parsed = parseKeystoreText(text);
   if (typeof parsed === 'string') return { state: 'damaged', reason: parsed };
   const { body } = parsed;
   let stretched: Buffer | undefined;
   if (body.operatorSecret !== null) {
-    if (secret === undefined) return { state: 'secret-missing', generation: body.generation, reason: 'made with an operator secret, none supplied' };
+    if (secret === undefined)
+      return {
+        state: 'secret-missing',
+        generation: body.generation,
+        reason: 'made with an operator secret, none supplied',
+      };
     const salt = body.operatorSecret.salt;
     stretched = stretchCache.get(salt) ?? stretchOperatorSecret(secret, Buffer.from(salt, 'base64url'));
     stretchCache.set(salt, stretched);
     if (!isSecretVerifierMatch(stretched, Buffer.from(body.operatorSecret.verifier, 'base64url'))) {
-      return { state: 'secret-wrong', generation: body.generation, reason: 'operator secret does not match the verifier' };
+      return {
+        state: 'secret-wrong',
+        generation: body.generation,
+        reason: 'operator secret does not match the verifier',
+      };
     }
   }
   const rootKeys = deriveRootKeys(Buffer.from(body.rootMaterial, 'base64url'), stretched);
-  if (!isHmacMatch(rootKeys.hmacKey, parsed.bodyText, parsed.mac)) return { state: 'damaged', generation: body.generation, reason: 'HMAC does not match the content' };
+  if (!isHmacMatch(rootKeys.hmacKey, parsed.bodyText, parsed.mac))
+    return { state: 'damaged', generation: body.generation, reason: 'HMAC does not match the content' };
   const unwrapped = new Map<number, Buffer>();
   for (const mk of body.masterKeys) {
     if (mk.wrapped === null) continue;
     const key = unwrapMasterKey(rootKeys, mk.id, mk.wrapped);
-    if (key === undefined) return { state: 'damaged', generation: body.generation, reason: `master key ${mk.id} does not unwrap` };
+    if (key === undefined)
+      return { state: 'damaged', generation: body.generation, reason: `master key ${mk.id} does not unwrap` };
     unwrapped.set(mk.id, key);
   }
   return { state: 'good', copy: { text, body, rootKeys, stretched, unwrapped } };
@@ -164,7 +182,12 @@ async function readCopyOrExplain(file: string): Promise<string | undefined> {
   } catch (err) {
     rethrowIfTransient(file, 'keystore copy', err);
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    const reason = code === 'EISDIR' ? 'is a folder, not a keystore file' : code === 'EACCES' ? 'is not readable by this user' : `cannot be read (${code})`;
+    const reason =
+      code === 'EISDIR'
+        ? 'is a folder, not a keystore file'
+        : code === 'EACCES'
+          ? 'is not readable by this user'
+          : `cannot be read (${code})`;
     throw new StreamfrontError('KMC_KEYSTORE_DAMAGED', `keystore copy ${reason}`, {
       file,
       hint: `put the keystore file back at ${file} (or move what is there away, so the other copy can restore it)`,
@@ -215,7 +238,10 @@ export class Keystore {
     if (options.operatorSecret !== undefined) {
       const salt = randomBytes(16);
       stretched = stretchOperatorSecret(options.operatorSecret, salt);
-      secretRecord = { salt: salt.toString('base64url'), verifier: buildSecretVerifier(stretched).toString('base64url') };
+      secretRecord = {
+        salt: salt.toString('base64url'),
+        verifier: buildSecretVerifier(stretched).toString('base64url'),
+      };
     }
     const ks = new Keystore({
       generation: 0,
@@ -249,10 +275,14 @@ export class Keystore {
     const log = options.log ?? (() => undefined);
     const texts = [await readCopyOrExplain(paths.primary), await readCopyOrExplain(paths.standby)];
     if (texts[0] === undefined && texts[1] === undefined) {
-      throw new StreamfrontError('KMC_KEYSTORE_MISSING', `neither ${paths.primary} nor ${paths.standby} exists; a new keystore is never made here because it would strand the existing ciphertext`, {
-        file: paths.primary,
-        hint: 're-run the import (bash ./certImport.sh ...) or, for a new installation, npm run kmc -- init',
-      });
+      throw new StreamfrontError(
+        'KMC_KEYSTORE_MISSING',
+        `neither ${paths.primary} nor ${paths.standby} exists; a new keystore is never made here because it would strand the existing ciphertext`,
+        {
+          file: paths.primary,
+          hint: 're-run the import (bash ./certImport.sh ...) or, for a new installation, npm run kmc -- init',
+        },
+      );
     }
     const cache = new Map<string, Buffer>();
     const files = [paths.primary, paths.standby];
@@ -260,35 +290,58 @@ export class Keystore {
     const copies: CopyReport[] = verdicts.map((v, i) =>
       v.state === 'good'
         ? { file: files[i] as string, state: 'good', generation: v.copy.body.generation }
-        : { file: files[i] as string, state: v.state, reason: v.reason, ...(v.generation === undefined ? {} : { generation: v.generation }) },
+        : {
+            file: files[i] as string,
+            state: v.state,
+            reason: v.reason,
+            ...(v.generation === undefined ? {} : { generation: v.generation }),
+          },
     );
-    const goodCopies = verdicts.flatMap((v, i) => (v.state === 'good' ? [{ file: files[i] as string, copy: v.copy }] : []));
+    const goodCopies = verdicts.flatMap((v, i) =>
+      v.state === 'good' ? [{ file: files[i] as string, copy: v.copy }] : [],
+    );
     const choice = chooseWinner(goodCopies, options);
     const winner = choice?.copy;
     if (winner === undefined) {
       if (verdicts.some((v) => v.state === 'secret-missing')) {
-        throw new StreamfrontError('KMC_OPERATOR_SECRET_MISSING', 'the keystore was created with an operator secret and none was supplied', {
-          file: paths.primary,
-          hint: 'set STREAMFRONT_KMC_SECRET_FILE to the secret file, or provide the systemd credential streamfront-kmc-secret',
-        });
+        throw new StreamfrontError(
+          'KMC_OPERATOR_SECRET_MISSING',
+          'the keystore was created with an operator secret and none was supplied',
+          {
+            file: paths.primary,
+            hint: 'set STREAMFRONT_KMC_SECRET_FILE to the secret file, or provide the systemd credential streamfront-kmc-secret',
+          },
+        );
       }
       if (verdicts.some((v) => v.state === 'secret-wrong')) {
-        throw new StreamfrontError('KMC_OPERATOR_SECRET_WRONG', 'the operator secret does not match the one the keystore was created with', {
-          file: paths.primary,
-          hint: 'supply the original secret file through STREAMFRONT_KMC_SECRET_FILE or the systemd credential streamfront-kmc-secret',
-        });
+        throw new StreamfrontError(
+          'KMC_OPERATOR_SECRET_WRONG',
+          'the operator secret does not match the one the keystore was created with',
+          {
+            file: paths.primary,
+            hint: 'supply the original secret file through STREAMFRONT_KMC_SECRET_FILE or the systemd credential streamfront-kmc-secret',
+          },
+        );
       }
       const reasons = copies.map((c) => `${c.file}: ${c.reason ?? c.state}`).join('; ');
-      throw new StreamfrontError('KMC_KEYSTORE_DAMAGED', `both keystore copies are unusable (${reasons}); nothing was deleted`, {
-        file: `${paths.primary}, ${paths.standby}`,
-        hint: REPAIR_HINT,
-      });
+      throw new StreamfrontError(
+        'KMC_KEYSTORE_DAMAGED',
+        `both keystore copies are unusable (${reasons}); nothing was deleted`,
+        {
+          file: `${paths.primary}, ${paths.standby}`,
+          hint: REPAIR_HINT,
+        },
+      );
     }
     const good = winner;
     for (const file of choice?.foreign ?? []) {
-      log('warn', `keystore copy ${file} cannot decrypt ${options.anchor?.item ?? 'the config value'} of this config: it belongs to another keystore and is left as it is; move it out of keys/`, {
-        file,
-      });
+      log(
+        'warn',
+        `keystore copy ${file} cannot decrypt ${options.anchor?.item ?? 'the config value'} of this config: it belongs to another keystore and is left as it is; move it out of keys/`,
+        {
+          file,
+        },
+      );
     }
     // A foreign copy is never overwritten either: it may be the only copy of another keystore.
     const stale = files.filter((f, i) => texts[i] !== good.text && !(choice?.foreign ?? []).includes(f));
@@ -360,22 +413,34 @@ export class Keystore {
   encrypt(plaintext: string, item: string, algorithmId: 8 | 9): string {
     checkItem(item);
     if (algorithmId !== 8 && algorithmId !== 9) {
-      throw new StreamfrontError('KMC_CIPHERTEXT_UNSUPPORTED', `algorithm id ${String(algorithmId)} is not 8 (AES-128-GCM) or 9 (AES-256-GCM)`, {
-        item: 'sdp_algorithm_id',
-        hint: 'set sdp_algorithm_id to 8 or 9',
-      });
+      throw new StreamfrontError(
+        'KMC_CIPHERTEXT_UNSUPPORTED',
+        `algorithm id ${String(algorithmId)} is not 8 (AES-128-GCM) or 9 (AES-256-GCM)`,
+        {
+          item: 'sdp_algorithm_id',
+          hint: 'set sdp_algorithm_id to 8 or 9',
+        },
+      );
     }
     const active = this.masterKeys.find((k) => k.state === 'active') as MasterKeyRecord;
     const masterKey = this.unwrapped.get(active.id) as Buffer;
     const salt = randomBytes(16);
     const header = buildHeader(this.domain, active.id, algorithmId);
-    const sealed = seal(deriveDataKey(masterKey, salt, algorithmId), encodePlaintext(plaintext), buildAad(header, item));
+    const sealed = seal(
+      deriveDataKey(masterKey, salt, algorithmId),
+      encodePlaintext(plaintext),
+      buildAad(header, item),
+    );
     const out = buildCiphertext({ domain: this.domain, keyId: active.id, algorithmId, salt, ...sealed });
     if (out.length > MAX_CIPHERTEXT_LENGTH) {
-      throw new StreamfrontError('KMC_PLAINTEXT_TOO_LONG', `the protected value would be ${out.length} characters, over the ${MAX_CIPHERTEXT_LENGTH} the config reader accepts`, {
-        item,
-        hint: 'use a password of at most 100 characters',
-      });
+      throw new StreamfrontError(
+        'KMC_PLAINTEXT_TOO_LONG',
+        `the protected value would be ${out.length} characters, over the ${MAX_CIPHERTEXT_LENGTH} the config reader accepts`,
+        {
+          item,
+          hint: 'use a password of at most 100 characters',
+        },
+      );
     }
     return out;
   }
@@ -385,21 +450,36 @@ export class Keystore {
     const f = parseCiphertext(ciphertext, item);
     const hint = `re-run the import (bash ./certImport.sh ...) so ${item} holds a fresh KMC ciphertext`;
     if (f.domain !== this.domain) {
-      throw new StreamfrontError('KMC_CIPHERTEXT_UNSUPPORTED', `ciphertext domain ${f.domain} is not this keystore's domain ${this.domain}`, { item, hint });
+      throw new StreamfrontError(
+        'KMC_CIPHERTEXT_UNSUPPORTED',
+        `ciphertext domain ${f.domain} is not this keystore's domain ${this.domain}`,
+        { item, hint },
+      );
     }
     const record = this.masterKeys.find((k) => k.id === f.keyId);
     if (record === undefined) {
-      throw new StreamfrontError('KMC_KEY_UNKNOWN', `ciphertext names master key ${f.keyId}, which this keystore does not hold (a different or older keystore?)`, { item, hint });
+      throw new StreamfrontError(
+        'KMC_KEY_UNKNOWN',
+        `ciphertext names master key ${f.keyId}, which this keystore does not hold (a different or older keystore?)`,
+        { item, hint },
+      );
     }
     const masterKey = this.unwrapped.get(f.keyId);
     if (record.state === 'retired' || masterKey === undefined) {
-      throw new StreamfrontError('KMC_KEY_RETIRED', `ciphertext names master key ${f.keyId}, which has been retired`, { item, hint });
+      throw new StreamfrontError('KMC_KEY_RETIRED', `ciphertext names master key ${f.keyId}, which has been retired`, {
+        item,
+        hint,
+      });
     }
     const header = buildHeader(f.domain, f.keyId, f.algorithmId);
     const bytes = openSealed(deriveDataKey(masterKey, f.salt, f.algorithmId), f, buildAad(header, item));
     const text = bytes === undefined ? undefined : decodePlaintext(bytes);
     if (text === undefined) {
-      throw new StreamfrontError('KMC_CIPHERTEXT_TAMPERED', 'ciphertext does not authenticate: it was altered, truncated, or made for another item', { item, hint });
+      throw new StreamfrontError(
+        'KMC_CIPHERTEXT_TAMPERED',
+        'ciphertext does not authenticate: it was altered, truncated, or made for another item',
+        { item, hint },
+      );
     }
     return text;
   }
@@ -413,17 +493,25 @@ export class Keystore {
       await removeStaleTemps(paths);
       const onDisk = [await readCopy(paths.primary), await readCopy(paths.standby)];
       if (this.generationValue === 0 && onDisk.some((t) => t !== undefined)) {
-        throw new StreamfrontError('KMC_KEYSTORE_EXISTS', 'a keystore already exists; a new one would strand every ciphertext made with it', {
-          file: paths.primary,
-          hint: 'use the existing keystore (npm run kmc -- status), or move both keystore files away first if you really mean to start over',
-        });
+        throw new StreamfrontError(
+          'KMC_KEYSTORE_EXISTS',
+          'a keystore already exists; a new one would strand every ciphertext made with it',
+          {
+            file: paths.primary,
+            hint: 'use the existing keystore (npm run kmc -- status), or move both keystore files away first if you really mean to start over',
+          },
+        );
       }
       const diskGeneration = Math.max(0, ...onDisk.map(generationOf));
       if (diskGeneration > this.generationValue) {
-        throw new StreamfrontError('KMC_KEYSTORE_CHANGED', `the keystore on disk is at generation ${diskGeneration}, newer than ${this.generationValue} in memory`, {
-          file: paths.primary,
-          hint: 'another command changed the keystore; re-run this command',
-        });
+        throw new StreamfrontError(
+          'KMC_KEYSTORE_CHANGED',
+          `the keystore on disk is at generation ${diskGeneration}, newer than ${this.generationValue} in memory`,
+          {
+            file: paths.primary,
+            hint: 'another command changed the keystore; re-run this command',
+          },
+        );
       }
       const generation = Math.max(this.generationValue, diskGeneration) + 1;
       const text = this.buildText(generation);
@@ -436,10 +524,14 @@ export class Keystore {
       for (const file of [paths.primary, paths.standby]) {
         const back = await readCopy(file);
         if (back !== text || validateCopy(back, undefined, new Map()).state === 'damaged') {
-          throw new StreamfrontError('KMC_KEYSTORE_VERIFY_FAILED', 'the keystore read back after writing differs from what was written', {
-            file,
-            hint: 'check the disk and file system for errors, then run npm run kmc -- status',
-          });
+          throw new StreamfrontError(
+            'KMC_KEYSTORE_VERIFY_FAILED',
+            'the keystore read back after writing differs from what was written',
+            {
+              file,
+              hint: 'check the disk and file system for errors, then run npm run kmc -- status',
+            },
+          );
         }
       }
       this.generationValue = generation;
@@ -493,9 +585,13 @@ function buildAad(header: string, item: string): Buffer {
 
 function checkItem(item: string): void {
   if (!/^[\x21-\x7e]{1,128}$/.test(item)) {
-    throw new StreamfrontError('KMC_ITEM_INVALID', 'the config item name a ciphertext is bound to must be 1-128 printable ASCII characters', {
-      hint: 'pass the config item name, e.g. server_key_mm',
-    });
+    throw new StreamfrontError(
+      'KMC_ITEM_INVALID',
+      'the config item name a ciphertext is bound to must be 1-128 printable ASCII characters',
+      {
+        hint: 'pass the config item name, e.g. server_key_mm',
+      },
+    );
   }
 }
 
@@ -510,7 +606,10 @@ function chooseWinner(
   options: KeystoreOptions,
 ): { copy: GoodCopy; foreign: string[] } | undefined {
   const newest = (list: ReadonlyArray<{ file: string; copy: GoodCopy }>): GoodCopy | undefined =>
-    list.reduce<GoodCopy | undefined>((best, c) => (best === undefined || c.copy.body.generation > best.body.generation ? c.copy : best), undefined);
+    list.reduce<GoodCopy | undefined>(
+      (best, c) => (best === undefined || c.copy.body.generation > best.body.generation ? c.copy : best),
+      undefined,
+    );
   const anchor = options.anchor;
   if (anchor === undefined || anchor.ciphertext === '' || goodCopies.length === 0) {
     const copy = newest(goodCopies);
@@ -523,34 +622,61 @@ function chooseWinner(
     const isUnclear = new Set(goodCopies.map((c) => c.copy.text)).size > 1;
     return { copy, foreign: isUnclear ? goodCopies.map((c) => c.file) : [] };
   }
-  return { copy: newest(decrypting) as GoodCopy, foreign: goodCopies.filter((c) => !decrypting.includes(c)).map((c) => c.file) };
+  return {
+    copy: newest(decrypting) as GoodCopy,
+    foreign: goodCopies.filter((c) => !decrypting.includes(c)).map((c) => c.file),
+  };
 }
 
 /** Read-only open: says what a repair would rewrite, writes nothing. */
-function reportWouldRepair(stale: readonly string[], copies: readonly CopyReport[], log: NonNullable<KeystoreOptions['log']>): void {
+function reportWouldRepair(
+  stale: readonly string[],
+  copies: readonly CopyReport[],
+  log: NonNullable<KeystoreOptions['log']>,
+): void {
   for (const file of stale) {
     const report = copies.find((c) => c.file === file);
-    const why = report?.state === 'good' ? `behind (generation ${String(report.generation)})` : `${report?.state ?? 'bad'} (${report?.reason ?? 'unknown'})`;
-    log('warn', `keystore copy ${file} is ${why}; a repair would rewrite it from the good copy (not done: read-only)`, { file, wouldRepair: true });
+    const why =
+      report?.state === 'good'
+        ? `behind (generation ${String(report.generation)})`
+        : `${report?.state ?? 'bad'} (${report?.reason ?? 'unknown'})`;
+    log('warn', `keystore copy ${file} is ${why}; a repair would rewrite it from the good copy (not done: read-only)`, {
+      file,
+      wouldRepair: true,
+    });
   }
 }
 
 /** Rewrites stale or damaged copies with the winner's exact text; a failed repair is only a warning. */
-async function repairCopies(paths: KeystorePaths, text: string, stale: string[], copies: CopyReport[], log: NonNullable<KeystoreOptions['log']>): Promise<void> {
+async function repairCopies(
+  paths: KeystorePaths,
+  text: string,
+  stale: string[],
+  copies: CopyReport[],
+  log: NonNullable<KeystoreOptions['log']>,
+): Promise<void> {
   let release: (() => Promise<void>) | undefined;
   try {
     release = await acquireLock(lockPathFor(paths));
     await removeStaleTemps(paths);
     for (const file of stale) {
       const report = copies.find((c) => c.file === file);
-      log('warn', `keystore copy ${file} was ${report?.state === 'good' ? 'behind' : (report?.state ?? 'bad')}; rewriting it from the good copy`, {
-        file,
-        reason: report?.reason ?? `generation ${String(report?.generation)}`,
-      });
+      log(
+        'warn',
+        `keystore copy ${file} was ${report?.state === 'good' ? 'behind' : (report?.state ?? 'bad')}; rewriting it from the good copy`,
+        {
+          file,
+          reason: report?.reason ?? `generation ${String(report?.generation)}`,
+        },
+      );
       await writeCopy(file, text, file === paths.primary ? 'primary' : 'standby');
     }
   } catch (err) {
-    log('warn', `could not repair the keystore copies: ${isStreamfrontError(err) ? err.message : ((err as NodeJS.ErrnoException).code ?? 'error')}`, { files: stale });
+    log(
+      'warn',
+      `could not repair the keystore copies: ${isStreamfrontError(err) ? err.message : ((err as NodeJS.ErrnoException).code ?? 'error')}`,
+      { files: stale },
+    );
   } finally {
     await release?.();
   }

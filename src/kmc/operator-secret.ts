@@ -14,16 +14,23 @@ async function readSecret(file: string, source: string): Promise<Buffer> {
     bytes = await fsp.readFile(file);
   } catch (err) {
     rethrowIfTransient(file, 'operator secret file', err);
-    throw new StreamfrontError('KMC_OPERATOR_SECRET_UNREADABLE', `cannot read the operator secret named by ${source}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, {
-      file,
-      hint: `point ${source} at a readable file holding the secret`,
-      cause: err,
-    });
+    throw new StreamfrontError(
+      'KMC_OPERATOR_SECRET_UNREADABLE',
+      `cannot read the operator secret named by ${source}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
+      {
+        file,
+        hint: `point ${source} at a readable file holding the secret`,
+        cause: err,
+      },
+    );
   }
   // A trailing newline from `echo` or an editor is not part of the secret.
   const trimmed = bytes.subarray(0, bytes.length - (bytes.at(-1) === 0x0a ? (bytes.at(-2) === 0x0d ? 2 : 1) : 0));
   if (trimmed.length === 0) {
-    throw new StreamfrontError('KMC_OPERATOR_SECRET_UNREADABLE', `the operator secret named by ${source} is empty`, { file, hint: 'write a long random secret into the file' });
+    throw new StreamfrontError('KMC_OPERATOR_SECRET_UNREADABLE', `the operator secret named by ${source} is empty`, {
+      file,
+      hint: 'write a long random secret into the file',
+    });
   }
   return trimmed;
 }

@@ -73,7 +73,10 @@ function fileOf(files: MaterialFiles, role: MaterialRole): OperatorFile | undefi
 
 /** The first error finding becomes the one-line refusal, naming the file it is about. */
 export function findingToError(finding: Finding, files: MaterialFiles): StreamfrontError {
-  return new StreamfrontError(finding.code, finding.message, { file: fileOf(files, finding.role)?.label, hint: finding.hint });
+  return new StreamfrontError(finding.code, finding.message, {
+    file: fileOf(files, finding.role)?.label,
+    hint: finding.hint,
+  });
 }
 
 function throwOnErrors(findings: readonly Finding[], files: MaterialFiles): void {
@@ -81,7 +84,10 @@ function throwOnErrors(findings: readonly Finding[], files: MaterialFiles): void
   if (first !== undefined) throw findingToError(first, files);
 }
 
-export async function readMaterialFiles(paths: MaterialPaths, labels: Partial<MaterialPaths> = {}): Promise<MaterialFiles> {
+export async function readMaterialFiles(
+  paths: MaterialPaths,
+  labels: Partial<MaterialPaths> = {},
+): Promise<MaterialFiles> {
   const [ca, serverCert, serverKey, crl] = await Promise.all([
     readOperatorFile(paths.ca, 'ca', labels.ca ?? paths.ca),
     readOperatorFile(paths.serverCert, 'server-cert', labels.serverCert ?? paths.serverCert),
@@ -93,13 +99,25 @@ export async function readMaterialFiles(paths: MaterialPaths, labels: Partial<Ma
 
 /** Everything that can be checked before the password is known: certificates, CRL, key form. */
 export function checkCertificates(files: MaterialFiles, now: Date): CheckedCertificates {
-  const verdict = validateCertificates({ ca: files.ca.bytes, serverCert: files.serverCert.bytes, crl: files.crl?.bytes, now });
+  const verdict = validateCertificates({
+    ca: files.ca.bytes,
+    serverCert: files.serverCert.bytes,
+    crl: files.crl?.bytes,
+    now,
+  });
   const findings = [...verdict.findings, ...inspectServerKey(files.serverKey.bytes)];
   throwOnErrors(findings, files);
   if (verdict.ca === undefined || verdict.serverCert === undefined) {
-    throw new StreamfrontError('MATERIAL_INVALID', 'the certificates could not be checked', { file: files.serverCert.label });
+    throw new StreamfrontError('MATERIAL_INVALID', 'the certificates could not be checked', {
+      file: files.serverCert.label,
+    });
   }
-  return { ca: verdict.ca, serverCert: verdict.serverCert, crl: verdict.crl, warnings: findings.filter((f) => f.severity === 'warning') };
+  return {
+    ca: verdict.ca,
+    serverCert: verdict.serverCert,
+    crl: verdict.crl,
+    warnings: findings.filter((f) => f.severity === 'warning'),
+  };
 }
 
 /** Decrypts the key with the password and checks it against the server certificate. */
@@ -107,7 +125,9 @@ export function checkMaterial(files: MaterialFiles, certs: CheckedCertificates, 
   const keyVerdict = validateServerKey(files.serverKey.bytes, password, certs.serverCert);
   throwOnErrors(keyVerdict.findings, files);
   if (keyVerdict.keyPem === undefined || hasErrors(keyVerdict.findings)) {
-    throw new StreamfrontError('MATERIAL_INVALID', 'the server key could not be decrypted', { file: files.serverKey.label });
+    throw new StreamfrontError('MATERIAL_INVALID', 'the server key could not be decrypted', {
+      file: files.serverKey.label,
+    });
   }
   const fingerprints: Partial<Record<MaterialRole, string>> = {
     ca: sha256Hex(files.ca.bytes),
@@ -139,14 +159,26 @@ export interface LoadMaterialOptions {
 }
 
 /** The config's material items as absolute paths, labelled as the config spells them. */
-export function materialPathsFromConfig(config: FrontConfig, runDir: string): { paths: MaterialPaths; labels: MaterialPaths } {
+export function materialPathsFromConfig(
+  config: FrontConfig,
+  runDir: string,
+): { paths: MaterialPaths; labels: MaterialPaths } {
   const missing = (['caCrt', 'serverCrt', 'serverKey', 'serverKeyMm'] as const).filter((k) => config[k] === '');
   if (missing.length > 0) {
-    throw new StreamfrontError('MATERIAL_NOT_IMPORTED', 'no certificate has been imported yet (ca_crt, server_crt, server_key or server_key_mm is empty)', {
-      hint: 'bash ./certImport.sh -c <ca.crt> -s <server.crt> -k <server.key> [-r <ca.crl>]',
-    });
+    throw new StreamfrontError(
+      'MATERIAL_NOT_IMPORTED',
+      'no certificate has been imported yet (ca_crt, server_crt, server_key or server_key_mm is empty)',
+      {
+        hint: 'bash ./certImport.sh -c <ca.crt> -s <server.crt> -k <server.key> [-r <ca.crl>]',
+      },
+    );
   }
-  const labels: MaterialPaths = { ca: config.caCrt, serverCert: config.serverCrt, serverKey: config.serverKey, crl: config.crl === '' ? undefined : config.crl };
+  const labels: MaterialPaths = {
+    ca: config.caCrt,
+    serverCert: config.serverCrt,
+    serverKey: config.serverKey,
+    crl: config.crl === '' ? undefined : config.crl,
+  };
   const paths: MaterialPaths = {
     ca: resolveItemPath(runDir, labels.ca),
     serverCert: resolveItemPath(runDir, labels.serverCert),

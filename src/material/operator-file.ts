@@ -27,7 +27,11 @@ export interface ProcessIdentity {
 
 export function currentIdentity(): ProcessIdentity | undefined {
   if (typeof process.geteuid !== 'function' || typeof process.getegid !== 'function') return undefined;
-  return { uid: process.geteuid(), gid: process.getegid(), groups: typeof process.getgroups === 'function' ? process.getgroups() : [] };
+  return {
+    uid: process.geteuid(),
+    gid: process.getegid(),
+    groups: typeof process.getgroups === 'function' ? process.getgroups() : [],
+  };
 }
 
 const ROOT_UID = 0;
@@ -53,33 +57,53 @@ export function checkFileOwnership(
   const mode = stat.mode & 0o7777;
   const isOurs = stat.uid === who.uid;
   if (!isOurs && stat.uid !== ROOT_UID) {
-    throw new StreamfrontError('MATERIAL_FILE_NOT_OWNED', `${what} is owned by uid ${stat.uid}, not by the current user (uid ${who.uid})${who.uid === ROOT_UID ? '' : ' or root'}`, {
-      file: label,
-      hint: `copy it to a file you own, or run: chown ${who.uid} ${label}`,
-    });
+    throw new StreamfrontError(
+      'MATERIAL_FILE_NOT_OWNED',
+      `${what} is owned by uid ${stat.uid}, not by the current user (uid ${who.uid})${who.uid === ROOT_UID ? '' : ' or root'}`,
+      {
+        file: label,
+        hint: `copy it to a file you own, or run: chown ${who.uid} ${label}`,
+      },
+    );
   }
   if (isOurs) {
     if (role === 'server-key' && (mode & ~KEY_ALLOWED_MODE) !== 0) {
-      throw new StreamfrontError('MATERIAL_KEY_MODE_TOO_OPEN', `${what} has mode ${mode4(mode)}, more than 0640`, { file: label, hint: `chmod 600 ${label}` });
+      throw new StreamfrontError('MATERIAL_KEY_MODE_TOO_OPEN', `${what} has mode ${mode4(mode)}, more than 0640`, {
+        file: label,
+        hint: `chmod 600 ${label}`,
+      });
     }
     return;
   }
   // Owned by root while we are not root: the platform's layout.
   if ((mode & GROUP_OR_OTHER_WRITE) !== 0) {
-    throw new StreamfrontError('MATERIAL_FILE_WRITABLE_BY_OTHERS', `${what} is owned by root with mode ${mode4(mode)}: its group or others can change it`, {
-      file: label,
-      hint: `chmod go-w ${label} (in Kubernetes: a defaultMode without group or other write, e.g. 0440)`,
-    });
+    throw new StreamfrontError(
+      'MATERIAL_FILE_WRITABLE_BY_OTHERS',
+      `${what} is owned by root with mode ${mode4(mode)}: its group or others can change it`,
+      {
+        file: label,
+        hint: `chmod go-w ${label} (in Kubernetes: a defaultMode without group or other write, e.g. 0440)`,
+      },
+    );
   }
   if (role !== 'server-key') return;
   const isOurGroup = stat.gid === who.gid || who.groups.includes(stat.gid);
   const allowed = isOurGroup ? GROUP_READ | 0o400 : 0o400;
   if ((mode & ~allowed) !== 0) {
-    const why = (mode & 0o007) !== 0 ? 'others can read it' : isOurGroup ? 'more than 0440' : `its group ${stat.gid} is not one of ours (gid ${who.gid}, groups ${who.groups.join(',') || 'none'})`;
-    throw new StreamfrontError('MATERIAL_KEY_MODE_TOO_OPEN', `${what} is owned by root with mode ${mode4(mode)}: ${why}`, {
-      file: label,
-      hint: `chmod 440 ${label} and give it our group (in Kubernetes: defaultMode 0440 with securityContext.fsGroup set to the group the front runs with)`,
-    });
+    const why =
+      (mode & 0o007) !== 0
+        ? 'others can read it'
+        : isOurGroup
+          ? 'more than 0440'
+          : `its group ${stat.gid} is not one of ours (gid ${who.gid}, groups ${who.groups.join(',') || 'none'})`;
+    throw new StreamfrontError(
+      'MATERIAL_KEY_MODE_TOO_OPEN',
+      `${what} is owned by root with mode ${mode4(mode)}: ${why}`,
+      {
+        file: label,
+        hint: `chmod 440 ${label} and give it our group (in Kubernetes: defaultMode 0440 with securityContext.fsGroup set to the group the front runs with)`,
+      },
+    );
   }
 }
 
@@ -97,7 +121,11 @@ export async function readOperatorFile(path: string, role: MaterialRole, label: 
     rethrowIfTransient(label, what, err);
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
-      throw new StreamfrontError('MATERIAL_FILE_MISSING', `${what} not found`, { file: label, hint: 'check the path', cause: err });
+      throw new StreamfrontError('MATERIAL_FILE_MISSING', `${what} not found`, {
+        file: label,
+        hint: 'check the path',
+        cause: err,
+      });
     }
     throw new StreamfrontError('MATERIAL_FILE_UNREADABLE', `${what} cannot be read (${code ?? 'error'})`, {
       file: label,
@@ -108,14 +136,21 @@ export async function readOperatorFile(path: string, role: MaterialRole, label: 
   try {
     const stat = await handle.stat();
     if (!stat.isFile()) {
-      throw new StreamfrontError('MATERIAL_FILE_NOT_REGULAR', `${what} is not a regular file`, { file: label, hint: 'give the path of the file itself' });
+      throw new StreamfrontError('MATERIAL_FILE_NOT_REGULAR', `${what} is not a regular file`, {
+        file: label,
+        hint: 'give the path of the file itself',
+      });
     }
     checkFileOwnership(stat, role, label, currentIdentity());
     if (stat.size > MAX_MATERIAL_BYTES) {
-      throw new StreamfrontError('MATERIAL_FILE_TOO_LARGE', `${what} is ${stat.size} bytes, over the ${MAX_MATERIAL_BYTES}-byte limit`, {
-        file: label,
-        hint: 'check that the right file was given',
-      });
+      throw new StreamfrontError(
+        'MATERIAL_FILE_TOO_LARGE',
+        `${what} is ${stat.size} bytes, over the ${MAX_MATERIAL_BYTES}-byte limit`,
+        {
+          file: label,
+          hint: 'check that the right file was given',
+        },
+      );
     }
     const bytes = await handle.readFile();
     return { role, label, bytes };

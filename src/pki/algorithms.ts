@@ -20,14 +20,23 @@ const RSA_PKCS1: Record<string, [string, string]> = {
   '1.2.840.113549.1.1.4': ['md5WithRSAEncryption', 'md5'],
 };
 const OTHER: Record<string, string> = {
-  '1.2.840.10045.4.1': 'ecdsa-with-SHA1', '1.2.840.10045.4.3.2': 'ecdsa-with-SHA256',
-  '1.2.840.10045.4.3.3': 'ecdsa-with-SHA384', '1.2.840.10045.4.3.4': 'ecdsa-with-SHA512',
-  '1.3.101.112': 'ED25519', '1.3.101.113': 'ED448', '1.2.840.10040.4.3': 'dsa-with-SHA1',
-  '2.16.840.1.101.3.4.3.2': 'dsa-with-SHA256', '1.2.840.113549.1.1.2': 'md2WithRSAEncryption',
+  '1.2.840.10045.4.1': 'ecdsa-with-SHA1',
+  '1.2.840.10045.4.3.2': 'ecdsa-with-SHA256',
+  '1.2.840.10045.4.3.3': 'ecdsa-with-SHA384',
+  '1.2.840.10045.4.3.4': 'ecdsa-with-SHA512',
+  '1.3.101.112': 'ED25519',
+  '1.3.101.113': 'ED448',
+  '1.2.840.10040.4.3': 'dsa-with-SHA1',
+  '2.16.840.1.101.3.4.3.2': 'dsa-with-SHA256',
+  '1.2.840.113549.1.1.2': 'md2WithRSAEncryption',
 };
 const HASHES: Record<string, string> = {
-  '2.16.840.1.101.3.4.2.1': 'sha256', '2.16.840.1.101.3.4.2.2': 'sha384', '2.16.840.1.101.3.4.2.3': 'sha512',
-  '2.16.840.1.101.3.4.2.4': 'sha224', '1.3.14.3.2.26': 'sha1', '1.2.840.113549.2.5': 'md5',
+  '2.16.840.1.101.3.4.2.1': 'sha256',
+  '2.16.840.1.101.3.4.2.2': 'sha384',
+  '2.16.840.1.101.3.4.2.3': 'sha512',
+  '2.16.840.1.101.3.4.2.4': 'sha224',
+  '1.3.14.3.2.26': 'sha1',
+  '1.2.840.113549.2.5': 'md5',
 };
 const PSS = '1.2.840.113549.1.1.10';
 const ALLOWED_HASHES = new Set(['sha256', 'sha512']);
@@ -48,9 +57,13 @@ export function parseSignatureAlgorithm(buf: Uint8Array, alg: Tlv): SignatureAlg
       if (field.tag === 0xa1) {
         const mgfParams = children(buf, inner)[1];
         const mgfOid = mgfParams ? children(buf, mgfParams)[0] : undefined;
-        mgfHash = mgfOid ? HASHES[decodeOid(buf, mgfOid)] ?? 'unknown' : 'unknown';
+        mgfHash = mgfOid ? (HASHES[decodeOid(buf, mgfOid)] ?? 'unknown') : 'unknown';
       }
-      if (field.tag === 0xa2) saltLength = Buffer.from(buf.subarray(inner.bodyStart, inner.end)).readUIntBE(0, Math.min(6, inner.end - inner.bodyStart));
+      if (field.tag === 0xa2)
+        saltLength = Buffer.from(buf.subarray(inner.bodyStart, inner.end)).readUIntBE(
+          0,
+          Math.min(6, inner.end - inner.bodyStart),
+        );
     }
     const name = `rsassaPss(${hash}, mgf1 ${mgfHash})`;
     return { name, hash, isPss: true, saltLength, isAllowed: ALLOWED_HASHES.has(hash) && mgfHash === hash };

@@ -8,13 +8,27 @@ import { isPem, pemBlocks, toPem } from './pem.js';
 import { normalizeSerial } from './serial.js';
 
 export interface CertSummary {
-  subject: string; issuer: string; serial: string; notBefore: Date; notAfter: Date;
-  fingerprint256: string; keyBits: number; signatureAlgorithm: string; pem: string;
+  subject: string;
+  issuer: string;
+  serial: string;
+  notBefore: Date;
+  notAfter: Date;
+  fingerprint256: string;
+  keyBits: number;
+  signatureAlgorithm: string;
+  pem: string;
 }
 
 export interface ParsedCert {
-  summary: CertSummary; x509: X509Certificate; der: Buffer; subjectDer: Buffer; algorithm: SignatureAlgorithm;
-  keyType: string; isCa: boolean | undefined; hasKeyCertSign: boolean | undefined; ekus: string[] | undefined;
+  summary: CertSummary;
+  x509: X509Certificate;
+  der: Buffer;
+  subjectDer: Buffer;
+  algorithm: SignatureAlgorithm;
+  keyType: string;
+  isCa: boolean | undefined;
+  hasKeyCertSign: boolean | undefined;
+  ekus: string[] | undefined;
 }
 
 const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
@@ -26,7 +40,12 @@ export function parseCertificate(bytes: Uint8Array, role: MaterialRole): ParsedC
   const der = isPem(bytes) ? pemBlocks(bytes, 'CERTIFICATE')[0] : Buffer.from(bytes);
   const what = ROLE_LABELS[role];
   if (der === undefined || der.length === 0) {
-    return error('PKI_NOT_PEM_OR_DER', role, `the ${what} holds no '-----BEGIN CERTIFICATE-----' block`, 'give a PEM or DER X.509 certificate');
+    return error(
+      'PKI_NOT_PEM_OR_DER',
+      role,
+      `the ${what} holds no '-----BEGIN CERTIFICATE-----' block`,
+      'give a PEM or DER X.509 certificate',
+    );
   }
   try {
     const x509 = new X509Certificate(der);
@@ -61,14 +80,34 @@ export function parseCertificate(bytes: Uint8Array, role: MaterialRole): ParsedC
     const pub = x509.publicKey;
     const keyType = pub.asymmetricKeyType ?? 'unknown';
     const summary: CertSummary = {
-      subject: x509.subject.replace(/\n/g, ', '), issuer: x509.issuer.replace(/\n/g, ', '),
-      serial: normalizeSerial(x509.serialNumber), notBefore: new Date(x509.validFrom), notAfter: new Date(x509.validTo),
-      fingerprint256: x509.fingerprint256, keyBits: pub.asymmetricKeyDetails?.modulusLength ?? 0,
-      signatureAlgorithm: algorithm.name, pem: toPem(der, 'CERTIFICATE'),
+      subject: x509.subject.replace(/\n/g, ', '),
+      issuer: x509.issuer.replace(/\n/g, ', '),
+      serial: normalizeSerial(x509.serialNumber),
+      notBefore: new Date(x509.validFrom),
+      notAfter: new Date(x509.validTo),
+      fingerprint256: x509.fingerprint256,
+      keyBits: pub.asymmetricKeyDetails?.modulusLength ?? 0,
+      signatureAlgorithm: algorithm.name,
+      pem: toPem(der, 'CERTIFICATE'),
     };
-    return { summary, x509, der, subjectDer: der.subarray(subject.start, subject.end), algorithm, keyType, isCa, hasKeyCertSign, ekus };
+    return {
+      summary,
+      x509,
+      der,
+      subjectDer: der.subarray(subject.start, subject.end),
+      algorithm,
+      keyType,
+      isCa,
+      hasKeyCertSign,
+      ekus,
+    };
   } catch (err) {
-    return error('PKI_CERT_UNPARSABLE', role, `the ${what} is not a valid X.509 certificate (${(err as Error).message})`, 'give a PEM or DER X.509 certificate');
+    return error(
+      'PKI_CERT_UNPARSABLE',
+      role,
+      `the ${what} is not a valid X.509 certificate (${(err as Error).message})`,
+      'give a PEM or DER X.509 certificate',
+    );
   }
 }
 
@@ -78,22 +117,71 @@ function commonRules(c: ParsedCert, role: MaterialRole, now: Date): Finding[] {
   const out: Finding[] = [];
   const s = c.summary;
   if (c.keyType !== 'rsa') {
-    out.push(error('PKI_CERT_NOT_RSA', role, `the ${what} '${s.subject}' carries a ${c.keyType.toUpperCase()} key; only RSA is accepted`, 'issue the certificate for an RSA key of 3072 bits or more'));
+    out.push(
+      error(
+        'PKI_CERT_NOT_RSA',
+        role,
+        `the ${what} '${s.subject}' carries a ${c.keyType.toUpperCase()} key; only RSA is accepted`,
+        'issue the certificate for an RSA key of 3072 bits or more',
+      ),
+    );
   } else if (s.keyBits < 2048) {
-    out.push(error('PKI_KEY_TOO_SMALL', role, `the ${what} '${s.subject}' has an RSA key of ${s.keyBits} bits; at least 2048 are required`, 'issue it for an RSA key of 3072 bits: openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:3072'));
+    out.push(
+      error(
+        'PKI_KEY_TOO_SMALL',
+        role,
+        `the ${what} '${s.subject}' has an RSA key of ${s.keyBits} bits; at least 2048 are required`,
+        'issue it for an RSA key of 3072 bits: openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:3072',
+      ),
+    );
   } else if (s.keyBits < 3072) {
-    out.push(warning('PKI_KEY_BELOW_ADVICE', role, `the ${what} '${s.subject}' has an RSA key of ${s.keyBits} bits; the SDK advises 3072 or more`, 'plan to reissue it with an RSA key of 3072 bits or more'));
+    out.push(
+      warning(
+        'PKI_KEY_BELOW_ADVICE',
+        role,
+        `the ${what} '${s.subject}' has an RSA key of ${s.keyBits} bits; the SDK advises 3072 or more`,
+        'plan to reissue it with an RSA key of 3072 bits or more',
+      ),
+    );
   }
   if (!c.algorithm.isAllowed) {
-    out.push(error('PKI_WEAK_SIGNATURE', role, `the ${what} '${s.subject}' is signed with ${c.algorithm.name}; only sha256 or sha512 with RSA (PKCS#1 v1.5 or PSS) is accepted`, 'reissue the certificate signed with -md sha256 (or sha512) by an RSA key'));
+    out.push(
+      error(
+        'PKI_WEAK_SIGNATURE',
+        role,
+        `the ${what} '${s.subject}' is signed with ${c.algorithm.name}; only sha256 or sha512 with RSA (PKCS#1 v1.5 or PSS) is accepted`,
+        'reissue the certificate signed with -md sha256 (or sha512) by an RSA key',
+      ),
+    );
   }
   if (now.getTime() < s.notBefore.getTime()) {
-    out.push(error('PKI_CERT_NOT_YET_VALID', role, `the ${what} '${s.subject}' is not valid before ${s.notBefore.toISOString()}`, 'check the system clock, or use a certificate that is already valid'));
+    out.push(
+      error(
+        'PKI_CERT_NOT_YET_VALID',
+        role,
+        `the ${what} '${s.subject}' is not valid before ${s.notBefore.toISOString()}`,
+        'check the system clock, or use a certificate that is already valid',
+      ),
+    );
   } else if (now.getTime() > s.notAfter.getTime()) {
-    out.push(error('PKI_CERT_EXPIRED', role, `the ${what} '${s.subject}' expired on ${s.notAfter.toISOString()}`, `renew the ${what} and import it again`));
+    out.push(
+      error(
+        'PKI_CERT_EXPIRED',
+        role,
+        `the ${what} '${s.subject}' expired on ${s.notAfter.toISOString()}`,
+        `renew the ${what} and import it again`,
+      ),
+    );
   } else if (s.notAfter.getTime() - now.getTime() < 30 * DAY) {
     const days = Math.floor((s.notAfter.getTime() - now.getTime()) / DAY);
-    out.push(warning('PKI_CERT_EXPIRES_SOON', role, `the ${what} '${s.subject}' expires on ${s.notAfter.toISOString()} (${days} days left)`, `renew the ${what} before it expires`));
+    out.push(
+      warning(
+        'PKI_CERT_EXPIRES_SOON',
+        role,
+        `the ${what} '${s.subject}' expires on ${s.notAfter.toISOString()} (${days} days left)`,
+        `renew the ${what} before it expires`,
+      ),
+    );
   }
   return out;
 }
@@ -102,10 +190,24 @@ export function validateCa(ca: ParsedCert, now: Date): Finding[] {
   const out = commonRules(ca, 'ca', now);
   const s = ca.summary;
   if (ca.isCa !== true) {
-    out.push(error('PKI_CA_NOT_CA', 'ca', `the CA certificate '${s.subject}' lacks basicConstraints CA:TRUE`, 'give the CA certificate that issued the server certificate (with basicConstraints = critical, CA:TRUE)'));
+    out.push(
+      error(
+        'PKI_CA_NOT_CA',
+        'ca',
+        `the CA certificate '${s.subject}' lacks basicConstraints CA:TRUE`,
+        'give the CA certificate that issued the server certificate (with basicConstraints = critical, CA:TRUE)',
+      ),
+    );
   }
   if (ca.hasKeyCertSign === false) {
-    out.push(error('PKI_CA_NO_KEY_CERT_SIGN', 'ca', `the CA certificate '${s.subject}' has a keyUsage without keyCertSign`, 'reissue the CA with keyUsage = critical, keyCertSign, cRLSign'));
+    out.push(
+      error(
+        'PKI_CA_NO_KEY_CERT_SIGN',
+        'ca',
+        `the CA certificate '${s.subject}' has a keyUsage without keyCertSign`,
+        'reissue the CA with keyUsage = critical, keyCertSign, cRLSign',
+      ),
+    );
   }
   return out;
 }
@@ -114,12 +216,30 @@ export function validateServerCert(server: ParsedCert, ca: ParsedCert, now: Date
   const out = commonRules(server, 'server-cert', now);
   const s = server.summary;
   let signed = false;
-  try { signed = server.x509.verify(ca.x509.publicKey); } catch { signed = false; }
+  try {
+    signed = server.x509.verify(ca.x509.publicKey);
+  } catch {
+    signed = false;
+  }
   if (!signed) {
-    out.push(error('PKI_CERT_NOT_SIGNED_BY_CA', 'server-cert', `the server certificate '${s.subject}' (issuer '${s.issuer}') is not signed by the CA '${ca.summary.subject}': the signature does not verify with the CA key`, 'give the CA certificate that issued this server certificate, or a server certificate issued by this CA'));
+    out.push(
+      error(
+        'PKI_CERT_NOT_SIGNED_BY_CA',
+        'server-cert',
+        `the server certificate '${s.subject}' (issuer '${s.issuer}') is not signed by the CA '${ca.summary.subject}': the signature does not verify with the CA key`,
+        'give the CA certificate that issued this server certificate, or a server certificate issued by this CA',
+      ),
+    );
   }
   if (server.ekus !== undefined && !server.ekus.includes(SERVER_AUTH) && !server.ekus.includes(ANY_EKU)) {
-    out.push(error('PKI_CERT_NO_SERVER_AUTH', 'server-cert', `the server certificate '${s.subject}' has extendedKeyUsage ${server.ekus.join(', ') || '(empty)'} without serverAuth`, 'reissue it with extendedKeyUsage = serverAuth'));
+    out.push(
+      error(
+        'PKI_CERT_NO_SERVER_AUTH',
+        'server-cert',
+        `the server certificate '${s.subject}' has extendedKeyUsage ${server.ekus.join(', ') || '(empty)'} without serverAuth`,
+        'reissue it with extendedKeyUsage = serverAuth',
+      ),
+    );
   }
   return out;
 }

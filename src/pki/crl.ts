@@ -15,8 +15,14 @@ import { SERIAL_KEY_BYTES, serialKeyToHex, writeSerialKey } from './serial-key.j
 export { nameToString } from './issuer-key.js';
 
 export interface CrlPart {
-  issuer: string; issuerDer: Buffer; thisUpdate: Date; nextUpdate: Date | undefined; algorithm: SignatureAlgorithm;
-  tbs: Buffer; signature: Buffer; entries: number;
+  issuer: string;
+  issuerDer: Buffer;
+  thisUpdate: Date;
+  nextUpdate: Date | undefined;
+  algorithm: SignatureAlgorithm;
+  tbs: Buffer;
+  signature: Buffer;
+  entries: number;
   /** Entries listed with reason certificateHold: enforced as revoked while they are listed. */
   holds: number;
   /** Why RFC 5280 forbids enforcing this CRL as complete (delta, partial scope, ...), if it does. */
@@ -26,16 +32,26 @@ export interface CrlSummary {
   issuer: string;
   /** The issuer, folded for comparison with a client certificate's issuer (issuer-key.ts). */
   issuerKey: string;
-  thisUpdate: Date; nextUpdate: Date | undefined; revokedSerials: RevokedSerials;
-  fingerprint256: string; signatureAlgorithm: string;
+  thisUpdate: Date;
+  nextUpdate: Date | undefined;
+  revokedSerials: RevokedSerials;
+  fingerprint256: string;
+  signatureAlgorithm: string;
   /** Each CRL of a multi-CRL file, for per-CRL checks. */
   parts: CrlPart[];
 }
 
 /** Where the fields of one CRL sit in its DER; nothing is decoded per entry yet. */
 interface CrlLayout {
-  der: Buffer; tbs: Tlv; issuer: Tlv; thisUpdate: Tlv; nextUpdate?: Tlv | undefined; revoked?: Tlv | undefined;
-  extensions?: Tlv | undefined; algorithm: Tlv; signature: Tlv;
+  der: Buffer;
+  tbs: Tlv;
+  issuer: Tlv;
+  thisUpdate: Tlv;
+  nextUpdate?: Tlv | undefined;
+  revoked?: Tlv | undefined;
+  extensions?: Tlv | undefined;
+  algorithm: Tlv;
+  signature: Tlv;
 }
 
 function locate(der: Buffer): CrlLayout {
@@ -46,13 +62,22 @@ function locate(der: Buffer): CrlLayout {
   if (t.tag === 0x02) t = readTlv(der, t.end, tbs.end); // version
   const issuer = expectTag(readTlv(der, t.end, tbs.end), 0x30, 'issuer'); // after the inner signature algorithm
   const thisUpdate = readTlv(der, issuer.end, tbs.end);
-  const layout: CrlLayout = { der, tbs, issuer, thisUpdate, algorithm: expectTag(algorithm, 0x30, 'signatureAlgorithm'), signature: expectTag(signature, 0x03, 'signatureValue') };
-  for (let pos = thisUpdate.end; pos < tbs.end;) {
+  const layout: CrlLayout = {
+    der,
+    tbs,
+    issuer,
+    thisUpdate,
+    algorithm: expectTag(algorithm, 0x30, 'signatureAlgorithm'),
+    signature: expectTag(signature, 0x03, 'signatureValue'),
+  };
+  for (let pos = thisUpdate.end; pos < tbs.end; ) {
     const field = readTlv(der, pos, tbs.end);
     pos = field.end;
-    if ((field.tag === 0x17 || field.tag === 0x18) && layout.nextUpdate === undefined && layout.revoked === undefined) layout.nextUpdate = field;
+    if ((field.tag === 0x17 || field.tag === 0x18) && layout.nextUpdate === undefined && layout.revoked === undefined)
+      layout.nextUpdate = field;
     else if (field.tag === 0x30 && layout.revoked === undefined) layout.revoked = field;
-    else if (field.tag === 0xa0) layout.extensions = expectTag(readTlv(der, field.bodyStart, field.end), 0x30, 'crlExtensions');
+    else if (field.tag === 0xa0)
+      layout.extensions = expectTag(readTlv(der, field.bodyStart, field.end), 0x30, 'crlExtensions');
     else throw new DerError(`unexpected field (tag 0x${field.tag.toString(16)}) in tbsCertList`);
   }
   return layout;
@@ -74,16 +99,22 @@ function addEntries(layout: CrlLayout, table: RevokedSerialsBuilder): { holds: n
   let holds = 0;
   let finding: Finding | undefined;
   if (seq === undefined) return { holds };
-  for (let pos = seq.bodyStart; pos < seq.end;) {
+  for (let pos = seq.bodyStart; pos < seq.end; ) {
     const entry = readTlv(der, pos, seq.end);
     pos = entry.end;
     const serial = expectTag(readTlv(der, entry.bodyStart, entry.end), 0x02, 'revoked serial');
     if (!table.add(der, serial.bodyStart, serial.end)) {
-      throw new DerError(`revoked serial of ${serial.end - serial.bodyStart} octets at offset ${serial.start}; RFC 5280 allows at most ${SERIAL_KEY_BYTES}`);
+      throw new DerError(
+        `revoked serial of ${serial.end - serial.bodyStart} octets at offset ${serial.start}; RFC 5280 allows at most ${SERIAL_KEY_BYTES}`,
+      );
     }
     const date = readTlv(der, serial.end, entry.end);
     if (date.end === entry.end) continue; // no entry extensions: the common case
-    const verdict = checkEntryExtensions(der, expectTag(readTlv(der, date.end, entry.end), 0x30, 'crlEntryExtensions'), () => hexOf(der, serial));
+    const verdict = checkEntryExtensions(
+      der,
+      expectTag(readTlv(der, date.end, entry.end), 0x30, 'crlEntryExtensions'),
+      () => hexOf(der, serial),
+    );
     if (verdict.reason === REASON_CERTIFICATE_HOLD) holds++;
     finding ??= verdict.finding;
   }
@@ -99,24 +130,41 @@ function hexOf(der: Buffer, serial: Tlv): string {
 function toPart(layout: CrlLayout, added: { holds: number; finding?: Finding | undefined }, entries: number): CrlPart {
   const { der } = layout;
   return {
-    issuer: nameToString(der, layout.issuer), issuerDer: der.subarray(layout.issuer.start, layout.issuer.end),
-    thisUpdate: decodeTime(der, layout.thisUpdate), nextUpdate: layout.nextUpdate === undefined ? undefined : decodeTime(der, layout.nextUpdate),
+    issuer: nameToString(der, layout.issuer),
+    issuerDer: der.subarray(layout.issuer.start, layout.issuer.end),
+    thisUpdate: decodeTime(der, layout.thisUpdate),
+    nextUpdate: layout.nextUpdate === undefined ? undefined : decodeTime(der, layout.nextUpdate),
     algorithm: parseSignatureAlgorithm(der, layout.algorithm),
-    tbs: der.subarray(layout.tbs.start, layout.tbs.end), signature: der.subarray(layout.signature.bodyStart + 1, layout.signature.end),
-    entries, holds: added.holds,
-    scopeFinding: (layout.extensions === undefined ? undefined : checkCrlExtensions(der, layout.extensions)) ?? added.finding,
+    tbs: der.subarray(layout.tbs.start, layout.tbs.end),
+    signature: der.subarray(layout.signature.bodyStart + 1, layout.signature.end),
+    entries,
+    holds: added.holds,
+    scopeFinding:
+      (layout.extensions === undefined ? undefined : checkCrlExtensions(der, layout.extensions)) ?? added.finding,
   };
 }
 
 function colonHex(digest: Buffer): string {
-  return digest.toString('hex').toUpperCase().replace(/(..)(?=.)/g, '$1:');
+  return digest
+    .toString('hex')
+    .toUpperCase()
+    .replace(/(..)(?=.)/g, '$1:');
 }
 
 /** Parses a CRL file: DER, or PEM holding one or more CRLs. Throws PkiError when it cannot. */
 export function parseCrl(bytes: Uint8Array): CrlSummary {
-  const ders = isPem(bytes) ? pemBlocks(bytes, 'X509 CRL') : [Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)];
+  const ders = isPem(bytes)
+    ? pemBlocks(bytes, 'X509 CRL')
+    : [Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)];
   if (ders.length === 0) {
-    throw new PkiError(error('PKI_NOT_PEM_OR_DER', 'crl', "the CRL holds no '-----BEGIN X509 CRL-----' block", 'give a PEM or DER CRL: openssl crl -in ca.crl -outform PEM -out ca.crl.pem'));
+    throw new PkiError(
+      error(
+        'PKI_NOT_PEM_OR_DER',
+        'crl',
+        "the CRL holds no '-----BEGIN X509 CRL-----' block",
+        'give a PEM or DER CRL: openssl crl -in ca.crl -outform PEM -out ca.crl.pem',
+      ),
+    );
   }
   let parts: CrlPart[];
   let revokedSerials: RevokedSerials;
@@ -129,7 +177,14 @@ export function parseCrl(bytes: Uint8Array): CrlSummary {
     revokedSerials = table.finish();
   } catch (err) {
     const why = err instanceof DerError || err instanceof RangeError ? err.message : String(err);
-    throw new PkiError(error('PKI_CRL_UNPARSABLE', 'crl', `the CRL is not a valid X.509 CRL (${why})`, 'check it with: openssl crl -in ca.crl -noout -text'));
+    throw new PkiError(
+      error(
+        'PKI_CRL_UNPARSABLE',
+        'crl',
+        `the CRL is not a valid X.509 CRL (${why})`,
+        'check it with: openssl crl -in ca.crl -noout -text',
+      ),
+    );
   }
   const first = parts[0] as CrlPart;
   const nexts = parts.map((p) => p.nextUpdate).filter((d): d is Date => d !== undefined);
@@ -163,30 +218,71 @@ export function validateCrl(crl: CrlSummary, ca: CertSummary, now: Date): Findin
   const caSubject = subjectDerOf(caX509);
   for (const p of crl.parts) {
     if (!p.issuerDer.equals(caSubject)) {
-      out.push(error('PKI_CRL_WRONG_ISSUER', 'crl', `the CRL issuer '${p.issuer}' is not the CA '${ca.subject}'`, 'give the CRL that this CA issued (openssl ca -gencrl with the CA key)'));
+      out.push(
+        error(
+          'PKI_CRL_WRONG_ISSUER',
+          'crl',
+          `the CRL issuer '${p.issuer}' is not the CA '${ca.subject}'`,
+          'give the CRL that this CA issued (openssl ca -gencrl with the CA key)',
+        ),
+      );
       continue;
     }
     let isVerified = false;
     if (!p.algorithm.isAllowed || p.algorithm.hash === undefined) {
-      out.push(error('PKI_CRL_WEAK_SIGNATURE', 'crl', `the CRL of '${p.issuer}' is signed with ${p.algorithm.name}; only sha256 or sha512 with RSA is accepted`, 'regenerate it: openssl ca -gencrl -md sha256 -out ca.crl'));
+      out.push(
+        error(
+          'PKI_CRL_WEAK_SIGNATURE',
+          'crl',
+          `the CRL of '${p.issuer}' is signed with ${p.algorithm.name}; only sha256 or sha512 with RSA is accepted`,
+          'regenerate it: openssl ca -gencrl -md sha256 -out ca.crl',
+        ),
+      );
     } else {
       try {
         const key = p.algorithm.isPss
-          ? { key: caX509.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: p.algorithm.saltLength ?? 20 }
+          ? {
+              key: caX509.publicKey,
+              padding: constants.RSA_PKCS1_PSS_PADDING,
+              saltLength: p.algorithm.saltLength ?? 20,
+            }
           : caX509.publicKey;
         isVerified = verify(p.algorithm.hash, p.tbs, key, p.signature);
-      } catch { isVerified = false; }
+      } catch {
+        isVerified = false;
+      }
       if (!isVerified) {
-        out.push(error('PKI_CRL_BAD_SIGNATURE', 'crl', `the CRL of '${p.issuer}' has a signature that does not verify with the CA key`, 'give the CRL signed by this CA (same name is not enough): openssl ca -gencrl -out ca.crl'));
+        out.push(
+          error(
+            'PKI_CRL_BAD_SIGNATURE',
+            'crl',
+            `the CRL of '${p.issuer}' has a signature that does not verify with the CA key`,
+            'give the CRL signed by this CA (same name is not enough): openssl ca -gencrl -out ca.crl',
+          ),
+        );
       }
     }
     // Only what the CA signed is worth a scope verdict; a forged extension is a bad signature.
     if (isVerified && p.scopeFinding !== undefined) out.push(p.scopeFinding);
     if (p.thisUpdate.getTime() > now.getTime()) {
-      out.push(error('PKI_CRL_NOT_YET_VALID', 'crl', `the CRL thisUpdate ${p.thisUpdate.toISOString()} is in the future`, 'check the system clock, or regenerate the CRL'));
+      out.push(
+        error(
+          'PKI_CRL_NOT_YET_VALID',
+          'crl',
+          `the CRL thisUpdate ${p.thisUpdate.toISOString()} is in the future`,
+          'check the system clock, or regenerate the CRL',
+        ),
+      );
     }
     if (p.nextUpdate !== undefined && p.nextUpdate.getTime() < now.getTime()) {
-      out.push(error('PKI_CRL_EXPIRED', 'crl', `the CRL nextUpdate ${p.nextUpdate.toISOString()} has passed`, 'publish a fresh CRL: openssl ca -gencrl -out ca.crl'));
+      out.push(
+        error(
+          'PKI_CRL_EXPIRED',
+          'crl',
+          `the CRL nextUpdate ${p.nextUpdate.toISOString()} has passed`,
+          'publish a fresh CRL: openssl ca -gencrl -out ca.crl',
+        ),
+      );
     }
   }
   return out;

@@ -1,6 +1,11 @@
 // A minimal DER walker over a Buffer: reads tag/length headers in place, never builds a tree,
 // so a 100,000-entry CRL is walked in a few tens of milliseconds.
-export interface Tlv { tag: number; start: number; bodyStart: number; end: number }
+export interface Tlv {
+  tag: number;
+  start: number;
+  bodyStart: number;
+  end: number;
+}
 
 export class DerError extends Error {}
 
@@ -28,7 +33,7 @@ export function readTlv(buf: Uint8Array, pos: number, limit = buf.length): Tlv {
 /** The direct children of a constructed value. */
 export function children(buf: Uint8Array, parent: Tlv): Tlv[] {
   const out: Tlv[] = [];
-  for (let pos = parent.bodyStart; pos < parent.end;) {
+  for (let pos = parent.bodyStart; pos < parent.end; ) {
     const t = readTlv(buf, pos, parent.end);
     out.push(t);
     pos = t.end;
@@ -62,7 +67,16 @@ export function decodeTime(buf: Uint8Array, t: Tlv): Date {
   let m: RegExpExecArray | null;
   if (t.tag === 0x17 && (m = /^(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)Z$/.exec(s))) {
     const yy = Number(m[1]);
-    return new Date(Date.UTC(yy < 50 ? 2000 + yy : 1900 + yy, Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])));
+    return new Date(
+      Date.UTC(
+        yy < 50 ? 2000 + yy : 1900 + yy,
+        Number(m[2]) - 1,
+        Number(m[3]),
+        Number(m[4]),
+        Number(m[5]),
+        Number(m[6]),
+      ),
+    );
   }
   if (t.tag === 0x18 && (m = /^(\d{4})(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)Z$/.exec(s))) {
     return new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])));

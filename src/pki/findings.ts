@@ -15,7 +15,13 @@ export const ROLE_LABELS: Readonly<Record<MaterialRole, string>> = {
   crl: 'CRL',
 };
 
-export interface Finding { severity: 'error' | 'warning'; code: ErrorCode; role: MaterialRole; message: string; hint: string }
+export interface Finding {
+  severity: 'error' | 'warning';
+  code: ErrorCode;
+  role: MaterialRole;
+  message: string;
+  hint: string;
+}
 
 export function error(code: ErrorCode, role: MaterialRole, message: string, hint: string): Finding {
   return { severity: 'error', code, role, message, hint };

@@ -4,7 +4,13 @@
 import { children, decodeOid, readTlv, type Tlv } from './der.js';
 
 const NAMES: Record<string, string> = {
-  '2.5.4.3': 'CN', '2.5.4.6': 'C', '2.5.4.7': 'L', '2.5.4.8': 'ST', '2.5.4.10': 'O', '2.5.4.11': 'OU', '1.2.840.113549.1.9.1': 'emailAddress',
+  '2.5.4.3': 'CN',
+  '2.5.4.6': 'C',
+  '2.5.4.7': 'L',
+  '2.5.4.8': 'ST',
+  '2.5.4.10': 'O',
+  '2.5.4.11': 'OU',
+  '1.2.840.113549.1.9.1': 'emailAddress',
 };
 
 /** A readable Name in the same "O=..., CN=..." order Node gives for certificates. */
@@ -52,6 +58,9 @@ export function serialTlvOfCertificate(der: Uint8Array): Tlv {
   const tbs = readTlv(der, readTlv(der, 0).bodyStart);
   let pos = tbs.bodyStart;
   let t = readTlv(der, pos, tbs.end);
-  if (t.tag === 0xa0) { pos = t.end; t = readTlv(der, pos, tbs.end); }
+  if (t.tag === 0xa0) {
+    pos = t.end;
+    t = readTlv(der, pos, tbs.end);
+  }
   return t;
 }

@@ -1,7 +1,9 @@
 // Splits PEM text into its blocks of one label, or takes the input as DER when it is not
 // PEM: certificates and CRLs may come either way.
 export function isPem(bytes: Uint8Array): boolean {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength, 4096)).toString('latin1').includes('-----BEGIN ');
+  return Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength, 4096))
+    .toString('latin1')
+    .includes('-----BEGIN ');
 }
 
 /**
@@ -24,6 +26,9 @@ export function pemBlocks(bytes: Uint8Array, label: string): Buffer[] {
 }
 
 export function toPem(der: Uint8Array, label: string): string {
-  const b64 = Buffer.from(der).toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
+  const b64 = Buffer.from(der)
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .replace(/\n$/, '');
   return `-----BEGIN ${label}-----\n${b64}\n-----END ${label}-----\n`;
 }

@@ -30,7 +30,10 @@ export function serialKeyFromHex(hex: string): Uint8Array | undefined {
 
 /** The serial of a key in the spelling normalizeSerial gives (upper-case hex, no leading zeros). */
 export function serialKeyToHex(keys: Uint8Array, at: number): string {
-  const s = Buffer.from(keys.buffer, keys.byteOffset + at, SERIAL_KEY_BYTES).toString('hex').toUpperCase().replace(/^0+/, '');
+  const s = Buffer.from(keys.buffer, keys.byteOffset + at, SERIAL_KEY_BYTES)
+    .toString('hex')
+    .toUpperCase()
+    .replace(/^0+/, '');
   return s === '' ? '0' : s;
 }
 
@@ -41,7 +44,11 @@ export function serialKeyToHex(keys: Uint8Array, at: number): string {
 export function hashSerialKey(keys: Uint8Array, at: number): number {
   let h = 0x9747b28c;
   for (let i = at; i < at + SERIAL_KEY_BYTES; i += 4) {
-    let k = ((keys[i] as number) << 24) | ((keys[i + 1] as number) << 16) | ((keys[i + 2] as number) << 8) | (keys[i + 3] as number);
+    let k =
+      ((keys[i] as number) << 24) |
+      ((keys[i + 1] as number) << 16) |
+      ((keys[i + 2] as number) << 8) |
+      (keys[i + 3] as number);
     k = Math.imul(k, 0xcc9e2d51);
     k = (k << 15) | (k >>> 17);
     k = Math.imul(k, 0x1b873593);

@@ -13,7 +13,10 @@ export function isDeclaredTooLarge(contentLength: string | undefined, limitBytes
 
 class CountingLimit extends Transform {
   private seen = 0;
-  constructor(private readonly limit: number, private readonly onExceeded: () => void) {
+  constructor(
+    private readonly limit: number,
+    private readonly onExceeded: () => void,
+  ) {
     super();
   }
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {

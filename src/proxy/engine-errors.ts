@@ -10,17 +10,42 @@ export interface EngineErrorAnswer {
   readonly blame: FaultBlame;
 }
 
-const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'FST_REPLY_FROM_GATEWAY_TIMEOUT', 'FST_REPLY_FROM_CONNECT_TIMEOUT', 'ETIMEDOUT']);
+const TIMEOUT_CODES = new Set([
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'FST_REPLY_FROM_GATEWAY_TIMEOUT',
+  'FST_REPLY_FROM_CONNECT_TIMEOUT',
+  'ETIMEDOUT',
+]);
 
 /** undici's refusals of a request it was handed: the front built something it cannot send. */
-const FRONT_CODES = new Set(['UND_ERR_INVALID_ARG', 'UND_ERR_NOT_SUPPORTED', 'ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_VALUE', 'ERR_INVALID_URL']);
+const FRONT_CODES = new Set([
+  'UND_ERR_INVALID_ARG',
+  'UND_ERR_NOT_SUPPORTED',
+  'ERR_INVALID_ARG_TYPE',
+  'ERR_INVALID_ARG_VALUE',
+  'ERR_INVALID_URL',
+]);
 
-const TIMEOUT: EngineErrorAnswer = { status: 504, body: '{"error":"the engine did not answer in time"}', blame: 'engine' };
+const TIMEOUT: EngineErrorAnswer = {
+  status: 504,
+  body: '{"error":"the engine did not answer in time"}',
+  blame: 'engine',
+};
 const UNREACHABLE: EngineErrorAnswer = { status: 502, body: '{"error":"the engine is unreachable"}', blame: 'engine' };
 const RESET: EngineErrorAnswer = { status: 502, body: '{"error":"the engine closed the connection"}', blame: 'engine' };
 const BAD: EngineErrorAnswer = { status: 502, body: '{"error":"the engine failed to answer"}', blame: 'engine' };
-const FRONT: EngineErrorAnswer = { status: 500, body: '{"error":"the front could not forward the request"}', blame: 'front' };
-const CLIENT_GONE: EngineErrorAnswer = { status: 400, body: '{"error":"the request body was cut off"}', blame: 'client' };
+const FRONT: EngineErrorAnswer = {
+  status: 500,
+  body: '{"error":"the front could not forward the request"}',
+  blame: 'front',
+};
+const CLIENT_GONE: EngineErrorAnswer = {
+  status: 400,
+  body: '{"error":"the request body was cut off"}',
+  blame: 'client',
+};
 
 function codesOf(err: unknown): string[] {
   const codes: string[] = [];
@@ -40,7 +65,19 @@ export function mapEngineError(err: unknown, isClientGone = false): EngineErrorA
   if (codes.some((c) => FRONT_CODES.has(c))) return FRONT;
   if (codes.some((c) => TIMEOUT_CODES.has(c))) return TIMEOUT;
   if ((err as { statusCode?: number }).statusCode === 504) return TIMEOUT;
-  if (codes.includes('ECONNREFUSED') || codes.includes('ENOENT') || codes.includes('ENOTFOUND') || codes.includes('EHOSTUNREACH')) return UNREACHABLE;
-  if (codes.includes('ECONNRESET') || codes.includes('UND_ERR_SOCKET') || codes.includes('EPIPE') || codes.includes('FST_REPLY_FROM_CONNECTION_RESET')) return RESET;
+  if (
+    codes.includes('ECONNREFUSED') ||
+    codes.includes('ENOENT') ||
+    codes.includes('ENOTFOUND') ||
+    codes.includes('EHOSTUNREACH')
+  )
+    return UNREACHABLE;
+  if (
+    codes.includes('ECONNRESET') ||
+    codes.includes('UND_ERR_SOCKET') ||
+    codes.includes('EPIPE') ||
+    codes.includes('FST_REPLY_FROM_CONNECTION_RESET')
+  )
+    return RESET;
   return BAD;
 }

@@ -4,7 +4,17 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import type { PeerIdentity } from '../tls/peer.js';
 
 /** Connection-specific: never forwarded either way (plus any the Connection header lists). */
-export const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-authorization', 'proxy-authenticate']);
+export const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'proxy-authorization',
+  'proxy-authenticate',
+]);
 
 /**
  * Expect is answered by the front itself (100 Continue, or the final answer), so the engine
@@ -13,9 +23,30 @@ export const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection
 const ANSWERED_HERE = 'expect';
 
 /** Exact names a client could use to pose as someone else or as coming from elsewhere. */
-const SPOOFABLE = new Set(['forwarded', 'x-real-ip', 'x-client-ip', 'true-client-ip', 'client-ip', 'cf-connecting-ip', 'x-cluster-client-ip', 'x-remote-user', 'remote-user', 'x-authenticated-user', 'x-remote-addr']);
+const SPOOFABLE = new Set([
+  'forwarded',
+  'x-real-ip',
+  'x-client-ip',
+  'true-client-ip',
+  'client-ip',
+  'cf-connecting-ip',
+  'x-cluster-client-ip',
+  'x-remote-user',
+  'remote-user',
+  'x-authenticated-user',
+  'x-remote-addr',
+]);
 /** Prefixes of the same: every x-forwarded-*, every client-cert / ssl-client header variant. */
-const SPOOFABLE_PREFIXES = ['x-forwarded-', 'x-client-cert', 'x-ssl-', 'ssl-client', 'x-client-dn', 'x-client-verify', 'x-client-s-dn', 'x-client-i-dn'];
+const SPOOFABLE_PREFIXES = [
+  'x-forwarded-',
+  'x-client-cert',
+  'x-ssl-',
+  'ssl-client',
+  'x-client-dn',
+  'x-client-verify',
+  'x-client-s-dn',
+  'x-client-i-dn',
+];
 
 export function isSpoofable(name: string): boolean {
   if (SPOOFABLE.has(name)) return true;
@@ -43,7 +74,12 @@ function isDropped(name: string): boolean {
  * from reply-from's copy would turn it into a slow dictionary-mode object for undici), then
  * our own identity and forwarding headers.
  */
-export function buildUpstreamHeaders(headers: IncomingHttpHeaders, identity: PeerIdentity | undefined, clientIp: string | undefined, requestId: string): IncomingHttpHeaders {
+export function buildUpstreamHeaders(
+  headers: IncomingHttpHeaders,
+  identity: PeerIdentity | undefined,
+  clientIp: string | undefined,
+  requestId: string,
+): IncomingHttpHeaders {
   const out: IncomingHttpHeaders = {};
   for (const name in headers) {
     if (!isDropped(name)) out[name] = headers[name];
@@ -55,7 +91,10 @@ export function buildUpstreamHeaders(headers: IncomingHttpHeaders, identity: Pee
   return out;
 }
 
-export function buildDownstreamHeaders(headers: OutgoingHttpHeaders | IncomingHttpHeaders, requestId: string): OutgoingHttpHeaders {
+export function buildDownstreamHeaders(
+  headers: OutgoingHttpHeaders | IncomingHttpHeaders,
+  requestId: string,
+): OutgoingHttpHeaders {
   const out = headers as OutgoingHttpHeaders;
   const listed = out.connection;
   if (typeof listed === 'string') for (const name of listed.split(',')) delete out[name.trim().toLowerCase()];

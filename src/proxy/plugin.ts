@@ -34,7 +34,12 @@ export const kEngineSeconds = Symbol('streamfront.engineSeconds');
 /** Set when the engine's answer broke off after its head went to the client. */
 const kEngineCutOff = Symbol('streamfront.engineCutOff');
 
-type MarkedRequest = FastifyRequest['raw'] & { [kBodyTooLarge]?: boolean; [kEngineStart]?: number; [kEngineSeconds]?: number; [kEngineCutOff]?: boolean };
+type MarkedRequest = FastifyRequest['raw'] & {
+  [kBodyTooLarge]?: boolean;
+  [kEngineStart]?: number;
+  [kEngineSeconds]?: number;
+  [kEngineCutOff]?: boolean;
+};
 
 /** Whether the engine, not the client, cut this request's answer short (for the access line). */
 export function isCutOffByEngine(raw: FastifyRequest['raw']): boolean {
@@ -48,7 +53,10 @@ function onEngineBodyError(this: WatchedBody, err: NodeJS.ErrnoException): void 
   const request = this[kRequestOf];
   if (request === undefined) return;
   (request.raw as MarkedRequest)[kEngineCutOff] = true;
-  request.log.warn({ requestId: request.id, err: { code: err.code, cause: (err.cause as NodeJS.ErrnoException | undefined)?.code } }, 'engine fault: the answer broke off mid-response; the client got a truncated body');
+  request.log.warn(
+    { requestId: request.id, err: { code: err.code, cause: (err.cause as NodeJS.ErrnoException | undefined)?.code } },
+    'engine fault: the answer broke off mid-response; the client got a truncated body',
+  );
 }
 
 export const BODY_TOO_LARGE_JSON = '{"error":"request body too large"}';
@@ -66,11 +74,19 @@ function noRetry(): null {
 function rewriteRequestHeaders(request: HookRequest, headers: HookHeaders): IncomingHttpHeaders {
   const raw = request.raw as MarkedRequest;
   raw[kEngineStart] = performance.now();
-  return buildUpstreamHeaders(headers as IncomingHttpHeaders, peerOf(raw.socket as TLSSocket), raw.socket.remoteAddress, request.id);
+  return buildUpstreamHeaders(
+    headers as IncomingHttpHeaders,
+    peerOf(raw.socket as TLSSocket),
+    raw.socket.remoteAddress,
+    request.id,
+  );
 }
 
 function rewriteHeaders(headers: HookHeaders, request: HookRequest | undefined): IncomingHttpHeaders {
-  return buildDownstreamHeaders(headers as IncomingHttpHeaders, request === undefined ? '' : request.id) as IncomingHttpHeaders;
+  return buildDownstreamHeaders(
+    headers as IncomingHttpHeaders,
+    request === undefined ? '' : request.id,
+  ) as IncomingHttpHeaders;
 }
 
 export async function engineProxy(app: FastifyInstance, opts: EngineProxyOptions): Promise<void> {
@@ -103,7 +119,14 @@ export async function engineProxy(app: FastifyInstance, opts: EngineProxyOptions
       return;
     }
     const answer = mapEngineError(error, raw.destroyed && !raw.complete);
-    const fields = { requestId: reply.request.id, err: { code: (error as NodeJS.ErrnoException).code, cause: (error.cause as NodeJS.ErrnoException | undefined)?.code }, status: answer.status };
+    const fields = {
+      requestId: reply.request.id,
+      err: {
+        code: (error as NodeJS.ErrnoException).code,
+        cause: (error.cause as NodeJS.ErrnoException | undefined)?.code,
+      },
+      status: answer.status,
+    };
     if (answer.blame === 'engine') reply.log.warn(fields, 'engine fault');
     else if (answer.blame === 'front') reply.log.error(fields, 'proxy fault: the request could not be forwarded');
     else reply.log.info(fields, 'client went away mid-request');

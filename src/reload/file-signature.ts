@@ -29,7 +29,14 @@ const MAX_SYMLINK_HOPS = 16;
 export async function readFileSignature(path: string): Promise<FileSignature> {
   try {
     const [stats, realPath] = await Promise.all([fsp.stat(path, { bigint: true }), fsp.realpath(path)]);
-    return { dev: stats.dev, ino: stats.ino, size: stats.size, mtimeNs: stats.mtimeNs, ctimeNs: stats.ctimeNs, realPath };
+    return {
+      dev: stats.dev,
+      ino: stats.ino,
+      size: stats.size,
+      mtimeNs: stats.mtimeNs,
+      ctimeNs: stats.ctimeNs,
+      realPath,
+    };
   } catch {
     return 'missing';
   }

@@ -192,7 +192,8 @@ export class MaterialFileWatcher {
         const identity = await readFolderIdentity(folder);
         if (this.isClosed) return;
         const current = this.folderWatches.get(folder);
-        if (current?.watcher !== undefined && identity !== undefined && isSameFolder(current.identity, identity)) return;
+        if (current?.watcher !== undefined && identity !== undefined && isSameFolder(current.identity, identity))
+          return;
         current?.watcher?.close();
         this.folderWatches.delete(folder);
         if (identity === undefined) return; // the poll covers it until the folder exists

@@ -3,7 +3,13 @@
 import type { FrontConfig } from '../config/items.js';
 import type { LoadLogRecord } from './load-request.js';
 import { MaterialFileWatcher } from './file-watch.js';
-import { MaterialReloader, type ReloadLogger, type ReloadMetrics, type ReloadStatus, type ReloadTarget } from './reloader.js';
+import {
+  MaterialReloader,
+  type ReloadLogger,
+  type ReloadMetrics,
+  type ReloadStatus,
+  type ReloadTarget,
+} from './reloader.js';
 import { WorkerLoader } from './worker-loader.js';
 
 /** Quiet time after the last event of a burst (a copy in several writes) before loading. */
@@ -36,7 +42,10 @@ export function startLiveReload(options: LiveReloadOptions): LiveReload {
     configPath: options.configPath,
     runDir: options.runDir,
     env: options.env,
-    onLog: (record: LoadLogRecord) => (record.level === 'warn' ? logger.warn(record.fields ?? {}, record.msg) : logger.info(record.fields ?? {}, record.msg)),
+    onLog: (record: LoadLogRecord) =>
+      record.level === 'warn'
+        ? logger.warn(record.fields ?? {}, record.msg)
+        : logger.info(record.fields ?? {}, record.msg),
   });
   let reloader: MaterialReloader | undefined;
   const watcher = new MaterialFileWatcher({
@@ -57,7 +66,14 @@ export function startLiveReload(options: LiveReloadOptions): LiveReload {
     logger,
     settleMs: RELOAD_SETTLE_MS,
     onWatchPaths: (paths) => {
-      watcher.setPaths(paths).catch((err: unknown) => logger.warn({ event: 'watch_failed', reason: err instanceof Error ? err.message : String(err) }, 'cannot watch the material files; SIGHUP still reloads'));
+      watcher
+        .setPaths(paths)
+        .catch((err: unknown) =>
+          logger.warn(
+            { event: 'watch_failed', reason: err instanceof Error ? err.message : String(err) },
+            'cannot watch the material files; SIGHUP still reloads',
+          ),
+        );
     },
   });
   const running = reloader;

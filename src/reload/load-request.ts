@@ -50,16 +50,24 @@ export interface LoadedSet {
 }
 
 export function carryError(err: unknown): CarriedError {
-  if (err instanceof StreamfrontError) return { code: err.code, message: err.message, file: err.file, item: err.item, hint: err.hint };
+  if (err instanceof StreamfrontError)
+    return { code: err.code, message: err.message, file: err.file, item: err.item, hint: err.hint };
   // An OS shortage met outside the readers that name their file (a directory listing, say) still passes.
-  if (isTransientErrno(err)) return carryError(buildTransientReadError((err as NodeJS.ErrnoException).path ?? 'material', 'a material file', err));
+  if (isTransientErrno(err))
+    return carryError(
+      buildTransientReadError((err as NodeJS.ErrnoException).path ?? 'material', 'a material file', err),
+    );
   // Anything else is a bug or an OS surprise: its first line only, never a stack or input bytes.
-  const first = err instanceof Error ? err.message.split('\n')[0] ?? 'error' : String(err);
+  const first = err instanceof Error ? (err.message.split('\n')[0] ?? 'error') : String(err);
   return { code: 'MATERIAL_INVALID', message: `reload failed unexpectedly (${first})` };
 }
 
 export function rebuildError(carried: CarriedError): StreamfrontError {
-  return new StreamfrontError(carried.code, carried.message, { file: carried.file, item: carried.item, hint: carried.hint });
+  return new StreamfrontError(carried.code, carried.message, {
+    file: carried.file,
+    item: carried.item,
+    hint: carried.hint,
+  });
 }
 
 /** The CRL as it crosses: its table travels apart, as a transferred ArrayBuffer; the parts stay behind. */
@@ -75,7 +83,10 @@ export const RETIRE_WORKER_AFTER_BYTES = 4 * 1024 * 1024;
  * it in O(1), so even 1,000,000 entries cost the serving thread no stall. Each part's DER stays
  * in the worker.
  */
-export function forTransfer(material: TlsMaterial): { material: TransferredMaterial; revokedSerials: ArrayBuffer | undefined } {
+export function forTransfer(material: TlsMaterial): {
+  material: TransferredMaterial;
+  revokedSerials: ArrayBuffer | undefined;
+} {
   if (material.crl === undefined) return { material: { ...material, crl: undefined }, revokedSerials: undefined };
   const { revokedSerials, parts: _parts, ...crl } = material.crl;
   return { material: { ...material, crl }, revokedSerials: revokedSerials.buffer };

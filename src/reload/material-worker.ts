@@ -26,5 +26,7 @@ async function handle(request: LoadRequest): Promise<LoadResult> {
 const port = parentPort;
 if (port === null) throw new Error('material-worker.js runs as a worker thread only');
 port.on('message', (request: LoadRequest) => {
-  void handle(request).then((result) => port.postMessage(result, result.ok && result.revokedSerials !== undefined ? [result.revokedSerials] : []));
+  void handle(request).then((result) =>
+    port.postMessage(result, result.ok && result.revokedSerials !== undefined ? [result.revokedSerials] : []),
+  );
 });

@@ -103,13 +103,19 @@ const MATERIAL_ITEMS = new Set<keyof FrontConfigValues>(['caCrt', 'serverCrt', '
 /** The config file, every file it names, and the keystores that decrypt server_key_mm. */
 export function watchedPathsOf(config: FrontConfig, configPath: string, runDir: string): string[] {
   const keystores = keystorePathsIn(join(runDir, KEYS_DIR_NAME));
-  const named = [config.caCrt, config.serverCrt, config.serverKey, config.crl].filter((v) => v !== '').map((v) => resolveItemPath(runDir, v));
+  const named = [config.caCrt, config.serverCrt, config.serverKey, config.crl]
+    .filter((v) => v !== '')
+    .map((v) => resolveItemPath(runDir, v));
   return [...new Set([configPath, ...named, keystores.primary, keystores.standby])];
 }
 
 /** Which material a failure is about, for the metric label: the file it names, else its code. */
 export function materialOfFailure(err: StreamfrontError, config: FrontConfig, configPath: string): string {
-  const byLabel: Record<string, string> = { [config.caCrt]: 'ca', [config.serverCrt]: 'server_cert', [config.serverKey]: 'server_key' };
+  const byLabel: Record<string, string> = {
+    [config.caCrt]: 'ca',
+    [config.serverCrt]: 'server_cert',
+    [config.serverKey]: 'server_key',
+  };
   if (config.crl !== '') byLabel[config.crl] = 'crl';
   // The key file is fine; what it was opened with (server_key_mm) is not.
   if (err.code === 'PKI_KEY_BAD_PASSWORD' || err.code.startsWith('KMC_')) return 'password';
@@ -127,8 +133,12 @@ export function materialOfFailure(err: StreamfrontError, config: FrontConfig, co
 /** Every failure as a catalogued error; an OS shortage met outside the readers (a worker that cannot start) stays transient. */
 function toReloadError(err: unknown, configPath: string): StreamfrontError {
   if (err instanceof StreamfrontError) return err;
-  if (isTransientErrno(err) || errnoOf(err) === 'ERR_WORKER_INIT_FAILED') return buildTransientReadError(configPath, 'the material set', err);
-  return new StreamfrontError('MATERIAL_INVALID', `reload failed (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`);
+  if (isTransientErrno(err) || errnoOf(err) === 'ERR_WORKER_INIT_FAILED')
+    return buildTransientReadError(configPath, 'the material set', err);
+  return new StreamfrontError(
+    'MATERIAL_INVALID',
+    `reload failed (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`,
+  );
 }
 
 function changedRoles(serving: TlsMaterial, next: TlsMaterial): string[] {
@@ -170,7 +180,12 @@ export class MaterialReloader {
   }
 
   status(): ReloadStatus {
-    return { isStale: this.isStale, lastGoodLoadAt: this.lastGoodLoadAt, lastFailure: this.lastFailure, pending: this.pending };
+    return {
+      isStale: this.isStale,
+      lastGoodLoadAt: this.lastGoodLoadAt,
+      lastFailure: this.lastFailure,
+      pending: this.pending,
+    };
   }
 
   /** Coalesces: a request during a load runs one more load after it, with the strongest trigger. */
@@ -224,16 +239,26 @@ export class MaterialReloader {
       metrics.setMaterialExpiry('ca', set.material.ca.notAfter);
       metrics.setMaterialExpiry('crl_next_update', set.material.crl?.nextUpdate);
       logger.info(
-        { event: 'material_reloaded', changed, serverCertSerial: set.material.serverCert.serial, crlEntries: set.material.crl?.revokedSerials.size ?? 0 },
+        {
+          event: 'material_reloaded',
+          changed,
+          serverCertSerial: set.material.serverCert.serial,
+          crlEntries: set.material.crl?.revokedSerials.size ?? 0,
+        },
         'new TLS material is live',
       );
-      for (const warning of set.material.warnings) logger.warn({ code: warning.code, role: warning.role, hint: warning.hint }, warning.message);
+      for (const warning of set.material.warnings)
+        logger.warn({ code: warning.code, role: warning.role, hint: warning.hint }, warning.message);
     }
     this.lastGoodLoadAt = new Date();
     metrics.setLastGoodLoad(Math.floor(this.lastGoodLoadAt.getTime() / 1000));
-    if (this.isStale) logger.info({ event: 'material_current' }, 'the files on disk load again; no longer serving stale material');
+    if (this.isStale)
+      logger.info({ event: 'material_current' }, 'the files on disk load again; no longer serving stale material');
     if (this.pending !== undefined) {
-      logger.info({ event: 'reload_recovered', pendingMs: Date.now() - this.pending.since.getTime() }, 'the material loads again; no more retries');
+      logger.info(
+        { event: 'reload_recovered', pendingMs: Date.now() - this.pending.since.getTime() },
+        'the material loads again; no more retries',
+      );
     }
     this.isStale = false;
     this.lastFailure = undefined;
@@ -281,10 +306,22 @@ export class MaterialReloader {
       return;
     }
     const isNews = this.pending === undefined || this.pending.file !== error.file || this.pending.code !== error.code;
-    this.pending = { since: new Date(this.incompleteSince), code: error.code, file: error.file, reason: error.message, nextAttemptInMs: remaining };
+    this.pending = {
+      since: new Date(this.incompleteSince),
+      code: error.code,
+      file: error.file,
+      reason: error.message,
+      nextAttemptInMs: remaining,
+    };
     if (isNews) {
       this.options.logger.info(
-        { event: 'reload_waiting', code: error.code, file: error.file, reason: error.message, reportAfterMs: remaining },
+        {
+          event: 'reload_waiting',
+          code: error.code,
+          file: error.file,
+          reason: error.message,
+          reportAfterMs: remaining,
+        },
         'waiting for a consistent set: a file the config names is missing (a rotation in progress?); the last good material keeps serving',
       );
     }
@@ -295,9 +332,16 @@ export class MaterialReloader {
   private retryAfterTransient(error: StreamfrontError): void {
     const backoff = this.options.transientRetry ?? TRANSIENT_RETRY;
     const delay = this.transientDelayMs === 0 ? backoff.firstMs : Math.min(this.transientDelayMs * 2, backoff.maxMs);
-    const isNews = this.pending === undefined || this.pending.file !== error.file || this.pending.reason !== error.message;
+    const isNews =
+      this.pending === undefined || this.pending.file !== error.file || this.pending.reason !== error.message;
     this.transientDelayMs = delay;
-    this.pending = { since: this.pending?.since ?? new Date(), code: error.code, file: error.file, reason: error.message, nextAttemptInMs: delay };
+    this.pending = {
+      since: this.pending?.since ?? new Date(),
+      code: error.code,
+      file: error.file,
+      reason: error.message,
+      nextAttemptInMs: delay,
+    };
     if (isNews) {
       this.options.logger.warn(
         { event: 'reload_retrying', ...errorLogFields(error), retryInMs: delay },
@@ -324,7 +368,10 @@ export class MaterialReloader {
     if (key === this.lastReportedKey) return;
     this.lastReportedKey = key;
     metrics.countReloadFailure(material, error.code);
-    logger.error({ event: 'reload_refused', material, ...errorLogFields(error) }, 'new TLS material refused; the last good material keeps serving');
+    logger.error(
+      { event: 'reload_refused', material, ...errorLogFields(error) },
+      'new TLS material refused; the last good material keeps serving',
+    );
   }
 
   private noticeRestartOnlyItems(next: FrontConfig): void {
@@ -333,7 +380,10 @@ export class MaterialReloader {
     if (notice === this.lastRestartNotice) return;
     this.lastRestartNotice = notice;
     if (items.length > 0) {
-      this.options.logger.warn({ event: 'restart_needed', items }, 'these config items changed and take effect at the next start only');
+      this.options.logger.warn(
+        { event: 'restart_needed', items },
+        'these config items changed and take effect at the next start only',
+      );
     }
   }
 

@@ -2,7 +2,15 @@
 // time, results rebuilt into LoadedSet or StreamfrontError. A worker that dies is replaced on
 // the next load; the serving thread only ever waits on a message.
 import { Worker } from 'node:worker_threads';
-import { fromTransfer, rebuildError, RETIRE_WORKER_AFTER_BYTES, type LoadLogRecord, type LoadRequest, type LoadResult, type LoadedSet } from './load-request.js';
+import {
+  fromTransfer,
+  rebuildError,
+  RETIRE_WORKER_AFTER_BYTES,
+  type LoadLogRecord,
+  type LoadRequest,
+  type LoadResult,
+  type LoadedSet,
+} from './load-request.js';
 
 export interface WorkerLoaderOptions {
   readonly configPath: string;
@@ -33,7 +41,13 @@ export class WorkerLoader {
     const id = this.nextId++;
     // Only string values of the environment cross over (the loader reads the KMC secret path from it).
     const env: Record<string, string | undefined> = { ...this.options.env };
-    const request: LoadRequest = { id, configPath: this.options.configPath, runDir: this.options.runDir, env, nowMs: now.getTime() };
+    const request: LoadRequest = {
+      id,
+      configPath: this.options.configPath,
+      runDir: this.options.runDir,
+      env,
+      nowMs: now.getTime(),
+    };
     return new Promise<LoadedSet>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       worker.postMessage(request);

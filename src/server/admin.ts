@@ -37,7 +37,11 @@ export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 export { isLoopbackAddress };
 
 function send(res: ServerResponse, status: number, contentType: string, body: string): void {
-  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+  res.writeHead(status, {
+    'content-type': contentType,
+    'content-length': Buffer.byteLength(body),
+    'cache-control': 'no-store',
+  });
   res.end(body);
 }
 
@@ -59,7 +63,10 @@ export function buildAdminServer(opts: AdminServerOptions): AdminServer {
           result = await readiness();
         } catch (err) {
           // A throwing check means "not ready", never a crash of the admin listener.
-          logger.warn({ event: 'readiness_check_failed', reason: err instanceof Error ? err.message : String(err) }, 'readiness check failed');
+          logger.warn(
+            { event: 'readiness_check_failed', reason: err instanceof Error ? err.message : String(err) },
+            'readiness check failed',
+          );
           result = { ready: false, details: { error: 'readiness check failed' } };
         }
         const body = JSON.stringify({ status: result.ready ? 'ready' : 'not ready', serverName, ...result.details });
@@ -68,7 +75,12 @@ export function buildAdminServer(opts: AdminServerOptions): AdminServer {
       case '/metrics':
         return send(res, 200, METRICS_CONTENT_TYPE, metrics.render());
       default:
-        return send(res, 404, 'application/json', JSON.stringify({ error: 'not found', paths: ['/healthz', '/readyz', '/metrics'] }));
+        return send(
+          res,
+          404,
+          'application/json',
+          JSON.stringify({ error: 'not found', paths: ['/healthz', '/readyz', '/metrics'] }),
+        );
     }
   }
 
@@ -82,23 +94,34 @@ export function buildAdminServer(opts: AdminServerOptions): AdminServer {
   return {
     listen(host: string, port: number): Promise<number> {
       if (!isLoopbackAddress(host) && opts.allowRemote === true) {
-        logger.warn({ event: 'admin_remote', host }, `admin listener on ${host} (admin_allow_remote=on): other hosts can read /healthz, /readyz and /metrics without authentication; restrict it with a firewall or network policy`);
+        logger.warn(
+          { event: 'admin_remote', host },
+          `admin listener on ${host} (admin_allow_remote=on): other hosts can read /healthz, /readyz and /metrics without authentication; restrict it with a firewall or network policy`,
+        );
       } else if (!isLoopbackAddress(host)) {
         return Promise.reject(
-          new StreamfrontError('ADMIN_NOT_LOOPBACK', `admin_ip ${host} is not a loopback address; the admin listener has no authentication and serves loopback only`, {
-            item: 'admin_ip',
-            hint: 'set admin_ip=127.0.0.1 (or ::1) in streamserver.conf, or admin_allow_remote=on to expose it',
-          }),
+          new StreamfrontError(
+            'ADMIN_NOT_LOOPBACK',
+            `admin_ip ${host} is not a loopback address; the admin listener has no authentication and serves loopback only`,
+            {
+              item: 'admin_ip',
+              hint: 'set admin_ip=127.0.0.1 (or ::1) in streamserver.conf, or admin_allow_remote=on to expose it',
+            },
+          ),
         );
       }
       return new Promise<number>((resolve, reject) => {
         const onError = (err: NodeJS.ErrnoException): void => {
           reject(
-            new StreamfrontError('ADMIN_LISTEN_FAILED', `admin listener cannot listen on ${host}:${port} (${err.code ?? err.message})`, {
-              item: 'admin_port',
-              hint: 'choose a free admin_port in streamserver.conf',
-              cause: err,
-            }),
+            new StreamfrontError(
+              'ADMIN_LISTEN_FAILED',
+              `admin listener cannot listen on ${host}:${port} (${err.code ?? err.message})`,
+              {
+                item: 'admin_port',
+                hint: 'choose a free admin_port in streamserver.conf',
+                cause: err,
+              },
+            ),
           );
         };
         server.once('error', onError);

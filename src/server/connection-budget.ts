@@ -38,7 +38,9 @@ export class ConnectionBudget {
   attach(server: Server): void {
     server.maxConnections = this.opts.maxAuthenticated + this.opts.maxUnauthenticated;
     server.prependListener('connection', (socket: Socket) => this.track(socket));
-    server.on('drop', (data?: { remoteAddress?: string }) => this.opts.onTurnedAway('connection-limit', data?.remoteAddress));
+    server.on('drop', (data?: { remoteAddress?: string }) =>
+      this.opts.onTurnedAway('connection-limit', data?.remoteAddress),
+    );
   }
 
   /**

@@ -58,9 +58,23 @@ export function startExpiryWatch(options: ExpiryWatchOptions): ExpiryWatch {
       const isFirstSight = !reported.has(key);
       reported.set(key, band);
       if (band === undefined || (isQuiet && isFirstSight)) continue;
-      const fields = { event: 'material_expiry', kind, subject: cert.subject, notAfter: cert.notAfter.toISOString(), daysLeft };
-      if (band === 0) logger.error(fields, `the ${kind === 'ca' ? 'CA' : 'server'} certificate has expired: renew it and import it again`);
-      else logger.warn({ ...fields, threshold: band }, `the ${kind === 'ca' ? 'CA' : 'server'} certificate expires in ${daysLeft} days: renew it and import it again`);
+      const fields = {
+        event: 'material_expiry',
+        kind,
+        subject: cert.subject,
+        notAfter: cert.notAfter.toISOString(),
+        daysLeft,
+      };
+      if (band === 0)
+        logger.error(
+          fields,
+          `the ${kind === 'ca' ? 'CA' : 'server'} certificate has expired: renew it and import it again`,
+        );
+      else
+        logger.warn(
+          { ...fields, threshold: band },
+          `the ${kind === 'ca' ? 'CA' : 'server'} certificate expires in ${daysLeft} days: renew it and import it again`,
+        );
     }
   };
   look(true);

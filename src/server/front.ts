@@ -17,7 +17,15 @@ import type { FrontServingConfig } from '../config/items.js';
 import type { FrontMaterial } from '../tls/types.js';
 import type { ServingMetrics } from './metrics.js';
 import { AccessLog } from './access-log.js';
-import { ALPN_PROTOCOLS, findHeaderProblem, handleClientError, headersCountSetting, installConnectAnswer, installContinueGate, toOriginForm } from './http-edges.js';
+import {
+  ALPN_PROTOCOLS,
+  findHeaderProblem,
+  handleClientError,
+  headersCountSetting,
+  installConnectAnswer,
+  installContinueGate,
+  toOriginForm,
+} from './http-edges.js';
 import { closeGracefully } from './lifecycle.js';
 import './request-fields.js';
 import { RevocationGuard, type CrlStatus } from './revocation-guard.js';
@@ -118,7 +126,8 @@ export async function startFront<M extends FrontMaterial>(opts: StartFrontOption
   });
   installConnectAnswer(server, (req) => {
     metrics.observeRequest('other', 405);
-    if (config.accessLog) logger.info({ method: req.method, path: req.url, status: 405, remote: req.socket.remoteAddress }, 'request');
+    if (config.accessLog)
+      logger.info({ method: req.method, path: req.url, status: 405, remote: req.socket.remoteAddress }, 'request');
   });
 
   // The hot path: one WeakMap lookup, one revocation-table probe and a walk over the raw header names; the
@@ -143,7 +152,8 @@ export async function startFront<M extends FrontMaterial>(opts: StartFrontOption
       return answerEarly(reply, REVOKED.status, REVOKED.body, true);
     }
     if (revocation.isRefusingAll) return answerEarly(reply, CRL_STALE.status, CRL_STALE.body, true);
-    if (isDeclaredTooLarge(request.headers['content-length'], limitBytes)) return answerEarly(reply, 413, TOO_LARGE_JSON, false);
+    if (isDeclaredTooLarge(request.headers['content-length'], limitBytes))
+      return answerEarly(reply, 413, TOO_LARGE_JSON, false);
     done();
   });
 
@@ -155,7 +165,10 @@ export async function startFront<M extends FrontMaterial>(opts: StartFrontOption
   app.setErrorHandler((err: Error & { statusCode?: number }, request, reply) => {
     const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     request.log.warn({ requestId: request.id, code: (err as NodeJS.ErrnoException).code, status }, 'request failed');
-    reply.code(status).type(JSON_TYPE).send(JSON.stringify({ error: status === 500 ? 'internal error' : err.message.split('\n')[0] }));
+    reply
+      .code(status)
+      .type(JSON_TYPE)
+      .send(JSON.stringify({ error: status === 500 ? 'internal error' : err.message.split('\n')[0] }));
   });
 
   await app.register(engineProxy, { config, metrics });
@@ -163,11 +176,15 @@ export async function startFront<M extends FrontMaterial>(opts: StartFrontOption
   try {
     await app.listen({ host: config.serverIp, port: config.serverPort });
   } catch (err) {
-    throw new StreamfrontError('FRONT_LISTEN', `cannot listen on ${config.serverIp}:${config.serverPort} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, {
-      item: 'server_port',
-      hint: 'choose a free server_ip/server_port in streamserver.conf or stop the process holding it',
-      cause: err,
-    });
+    throw new StreamfrontError(
+      'FRONT_LISTEN',
+      `cannot listen on ${config.serverIp}:${config.serverPort} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+      {
+        item: 'server_port',
+        hint: 'choose a free server_ip/server_port in streamserver.conf or stop the process holding it',
+        cause: err,
+      },
+    );
   }
   revocation.start();
   const address = server.address();

@@ -97,7 +97,9 @@ export function handleClientError(err: NodeJS.ErrnoException, socket: Duplex): v
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
   if (socket.writable) {
     const body = `{"error":"${statusLine(err.code).slice(4).toLowerCase()}"}`;
-    socket.write(`HTTP/1.1 ${statusLine(err.code)}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+    socket.write(
+      `HTTP/1.1 ${statusLine(err.code)}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+    );
   }
   socket.destroy();
 }

@@ -17,7 +17,11 @@ export function closeAfterCurrent(socket: TLSSocket): void {
   }
 }
 
-export async function closeGracefully(app: { close(): PromiseLike<unknown> }, sockets: ReadonlySet<TLSSocket>, graceMs: number): Promise<void> {
+export async function closeGracefully(
+  app: { close(): PromiseLike<unknown> },
+  sockets: ReadonlySet<TLSSocket>,
+  graceMs: number,
+): Promise<void> {
   const closing = app.close();
   for (const socket of sockets) closeAfterCurrent(socket);
   const timer = setTimeout(() => {

@@ -37,7 +37,11 @@ const LOG_ROLL_TRANSPORT = fileURLToPath(new URL('./log-roll-transport.js', impo
 
 function buildFileDestination(files: LogFiles, runDir: string): DestinationStream {
   const dir = isAbsolute(files.dir) ? files.dir : resolve(runDir, files.dir);
-  const options: LogRollOptions = { file: join(dir, LOG_FILE_STEM), maxBytes: files.maxMb * 1024 * 1024, keep: files.files };
+  const options: LogRollOptions = {
+    file: join(dir, LOG_FILE_STEM),
+    maxBytes: files.maxMb * 1024 * 1024,
+    keep: files.files,
+  };
   return pino.transport({ target: LOG_ROLL_TRANSPORT, options }) as DestinationStream;
 }
 

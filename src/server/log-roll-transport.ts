@@ -78,14 +78,18 @@ export async function pruneRotated(active: string, keep: number): Promise<string
     .filter((f): f is { name: string; n: number } => f.n !== undefined)
     .sort((a, b) => b.n - a.n);
   const doomed = older.slice(keep).map((f) => join(dir, f.name));
-  await Promise.all(doomed.map((path) => unlink(path).catch((err: NodeJS.ErrnoException) => reportUntidied(path, err))));
+  await Promise.all(
+    doomed.map((path) => unlink(path).catch((err: NodeJS.ErrnoException) => reportUntidied(path, err))),
+  );
   return doomed;
 }
 
 /** The log itself is what failed to be tidied, so this goes to stderr; logging goes on. */
 function reportUntidied(path: string, err: NodeJS.ErrnoException): void {
   if (err.code === 'ENOENT') return;
-  process.stderr.write(`streamfront: could not remove the old log file ${path} (${err.code ?? err.message}); front_log_files is exceeded until it can be\n`);
+  process.stderr.write(
+    `streamfront: could not remove the old log file ${path} (${err.code ?? err.message}); front_log_files is exceeded until it can be\n`,
+  );
 }
 
 /** Continues the newest file of an earlier run; a restart does not start a new file. */
@@ -104,7 +108,9 @@ export default function logRollTransport(options: LogRollOptions): InstanceType<
       size = readSizeOf(active);
       sizeKnown = true;
     }
-    pruning = pruning.then(() => pruneRotated(active, options.keep).catch((err: NodeJS.ErrnoException) => reportUntidied(dirname(active), err)));
+    pruning = pruning.then(() =>
+      pruneRotated(active, options.keep).catch((err: NodeJS.ErrnoException) => reportUntidied(dirname(active), err)),
+    );
   });
   const writeWhole = stream.write.bind(stream);
   stream.write = (data: string): boolean => {

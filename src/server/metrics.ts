@@ -31,7 +31,10 @@ function formatNumber(n: number): string {
 /** A counter family: series keyed by their rendered label string, so observe() is one Map lookup. */
 class CounterFamily {
   readonly series = new Map<string, number>();
-  constructor(readonly name: string, readonly help: string) {}
+  constructor(
+    readonly name: string,
+    readonly help: string,
+  ) {}
   inc(labelText: string, by = 1): void {
     this.series.set(labelText, (this.series.get(labelText) ?? 0) + by);
   }
@@ -44,11 +47,20 @@ class CounterFamily {
 /** A histogram with one series per precomputed label set: observe() is an array walk, no string. */
 class Histogram {
   private readonly series: Array<{ labels: string; buckets: number[]; sum: number; count: number }> = [];
-  constructor(readonly name: string, readonly help: string, private readonly bounds: readonly number[]) {}
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly bounds: readonly number[],
+  ) {}
   /** Registers a label set ('' for none) and returns the index observe() takes. */
   addSeries(labelPairs: Record<string, string>): number {
     const parts = Object.entries(labelPairs).map(([k, v]) => `${k}="${escapeLabelValue(v)}"`);
-    this.series.push({ labels: parts.join(','), buckets: new Array<number>(this.bounds.length).fill(0), sum: 0, count: 0 });
+    this.series.push({
+      labels: parts.join(','),
+      buckets: new Array<number>(this.bounds.length).fill(0),
+      sum: 0,
+      count: 0,
+    });
     return this.series.length - 1;
   }
   observe(index: number, value: number): void {
@@ -73,7 +85,11 @@ class Histogram {
         out.push(`${this.name}_bucket{le="${formatNumber(le)}"${extra}} ${cumulative}`);
       });
       const own = s.labels === '' ? '' : `{${s.labels}}`;
-      out.push(`${this.name}_bucket{le="+Inf"${extra}} ${s.count}`, `${this.name}_sum${own} ${formatNumber(s.sum)}`, `${this.name}_count${own} ${s.count}`);
+      out.push(
+        `${this.name}_bucket{le="+Inf"${extra}} ${s.count}`,
+        `${this.name}_sum${own} ${formatNumber(s.sum)}`,
+        `${this.name}_count${own} ${s.count}`,
+      );
     }
   }
 }
@@ -99,15 +115,43 @@ export interface ServingMetrics {
 
 export class FrontMetrics implements ServingMetrics {
   private readonly serverLabel: string;
-  private readonly requests = new CounterFamily('streamfront_requests_total', 'Requests answered by the front, by route pattern and HTTP status.');
-  private readonly refused = new CounterFamily('streamfront_tls_handshakes_refused_total', 'TLS handshakes refused, by reason.');
-  private readonly reloadFailures = new CounterFamily('streamfront_reload_failures_total', 'Live reloads of TLS material that failed and kept the old material, by material and reason.');
-  private readonly turnedAway = new CounterFamily('streamfront_connections_turned_away_total', 'TCP connections closed before authenticating to make room (unauthenticated-evicted) or dropped at the listener ceiling (connection-limit).');
-  private readonly truncated = new CounterFamily('streamfront_responses_truncated_total', 'Answers cut off after their head was sent: the engine reset mid-response (cause=engine) or the client went away (cause=client).');
-  private readonly revokedClosed = new CounterFamily('streamfront_revoked_connections_closed_total', 'Open connections closed because a reloaded CRL revoked their client certificate.');
-  private readonly reloads = new CounterFamily('streamfront_reloads_total', 'Live reloads of changed TLS material: applied (now serving) or refused (the old material kept serving).');
-  private readonly handshakes = new CounterFamily('streamfront_tls_handshakes_total', 'TLS handshakes by outcome: accepted, refused (finished, client refused) or failed (the handshake itself failed).');
-  private readonly handshakeSeconds = new Histogram('streamfront_tls_handshake_duration_seconds', 'Time from TCP connect to the end of the TLS handshake, by outcome.', HANDSHAKE_BUCKETS);
+  private readonly requests = new CounterFamily(
+    'streamfront_requests_total',
+    'Requests answered by the front, by route pattern and HTTP status.',
+  );
+  private readonly refused = new CounterFamily(
+    'streamfront_tls_handshakes_refused_total',
+    'TLS handshakes refused, by reason.',
+  );
+  private readonly reloadFailures = new CounterFamily(
+    'streamfront_reload_failures_total',
+    'Live reloads of TLS material that failed and kept the old material, by material and reason.',
+  );
+  private readonly turnedAway = new CounterFamily(
+    'streamfront_connections_turned_away_total',
+    'TCP connections closed before authenticating to make room (unauthenticated-evicted) or dropped at the listener ceiling (connection-limit).',
+  );
+  private readonly truncated = new CounterFamily(
+    'streamfront_responses_truncated_total',
+    'Answers cut off after their head was sent: the engine reset mid-response (cause=engine) or the client went away (cause=client).',
+  );
+  private readonly revokedClosed = new CounterFamily(
+    'streamfront_revoked_connections_closed_total',
+    'Open connections closed because a reloaded CRL revoked their client certificate.',
+  );
+  private readonly reloads = new CounterFamily(
+    'streamfront_reloads_total',
+    'Live reloads of changed TLS material: applied (now serving) or refused (the old material kept serving).',
+  );
+  private readonly handshakes = new CounterFamily(
+    'streamfront_tls_handshakes_total',
+    'TLS handshakes by outcome: accepted, refused (finished, client refused) or failed (the handshake itself failed).',
+  );
+  private readonly handshakeSeconds = new Histogram(
+    'streamfront_tls_handshake_duration_seconds',
+    'Time from TCP connect to the end of the TLS handshake, by outcome.',
+    HANDSHAKE_BUCKETS,
+  );
   /** Per outcome: the counter's label string and the histogram's series index, made once. */
   private readonly handshakeKeys: Record<HandshakeOutcome, { labels: string; series: number }>;
   private engineUp: number | undefined;
@@ -233,17 +277,28 @@ export class FrontMetrics implements ServingMetrics {
 
   render(): string {
     const out: string[] = [];
-    out.push('# HELP streamfront_info The front process, labelled with its server_name.', '# TYPE streamfront_info gauge', `streamfront_info${this.serverLabel} 1`);
+    out.push(
+      '# HELP streamfront_info The front process, labelled with its server_name.',
+      '# TYPE streamfront_info gauge',
+      `streamfront_info${this.serverLabel} 1`,
+    );
     this.requests.render(out);
 
     const h = 'streamfront_engine_latency_seconds';
-    out.push(`# HELP ${h} Time from forwarding a request to the engine until its response headers arrived.`, `# TYPE ${h} histogram`);
+    out.push(
+      `# HELP ${h} Time from forwarding a request to the engine until its response headers arrived.`,
+      `# TYPE ${h} histogram`,
+    );
     let cumulative = 0;
     for (let i = 0; i < LATENCY_BUCKETS.length; i++) {
       cumulative += this.bucketCounts[i] as number;
       out.push(`${h}_bucket{le="${formatNumber(LATENCY_BUCKETS[i] as number)}"} ${cumulative}`);
     }
-    out.push(`${h}_bucket{le="+Inf"} ${this.latencyCount}`, `${h}_sum ${formatNumber(this.latencySum)}`, `${h}_count ${this.latencyCount}`);
+    out.push(
+      `${h}_bucket{le="+Inf"} ${this.latencyCount}`,
+      `${h}_sum ${formatNumber(this.latencySum)}`,
+      `${h}_count ${this.latencyCount}`,
+    );
 
     this.refused.render(out);
     this.turnedAway.render(out);
@@ -251,21 +306,44 @@ export class FrontMetrics implements ServingMetrics {
     this.revokedClosed.render(out);
     this.truncated.render(out);
 
-    out.push('# HELP streamfront_material_last_good_load_timestamp_seconds Unix time of the last successful load of the TLS material.', '# TYPE streamfront_material_last_good_load_timestamp_seconds gauge');
-    if (this.lastGoodLoad !== undefined) out.push(`streamfront_material_last_good_load_timestamp_seconds ${formatNumber(this.lastGoodLoad)}`);
-    out.push('# HELP streamfront_material_stale 1 when the files on disk changed but could not be loaded, so older material still serves.', '# TYPE streamfront_material_stale gauge', `streamfront_material_stale ${this.isStale ? 1 : 0}`);
+    out.push(
+      '# HELP streamfront_material_last_good_load_timestamp_seconds Unix time of the last successful load of the TLS material.',
+      '# TYPE streamfront_material_last_good_load_timestamp_seconds gauge',
+    );
+    if (this.lastGoodLoad !== undefined)
+      out.push(`streamfront_material_last_good_load_timestamp_seconds ${formatNumber(this.lastGoodLoad)}`);
+    out.push(
+      '# HELP streamfront_material_stale 1 when the files on disk changed but could not be loaded, so older material still serves.',
+      '# TYPE streamfront_material_stale gauge',
+      `streamfront_material_stale ${this.isStale ? 1 : 0}`,
+    );
 
     const e = 'streamfront_material_expiry_timestamp_seconds';
-    out.push(`# HELP ${e} Unix time at which the server certificate, the CA certificate or the CRL (nextUpdate) expire, by kind.`, `# TYPE ${e} gauge`);
+    out.push(
+      `# HELP ${e} Unix time at which the server certificate, the CA certificate or the CRL (nextUpdate) expire, by kind.`,
+      `# TYPE ${e} gauge`,
+    );
     for (const [kind, at] of this.expiry) out.push(`${e}${labels({ kind })} ${formatNumber(at.getTime() / 1000)}`);
     this.reloads.render(out);
     this.handshakes.render(out);
     this.handshakeSeconds.render(out);
     if (this.engineUp !== undefined) {
-      out.push('# HELP streamfront_engine_up 1 when the engine answered its last /v2/ready probe as ready, else 0.', '# TYPE streamfront_engine_up gauge', `streamfront_engine_up ${this.engineUp}`);
-      out.push('# HELP streamfront_engine_probe_duration_seconds Time the last /v2/ready probe of the engine took.', '# TYPE streamfront_engine_probe_duration_seconds gauge', `streamfront_engine_probe_duration_seconds ${formatNumber(this.engineProbeSeconds ?? 0)}`);
+      out.push(
+        '# HELP streamfront_engine_up 1 when the engine answered its last /v2/ready probe as ready, else 0.',
+        '# TYPE streamfront_engine_up gauge',
+        `streamfront_engine_up ${this.engineUp}`,
+      );
+      out.push(
+        '# HELP streamfront_engine_probe_duration_seconds Time the last /v2/ready probe of the engine took.',
+        '# TYPE streamfront_engine_probe_duration_seconds gauge',
+        `streamfront_engine_probe_duration_seconds ${formatNumber(this.engineProbeSeconds ?? 0)}`,
+      );
     }
-    out.push('# HELP streamfront_open_connections TLS connections currently open.', '# TYPE streamfront_open_connections gauge', `streamfront_open_connections ${this.openConnections}`);
+    out.push(
+      '# HELP streamfront_open_connections TLS connections currently open.',
+      '# TYPE streamfront_open_connections gauge',
+      `streamfront_open_connections ${this.openConnections}`,
+    );
     this.process?.render(out);
     return `${out.join('\n')}\n`;
   }

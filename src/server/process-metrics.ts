@@ -3,7 +3,13 @@
 // time, event-loop delay, GC and heap. Read at scrape time; GC and loop delay are sampled by
 // Node itself (a PerformanceObserver and an interval histogram), nothing runs per request.
 import { readFileSync, readdirSync } from 'node:fs';
-import { PerformanceObserver, monitorEventLoopDelay, performance, type IntervalHistogram, type PerformanceEntry } from 'node:perf_hooks';
+import {
+  PerformanceObserver,
+  monitorEventLoopDelay,
+  performance,
+  type IntervalHistogram,
+  type PerformanceEntry,
+} from 'node:perf_hooks';
 
 const GC_BUCKETS = [0.001, 0.01, 0.1, 1, 2, 5] as const;
 /** Node's perf_hooks GC kinds, by the constant's value. */
@@ -16,7 +22,9 @@ function fmt(n: number): string {
 /** The soft limit of open files, from /proc (Linux); undefined elsewhere. */
 function readMaxFds(): number | undefined {
   try {
-    const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+    const line = readFileSync('/proc/self/limits', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Max open files'));
     const soft = line?.split(/\s{2,}/)[1];
     return soft === undefined || soft === 'unlimited' ? undefined : Number(soft);
   } catch {
@@ -63,7 +71,11 @@ class GcHistogram {
         cumulative += h.buckets[i] as number;
         out.push(`${name}_bucket{le="${le}",kind="${kind}"} ${cumulative}`);
       });
-      out.push(`${name}_bucket{le="+Inf",kind="${kind}"} ${h.count}`, `${name}_sum{kind="${kind}"} ${fmt(h.sum)}`, `${name}_count{kind="${kind}"} ${h.count}`);
+      out.push(
+        `${name}_bucket{le="+Inf",kind="${kind}"} ${h.count}`,
+        `${name}_sum{kind="${kind}"} ${fmt(h.sum)}`,
+        `${name}_count{kind="${kind}"} ${h.count}`,
+      );
     }
   }
 }
@@ -102,7 +114,11 @@ export class ProcessMetrics {
     gauge('process_cpu_user_seconds_total', 'User CPU time spent in seconds.', user, 'counter');
     gauge('process_cpu_system_seconds_total', 'System CPU time spent in seconds.', system, 'counter');
     gauge('process_cpu_seconds_total', 'Total user and system CPU time spent in seconds.', user + system, 'counter');
-    gauge('process_start_time_seconds', 'Start time of the process since unix epoch in seconds.', this.startTimeSeconds);
+    gauge(
+      'process_start_time_seconds',
+      'Start time of the process since unix epoch in seconds.',
+      this.startTimeSeconds,
+    );
     const mem = process.memoryUsage();
     gauge('process_resident_memory_bytes', 'Resident memory size in bytes.', mem.rss);
     gauge('process_virtual_memory_bytes', 'Virtual memory size in bytes.', readVirtualMemory());
@@ -113,14 +129,26 @@ export class ProcessMetrics {
     // The histogram holds nanoseconds since the last reset; reset per scrape so each shows the last interval.
     const lag = (ns: number): number => (Number.isFinite(ns) && d.count > 0 ? ns / 1e9 : 0);
     gauge('nodejs_eventloop_lag_seconds', 'Mean event loop delay since the last scrape, in seconds.', lag(d.mean));
-    gauge('nodejs_eventloop_lag_max_seconds', 'Largest event loop delay since the last scrape, in seconds.', lag(d.max));
-    gauge('nodejs_eventloop_lag_p99_seconds', '99th percentile of the event loop delay since the last scrape, in seconds.', lag(d.percentile(99)));
+    gauge(
+      'nodejs_eventloop_lag_max_seconds',
+      'Largest event loop delay since the last scrape, in seconds.',
+      lag(d.max),
+    );
+    gauge(
+      'nodejs_eventloop_lag_p99_seconds',
+      '99th percentile of the event loop delay since the last scrape, in seconds.',
+      lag(d.percentile(99)),
+    );
     d.reset();
     gauge('nodejs_heap_size_total_bytes', 'V8 heap size in bytes.', mem.heapTotal);
     gauge('nodejs_heap_size_used_bytes', 'V8 heap used in bytes.', mem.heapUsed);
     gauge('nodejs_external_memory_bytes', 'Memory of C++ objects bound to JavaScript objects, in bytes.', mem.external);
     this.gc.render(out);
     const [major, minor, patch] = process.versions.node.split('.');
-    out.push('# HELP nodejs_version_info Node.js version.', '# TYPE nodejs_version_info gauge', `nodejs_version_info{version="${process.version}",major="${major}",minor="${minor}",patch="${patch}"} 1`);
+    out.push(
+      '# HELP nodejs_version_info Node.js version.',
+      '# TYPE nodejs_version_info gauge',
+      `nodejs_version_info{version="${process.version}",major="${major}",minor="${minor}",patch="${patch}"} 1`,
+    );
   }
 }

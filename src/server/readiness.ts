@@ -59,7 +59,12 @@ export interface ReadinessSources {
   readonly reload: () => ReloadStatus;
   readonly front: {
     readonly material: { readonly serverCert: { readonly serial: string }; readonly ca: { readonly serial: string } };
-    readonly crlStatus: { readonly hasCrl: boolean; readonly entries: number; readonly isExpired: boolean; readonly isRefusingAll: boolean };
+    readonly crlStatus: {
+      readonly hasCrl: boolean;
+      readonly entries: number;
+      readonly isExpired: boolean;
+      readonly isRefusingAll: boolean;
+    };
   };
   readonly engine: EngineProbe;
   /** Told every probe's outcome (the engine gauges). */
@@ -78,15 +83,36 @@ export function buildReadinessCheck(sources: ReadinessSources): () => Promise<Ad
       lastGoodLoad: reload.lastGoodLoadAt.toISOString(),
       serverCertSerial: front.material.serverCert.serial,
       caSerial: front.material.ca.serial,
-      crl: crl.hasCrl ? { entries: crl.entries, state: crl.isRefusingAll ? 'expired, refusing all clients' : crl.isExpired ? 'expired, still enforced' : 'current' } : 'none',
+      crl: crl.hasCrl
+        ? {
+            entries: crl.entries,
+            state: crl.isRefusingAll
+              ? 'expired, refusing all clients'
+              : crl.isExpired
+                ? 'expired, still enforced'
+                : 'current',
+          }
+        : 'none',
     };
     if (reload.pending !== undefined) {
       const p = reload.pending;
-      details.reloadPending = { since: p.since.toISOString(), code: p.code, file: p.file, reason: p.reason, nextAttemptInMs: p.nextAttemptInMs };
+      details.reloadPending = {
+        since: p.since.toISOString(),
+        code: p.code,
+        file: p.file,
+        reason: p.reason,
+        nextAttemptInMs: p.nextAttemptInMs,
+      };
     }
     if (reload.lastFailure !== undefined) {
       const f = reload.lastFailure;
-      details.reloadRefused = { at: f.at.toISOString(), material: f.material, code: f.code, file: f.file, reason: f.reason };
+      details.reloadRefused = {
+        at: f.at.toISOString(),
+        material: f.material,
+        code: f.code,
+        file: f.file,
+        reason: f.reason,
+      };
     }
     const result = await sources.engine.probe();
     onProbe(result);

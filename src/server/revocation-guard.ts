@@ -48,7 +48,12 @@ export class RevocationGuard {
   }
 
   status(now = Date.now()): CrlStatus {
-    return { hasCrl: this.state.hasCrl, isExpired: now > this.state.staleAfterMs, isRefusingAll: this.isRefusing, entries: this.state.revoked.size };
+    return {
+      hasCrl: this.state.hasCrl,
+      isExpired: now > this.state.staleAfterMs,
+      isRefusingAll: this.isRefusing,
+      entries: this.state.revoked.size,
+    };
   }
 
   /** Starts watching nextUpdate (after the listener is up, so a stale CRL is logged once it serves). */
@@ -88,9 +93,15 @@ export class RevocationGuard {
     const nextUpdate = new Date(this.state.staleAfterMs).toISOString();
     this.isRefusing = this.policy === 'refuse-all';
     if (this.isRefusing) {
-      this.logger.error({ nextUpdate }, 'CRL nextUpdate has passed: refusing all clients until a fresh CRL is installed (crl_expired_policy=refuse-all)');
+      this.logger.error(
+        { nextUpdate },
+        'CRL nextUpdate has passed: refusing all clients until a fresh CRL is installed (crl_expired_policy=refuse-all)',
+      );
     } else {
-      this.logger.warn({ nextUpdate }, 'CRL nextUpdate has passed: still enforcing the last CRL (crl_expired_policy=keep-enforcing)');
+      this.logger.warn(
+        { nextUpdate },
+        'CRL nextUpdate has passed: still enforcing the last CRL (crl_expired_policy=keep-enforcing)',
+      );
     }
   }
 }

@@ -20,7 +20,10 @@ const REFUSAL_LOG_PER_SECOND = 10;
 const REFUSAL_LOG_BURST = 50;
 
 export interface TlsGateOptions {
-  readonly config: Pick<FrontServingConfig, 'maxConnections' | 'maxUnauthenticatedConnections' | 'handshakeTimeoutMs' | 'accessLog'>;
+  readonly config: Pick<
+    FrontServingConfig,
+    'maxConnections' | 'maxUnauthenticatedConnections' | 'handshakeTimeoutMs' | 'accessLog'
+  >;
   readonly logger: Logger;
   readonly metrics: ServingMetrics;
   readonly revocation: RevocationGuard;
@@ -34,7 +37,10 @@ export class TlsGate {
 
   constructor(private readonly opts: TlsGateOptions) {
     const { logger, metrics, config } = opts;
-    this.logRefusal = buildRateLimitedWriter((fields, msg) => logger.warn(fields, msg), { perSecond: REFUSAL_LOG_PER_SECOND, burst: REFUSAL_LOG_BURST });
+    this.logRefusal = buildRateLimitedWriter((fields, msg) => logger.warn(fields, msg), {
+      perSecond: REFUSAL_LOG_PER_SECOND,
+      burst: REFUSAL_LOG_BURST,
+    });
     this.budget = new ConnectionBudget({
       maxAuthenticated: config.maxConnections,
       maxUnauthenticated: config.maxUnauthenticatedConnections,
@@ -80,11 +86,13 @@ export class TlsGate {
     if (identity === undefined) return this.refuse(socket, { reason: 'no-certificate' });
     const claimed = { serial: identity.serial, subject: identity.subject };
     if (!socket.authorized) {
-      const code = typeof socket.authorizationError === 'string' ? socket.authorizationError : String(socket.authorizationError);
+      const code =
+        typeof socket.authorizationError === 'string' ? socket.authorizationError : String(socket.authorizationError);
       return this.refuse(socket, { reason: parseRefusalReason(code), ...claimed }, code);
     }
     if (revocation.isRevoked(identity)) return this.refuse(socket, { reason: 'revoked', ...claimed });
-    if (this.accepted.size >= config.maxConnections) return this.refuse(socket, { reason: 'too-many-connections', ...claimed });
+    if (this.accepted.size >= config.maxConnections)
+      return this.refuse(socket, { reason: 'too-many-connections', ...claimed });
     metrics.observeHandshake('accepted', this.budget.secondsSinceConnect(socket));
     this.budget.markAuthenticated(socket);
     acceptPeer(socket, identity);
@@ -112,6 +120,9 @@ export class TlsGate {
 
   private countRefusal(refusal: PeerRefusal, remote: string | undefined, detail?: string): void {
     this.opts.metrics.countRefusedHandshake(refusal.reason);
-    this.logRefusal({ reason: refusal.reason, serial: refusal.serial, subject: refusal.subject, detail, remote }, 'refused TLS client');
+    this.logRefusal(
+      { reason: refusal.reason, serial: refusal.serial, subject: refusal.subject, detail, remote },
+      'refused TLS client',
+    );
   }
 }

@@ -30,7 +30,8 @@ export const TLS13_SUITE_OF: Readonly<Record<string, Tls13Suite | undefined>> = 
 export function buildTls13Suites(cipherList: string): Tls13Suite[] {
   const suites: Tls13Suite[] = [];
   for (const name of cipherList.split(':')) {
-    if (!Object.hasOwn(TLS13_SUITE_OF, name)) throw new Error(`cipher_list entry '${name}' is not one of the allowed suites`);
+    if (!Object.hasOwn(TLS13_SUITE_OF, name))
+      throw new Error(`cipher_list entry '${name}' is not one of the allowed suites`);
     const suite = TLS13_SUITE_OF[name];
     if (suite !== undefined && !suites.includes(suite)) suites.push(suite);
   }

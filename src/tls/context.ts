@@ -8,7 +8,10 @@ import { buildServedChain } from './served-chain.js';
 import type { FrontServingConfig } from '../config/items.js';
 import type { FrontMaterial } from './types.js';
 
-export function buildSecureContextOptions(config: Pick<FrontServingConfig, 'cipherList'>, material: FrontMaterial): SecureContextOptions {
+export function buildSecureContextOptions(
+  config: Pick<FrontServingConfig, 'cipherList'>,
+  material: FrontMaterial,
+): SecureContextOptions {
   // cipher_list is the one policy: TLS 1.3 offers only the AEADs it names (never ChaCha20).
   const tls13Suites = buildTls13Suites(config.cipherList);
   return {
@@ -33,11 +36,16 @@ export function validateSecureContext(options: SecureContextOptions): void {
   try {
     createSecureContext(options);
   } catch (err) {
-    const reason = err instanceof Error ? (err as NodeJS.ErrnoException).code ?? err.message.split('\n')[0] : 'unknown';
-    throw new StreamfrontError('FRONT_TLS_CONTEXT', `the server certificate, key, CA or cipher list was refused by OpenSSL (${reason})`, {
-      item: 'server_crt/server_key/ca_crt',
-      hint: 'check that server_key matches server_crt and that the files are PEM; the previous material keeps serving',
-      cause: err,
-    });
+    const reason =
+      err instanceof Error ? ((err as NodeJS.ErrnoException).code ?? err.message.split('\n')[0]) : 'unknown';
+    throw new StreamfrontError(
+      'FRONT_TLS_CONTEXT',
+      `the server certificate, key, CA or cipher list was refused by OpenSSL (${reason})`,
+      {
+        item: 'server_crt/server_key/ca_crt',
+        hint: 'check that server_key matches server_crt and that the files are PEM; the previous material keeps serving',
+        cause: err,
+      },
+    );
   }
 }

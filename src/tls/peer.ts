@@ -62,8 +62,12 @@ export function parsePeerIdentity(cert: X509Certificate | undefined): PeerIdenti
   let serialKey: Uint8Array | undefined = new Uint8Array(SERIAL_KEY_BYTES);
   if (!writeSerialKey(der, serial.bodyStart, serial.end, serialKey, 0)) serialKey = undefined;
   return {
-    serial: normalizeSerial(cert.serialNumber), subject, xfcc,
-    issuerKey: issuerKeyOfCertificate(der), serialKey, serialHash: serialKey === undefined ? 0 : hashSerialKey(serialKey, 0),
+    serial: normalizeSerial(cert.serialNumber),
+    subject,
+    xfcc,
+    issuerKey: issuerKeyOfCertificate(der),
+    serialKey,
+    serialHash: serialKey === undefined ? 0 : hashSerialKey(serialKey, 0),
   };
 }
 

@@ -13,10 +13,19 @@ export type RefusalReason =
   | 'too-many-connections';
 
 export function parseRefusalReason(code: string | Error | undefined): RefusalReason {
-  const c = typeof code === 'string' ? code : code === undefined ? '' : ((code as NodeJS.ErrnoException).code ?? code.message);
+  const c =
+    typeof code === 'string' ? code : code === undefined ? '' : ((code as NodeJS.ErrnoException).code ?? code.message);
   if (c === 'CERT_HAS_EXPIRED') return 'expired';
   if (c === 'CERT_NOT_YET_VALID') return 'not-yet-valid';
-  if (c === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' || c === 'UNABLE_TO_GET_ISSUER_CERT' || c === 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY' || c === 'SELF_SIGNED_CERT_IN_CHAIN' || c === 'DEPTH_ZERO_SELF_SIGNED_CERT' || c === 'CERT_SIGNATURE_FAILURE') return 'unknown-ca';
+  if (
+    c === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' ||
+    c === 'UNABLE_TO_GET_ISSUER_CERT' ||
+    c === 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY' ||
+    c === 'SELF_SIGNED_CERT_IN_CHAIN' ||
+    c === 'DEPTH_ZERO_SELF_SIGNED_CERT' ||
+    c === 'CERT_SIGNATURE_FAILURE'
+  )
+    return 'unknown-ca';
   if (/PEER_DID_NOT_RETURN_A_CERTIFICATE|CERTIFICATE_REQUIRED/i.test(c)) return 'no-certificate';
   if (c === 'ERR_TLS_HANDSHAKE_TIMEOUT') return 'handshake-timeout';
   if (c.startsWith('CERT_') || c.startsWith('INVALID_')) return 'bad-certificate';

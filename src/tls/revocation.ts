@@ -23,14 +23,21 @@ const NO_CRL: RevocationState = { revoked: NO_REVOKED_SERIALS, issuerKey: '', st
 export function buildRevocationState(crl: FrontCrl | undefined): RevocationState {
   if (crl === undefined) return NO_CRL;
   return {
-    revoked: crl.revokedSerials, issuerKey: crl.issuerKey,
-    staleAfterMs: crl.nextUpdate === undefined ? Infinity : crl.nextUpdate.getTime(), hasCrl: true, fingerprint256: crl.fingerprint256,
+    revoked: crl.revokedSerials,
+    issuerKey: crl.issuerKey,
+    staleAfterMs: crl.nextUpdate === undefined ? Infinity : crl.nextUpdate.getTime(),
+    hasCrl: true,
+    fingerprint256: crl.fingerprint256,
   };
 }
 
 /** The per-request check: a string compare and a table probe with the key the handshake computed. */
 export function isRevoked(state: RevocationState, peer: PeerIdentity): boolean {
-  return peer.serialKey !== undefined && peer.issuerKey === state.issuerKey && state.revoked.hasKey(peer.serialKey, peer.serialHash);
+  return (
+    peer.serialKey !== undefined &&
+    peer.issuerKey === state.issuerKey &&
+    state.revoked.hasKey(peer.serialKey, peer.serialHash)
+  );
 }
 
 export function isSameRevocation(a: RevocationState, b: RevocationState): boolean {

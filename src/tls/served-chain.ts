@@ -20,7 +20,10 @@ interface Candidate {
 }
 
 function candidatesOf(pem: string): Candidate[] {
-  return pemBlocks(Buffer.from(pem, 'latin1'), 'CERTIFICATE').map((der) => ({ pem: toPem(der, 'CERTIFICATE'), x509: new X509Certificate(der) }));
+  return pemBlocks(Buffer.from(pem, 'latin1'), 'CERTIFICATE').map((der) => ({
+    pem: toPem(der, 'CERTIFICATE'),
+    x509: new X509Certificate(der),
+  }));
 }
 
 function isIssuedBy(cert: X509Certificate, issuer: X509Certificate): boolean {
@@ -56,7 +59,8 @@ export function buildServedChain(certPem: string, caPem: string): string {
   let current = leaf;
   while (chain.length <= MAX_INTERMEDIATES) {
     const issuer = pool.find((c) => isIssuedBy(current.x509, c.x509));
-    if (issuer === undefined || isSelfSigned(issuer.x509) || chain.some((c) => c.x509.raw.equals(issuer.x509.raw))) break;
+    if (issuer === undefined || isSelfSigned(issuer.x509) || chain.some((c) => c.x509.raw.equals(issuer.x509.raw)))
+      break;
     chain.push(issuer);
     current = issuer;
   }

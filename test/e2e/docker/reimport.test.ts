@@ -18,9 +18,12 @@ function run(file: string, args: string[], cwd: string): Promise<{ code: number;
   });
 }
 
-const itemOf = (configPath: string, item: string): string | undefined => new RegExp(`^${item}=(.*)$`, 'm').exec(readFileSync(configPath, 'utf8'))?.[1];
+const itemOf = (configPath: string, item: string): string | undefined =>
+  new RegExp(`^${item}=(.*)$`, 'm').exec(readFileSync(configPath, 'utf8'))?.[1];
 
-test('reimport.sh: a cert-manager style pair (plain key) is imported under a fresh password; a refused pair changes nothing', { timeout: 180_000 }, async (t) => {
+test('reimport.sh: a cert-manager style pair (plain key) is imported under a fresh password; a refused pair changes nothing', {
+  timeout: 180_000,
+}, async (t) => {
   const pki = await buildPki();
   const runDir = mkdtempSync(join(tmpdir(), 'streamfront-reimport-'));
   t.after(() => rmSync(runDir, { recursive: true, force: true }));
@@ -29,7 +32,23 @@ test('reimport.sh: a cert-manager style pair (plain key) is imported under a fre
   copyFileSync(join(projectRoot, 'config', 'streamserver.conf'), configPath);
   const passwordFile = join(runDir, 'first-password');
   writeFileSync(passwordFile, `${pki.password}\n`, { mode: 0o600 });
-  const first = await run('bash', [join(projectRoot, 'certImport.sh'), '-c', pki.ca.cert, '-s', pki.server.cert, '-k', pki.server.keyEncrypted, '-r', pki.crls.good, '--password-file', passwordFile], runDir);
+  const first = await run(
+    'bash',
+    [
+      join(projectRoot, 'certImport.sh'),
+      '-c',
+      pki.ca.cert,
+      '-s',
+      pki.server.cert,
+      '-k',
+      pki.server.keyEncrypted,
+      '-r',
+      pki.crls.good,
+      '--password-file',
+      passwordFile,
+    ],
+    runDir,
+  );
   assert.equal(first.code, 0, first.out);
   rmSync(passwordFile);
   const mmBefore = itemOf(configPath, 'server_key_mm');
@@ -44,8 +63,15 @@ test('reimport.sh: a cert-manager style pair (plain key) is imported under a fre
   assert.notEqual(itemOf(configPath, 'server_key_mm'), mmBefore, 'a new password, sealed by the keystore');
   const aside = readdirSync(runDir).filter((n) => n.startsWith('keys-old-'));
   assert.equal(aside.length, 1);
-  assert.equal(readFileSync(join(runDir, aside[0] as string, 'server.crt'), 'utf8'), readFileSync(pki.server.cert, 'utf8'));
-  assert.equal(readFileSync(join(runDir, 'keys', 'ca.crl'), 'utf8'), readFileSync(pki.crls.good, 'utf8'), 'the CRL is kept');
+  assert.equal(
+    readFileSync(join(runDir, aside[0] as string, 'server.crt'), 'utf8'),
+    readFileSync(pki.server.cert, 'utf8'),
+  );
+  assert.equal(
+    readFileSync(join(runDir, 'keys', 'ca.crl'), 'utf8'),
+    readFileSync(pki.crls.good, 'utf8'),
+    'the CRL is kept',
+  );
   // The front would start on it: same loader, keystore decrypts the new password.
   const check = await run('bash', [join(projectRoot, 'run.sh'), '--check'], runDir);
   assert.equal(check.code, 0, check.out);

@@ -22,7 +22,11 @@ describe('e2e front: the access line', () => {
     const res = await call(front.port, {
       tls: clientOptions(front.pki, 'good'),
       body,
-      headers: { 'content-type': 'application/json', 'user-agent': 'probe/1.0', traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': 'probe/1.0',
+        traceparent: `00-${traceId}-00f067aa0ba902b7-01`,
+      },
     });
     assert.equal(res.status, 200);
     const line = await front.waitForLog((l) => l.msg === 'request' && l.path === INFER_PATH);
@@ -32,17 +36,26 @@ describe('e2e front: the access line', () => {
     assert.match(String(line.tlsCipher), /AES/);
     assert.equal(line.userAgent, 'probe/1.0');
     assert.equal(line.traceId, traceId);
-    assert.ok((line.requestBytes as number) > body.length && (line.requestBytes as number) < body.length + 1024, `requestBytes ${String(line.requestBytes)}`);
+    assert.ok(
+      (line.requestBytes as number) > body.length && (line.requestBytes as number) < body.length + 1024,
+      `requestBytes ${String(line.requestBytes)}`,
+    );
     assert.ok((line.bytes as number) > res.body.length);
     assert.equal(line.upstreamStatus, 200);
-    assert.ok(typeof line.upstreamMs === 'number' && line.upstreamMs >= 0 && line.upstreamMs <= (line.durationMs as number));
+    assert.ok(
+      typeof line.upstreamMs === 'number' && line.upstreamMs >= 0 && line.upstreamMs <= (line.durationMs as number),
+    );
     assert.match(String(line.time), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   });
 
   it('has no upstream fields for an answer the front made itself, and no trace id without traceparent', async () => {
     await front.engine.setMode({ mode: 'fail', status: 500 });
     await front.engine.setMode({ mode: 'reset' });
-    const res = await call(front.port, { tls: clientOptions(front.pki, 'good'), method: 'GET', path: '/v2/models/m/ready' });
+    const res = await call(front.port, {
+      tls: clientOptions(front.pki, 'good'),
+      method: 'GET',
+      path: '/v2/models/m/ready',
+    });
     await front.engine.setMode({ mode: 'normal' });
     assert.equal(res.status, 502);
     const line = await front.waitForLog((l) => l.msg === 'request' && l.status === 502);

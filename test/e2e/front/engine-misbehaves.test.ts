@@ -31,23 +31,37 @@ function rssMb(pid: number): number {
 /** GET through the front, counting body bytes; a reader that pauses `pauseMs` first when asked. */
 function fetchCounting(path: string, opts: { pauseMs?: number; sampleRssOf?: number } = {}): Promise<Received> {
   return new Promise((resolve) => {
-    const req = httpsRequest({ host: '127.0.0.1', port: front.port, path, agent: false, ...clientOptions(front.pki, 'good') }, (res) => {
-      let bytes = 0;
-      let peak = 0;
-      const sampler = opts.sampleRssOf === undefined ? undefined : setInterval(() => (peak = Math.max(peak, rssMb(opts.sampleRssOf as number))), 50);
-      const done = (error?: string): void => {
-        if (sampler !== undefined) clearInterval(sampler);
-        resolve({ status: res.statusCode ?? 0, bytes, requestId: String(res.headers['x-request-id']), error, peakRssMb: sampler === undefined ? undefined : peak });
-      };
-      res.on('data', (c: Buffer) => (bytes += c.length));
-      res.once('end', () => done());
-      res.once('error', (err: NodeJS.ErrnoException) => done(err.code ?? err.message));
-      if (opts.pauseMs !== undefined) {
-        res.pause();
-        setTimeout(() => res.resume(), opts.pauseMs);
-      }
-    });
-    req.once('error', (err: NodeJS.ErrnoException) => resolve({ status: 0, bytes: 0, requestId: '', error: err.code ?? err.message }));
+    const req = httpsRequest(
+      { host: '127.0.0.1', port: front.port, path, agent: false, ...clientOptions(front.pki, 'good') },
+      (res) => {
+        let bytes = 0;
+        let peak = 0;
+        const sampler =
+          opts.sampleRssOf === undefined
+            ? undefined
+            : setInterval(() => (peak = Math.max(peak, rssMb(opts.sampleRssOf as number))), 50);
+        const done = (error?: string): void => {
+          if (sampler !== undefined) clearInterval(sampler);
+          resolve({
+            status: res.statusCode ?? 0,
+            bytes,
+            requestId: String(res.headers['x-request-id']),
+            error,
+            peakRssMb: sampler === undefined ? undefined : peak,
+          });
+        };
+        res.on('data', (c: Buffer) => (bytes += c.length));
+        res.once('end', () => done());
+        res.once('error', (err: NodeJS.ErrnoException) => done(err.code ?? err.message));
+        if (opts.pauseMs !== undefined) {
+          res.pause();
+          setTimeout(() => res.resume(), opts.pauseMs);
+        }
+      },
+    );
+    req.once('error', (err: NodeJS.ErrnoException) =>
+      resolve({ status: 0, bytes: 0, requestId: '', error: err.code ?? err.message }),
+    );
     req.end();
   });
 }
@@ -86,7 +100,11 @@ describe('e2e front: an engine that breaks HTTP', () => {
     assert.equal(access.status, 200);
     const samples = await scrape(front.adminPort);
     assert.equal(metricSum(samples, 'streamfront_responses_truncated_total', { cause: 'engine' }), 1);
-    assert.equal(metricSum(samples, 'streamfront_requests_total', { status: '200' }) >= 1, true, 'the request is counted');
+    assert.equal(
+      metricSum(samples, 'streamfront_requests_total', { status: '200' }) >= 1,
+      true,
+      'the request is counted',
+    );
     await servesAgain();
   });
 
@@ -103,7 +121,10 @@ describe('e2e front: an engine that breaks HTTP', () => {
   for (const [name, raw] of [
     ['a status line that is not HTTP', 'SMTP 220 hello\r\n\r\n'],
     ['a head with a broken header', 'HTTP/1.1 200 OK\r\nContent-Length: abc\r\n\r\nhello'],
-    ['a Content-Length and a chunked body at once', 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n'],
+    [
+      'a Content-Length and a chunked body at once',
+      'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n',
+    ],
     ['nothing but a newline', '\r\n'],
   ] as const) {
     it(`malformed HTTP from the engine (${name}): 502 with a JSON reason, then served again`, async () => {
@@ -121,7 +142,9 @@ describe('e2e front: an engine that breaks HTTP', () => {
     const before = rssMb(front.pid);
     const got = await fetchCounting('/v2/ready', { pauseMs: 2000, sampleRssOf: front.pid });
     const growth = (got.peakRssMb ?? NaN) - before;
-    t.diagnostic(`front RSS ${before.toFixed(1)} MB before, peak ${got.peakRssMb?.toFixed(1)} MB while streaming ${bytes / 1048576} MB (growth ${growth.toFixed(1)} MB)`);
+    t.diagnostic(
+      `front RSS ${before.toFixed(1)} MB before, peak ${got.peakRssMb?.toFixed(1)} MB while streaming ${bytes / 1048576} MB (growth ${growth.toFixed(1)} MB)`,
+    );
     assert.equal(got.error, undefined);
     assert.equal(got.bytes, bytes);
     // Backpressure reaches the engine: the front buffers socket windows, never the body.

@@ -14,7 +14,9 @@ const JSON_HEADERS = { 'content-type': 'application/json' };
 let front: FrontProcess;
 
 before(async () => {
-  front = await startFrontProcess({ config: { engine_timeout_ms: String(ENGINE_TIMEOUT_MS), max_content_length: String(MAX_CONTENT_KB) } });
+  front = await startFrontProcess({
+    config: { engine_timeout_ms: String(ENGINE_TIMEOUT_MS), max_content_length: String(MAX_CONTENT_KB) },
+  });
 });
 
 after(async () => {
@@ -47,7 +49,11 @@ describe('e2e front: engine faults', () => {
     } finally {
       await front.engine.setMode({ mode: 'normal' });
     }
-    assert.equal((await call(front.port, { tls: clientOptions(front.pki, 'good'), path: '/v2/ready' })).status, 200, 'served again once the engine is back');
+    assert.equal(
+      (await call(front.port, { tls: clientOptions(front.pki, 'good'), path: '/v2/ready' })).status,
+      200,
+      'served again once the engine is back',
+    );
   });
 });
 
@@ -55,13 +61,25 @@ describe('e2e front: body limit', () => {
   it(`answers 413 for a body over max_content_length (${MAX_CONTENT_KB} KB), declared or chunked, and the engine never sees it`, async () => {
     await front.engine.clearRequests();
     const tooBig = randomBytes(MAX_CONTENT_KB * 1024 + 1);
-    const declared = await call(front.port, { tls: clientOptions(front.pki, 'good'), body: tooBig, headers: JSON_HEADERS });
+    const declared = await call(front.port, {
+      tls: clientOptions(front.pki, 'good'),
+      body: tooBig,
+      headers: JSON_HEADERS,
+    });
     assert.equal(declared.status, 413);
     assert.deepEqual(jsonOf(declared), { error: 'request body too large' });
     assert.equal((await front.engine.requests()).length, 0);
-    const chunked = await call(front.port, { tls: clientOptions(front.pki, 'good'), body: tooBig, headers: JSON_HEADERS, chunked: true });
+    const chunked = await call(front.port, {
+      tls: clientOptions(front.pki, 'good'),
+      body: tooBig,
+      headers: JSON_HEADERS,
+      chunked: true,
+    });
     assert.equal(chunked.status, 413);
-    assert.ok((await front.engine.requests()).every((r) => r.bytes <= MAX_CONTENT_KB * 1024), 'no more than the limit reached the engine');
+    assert.ok(
+      (await front.engine.requests()).every((r) => r.bytes <= MAX_CONTENT_KB * 1024),
+      'no more than the limit reached the engine',
+    );
   });
 
   it('passes a body of exactly max_content_length', async () => {

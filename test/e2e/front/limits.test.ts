@@ -41,9 +41,17 @@ describe('e2e front: limits', () => {
   it(`answers 431 to a request whose headers exceed max_header_size_kb (${MAX_HEADER_KB} KB)`, async () => {
     const tls = clientOptions(front.pki, 'good');
     await front.engine.clearRequests();
-    const fits = await call(front.port, { tls, path: '/v2/live', headers: { 'x-padding': 'a'.repeat(MAX_HEADER_KB * 1024 - 1024) } });
+    const fits = await call(front.port, {
+      tls,
+      path: '/v2/live',
+      headers: { 'x-padding': 'a'.repeat(MAX_HEADER_KB * 1024 - 1024) },
+    });
     assert.equal(fits.status, 200, 'headers under the limit pass');
-    const tooBig = await call(front.port, { tls, path: '/v2/live', headers: { 'x-padding': 'a'.repeat(MAX_HEADER_KB * 1024 + 1) } });
+    const tooBig = await call(front.port, {
+      tls,
+      path: '/v2/live',
+      headers: { 'x-padding': 'a'.repeat(MAX_HEADER_KB * 1024 + 1) },
+    });
     assert.equal(tooBig.status, 431);
     assert.equal((await front.engine.requests()).length, 1, 'only the request that fits reached the engine');
   });
@@ -54,19 +62,33 @@ describe('e2e front: limits', () => {
     await front.engine.setMode({ mode: 'hang' });
     let held: Array<Promise<number>> = [];
     try {
-      held = Array.from({ length: MAX_CONNECTIONS }, () => call(front.port, { tls, path: '/v2/ready' }).then((r) => r.status));
-      await waitFor(async () => (await front.engine.requests()).length === MAX_CONNECTIONS, 5000, `${MAX_CONNECTIONS} requests at the engine`);
+      held = Array.from({ length: MAX_CONNECTIONS }, () =>
+        call(front.port, { tls, path: '/v2/ready' }).then((r) => r.status),
+      );
+      await waitFor(
+        async () => (await front.engine.requests()).length === MAX_CONNECTIONS,
+        5000,
+        `${MAX_CONNECTIONS} requests at the engine`,
+      );
       // Over the limit, the client is told so (503, reason too-many-connections) and nothing is proxied.
       const extra = await call(front.port, { tls, path: '/v2/ready' });
       assert.equal(extra.status, 503);
       assert.equal((JSON.parse(extra.body.toString()) as { reason?: string }).reason, 'too-many-connections');
-      assert.equal((await front.engine.requests()).length, MAX_CONNECTIONS, 'the extra request never reached the engine');
+      assert.equal(
+        (await front.engine.requests()).length,
+        MAX_CONNECTIONS,
+        'the extra request never reached the engine',
+      );
     } finally {
       await front.engine.setMode({ mode: 'normal' });
     }
     assert.deepEqual(await Promise.all(held), Array(MAX_CONNECTIONS).fill(200), 'the held requests finish normally');
     await sleep(100); // their connections close (agent: false)
-    assert.equal((await call(front.port, { tls, path: '/v2/ready' })).status, 200, 'a new connection is served once below the limit');
+    assert.equal(
+      (await call(front.port, { tls, path: '/v2/ready' })).status,
+      200,
+      'a new connection is served once below the limit',
+    );
   });
 
   it(`closes an idle keep-alive connection after keep_alive_timeout_ms (${KEEP_ALIVE_MS} ms)`, async (t) => {
@@ -80,7 +102,13 @@ describe('e2e front: limits', () => {
       // One small JSON answer: complete once the body after the blank line is as long as declared.
       const m = /content-length: (\d+)/i.exec(received);
       const bodyStart = received.indexOf('\r\n\r\n');
-      if (answeredAt === 0 && m !== null && bodyStart !== -1 && Buffer.byteLength(received.slice(bodyStart + 4)) >= Number(m[1])) answeredAt = performance.now();
+      if (
+        answeredAt === 0 &&
+        m !== null &&
+        bodyStart !== -1 &&
+        Buffer.byteLength(received.slice(bodyStart + 4)) >= Number(m[1])
+      )
+        answeredAt = performance.now();
     });
     socket.on('error', () => undefined);
     await new Promise<void>((resolve, reject) => {
@@ -102,45 +130,47 @@ describe('e2e front: limits', () => {
     assert.ok(idleMs < KEEP_ALIVE_MS + 1500, `still open ${idleMs} ms after the answer`);
   });
 
-  it(
-    `cuts off a request whose body trickles beyond request_timeout_ms (${REQUEST_TIMEOUT_MS} ms)`,
-    async (t) => {
-      const deadlineMs = REQUEST_TIMEOUT_MS + 3000;
-      const t0 = performance.now();
-      const outcome = await new Promise<string>((resolve) => {
-        const req = httpsRequest(
-          {
-            host: '127.0.0.1',
-            port: front.port,
-            path: '/v2/models/m/infer',
-            method: 'POST',
-            headers: { 'content-type': 'application/json', 'content-length': 100_000 },
-            agent: false,
-            ...clientOptions(front.pki, 'good'),
-          },
-          (res) => {
-            res.resume();
-            res.on('end', () => resolve(`status ${res.statusCode}`));
-            res.on('error', (err: NodeJS.ErrnoException) => resolve(`cut: ${err.code ?? err.message}`));
-          },
-        );
-        req.on('error', (err: NodeJS.ErrnoException) => resolve(`cut: ${err.code ?? err.message}`));
-        // One byte every 100 ms: the body would take 10,000 s.
-        const drip = setInterval(() => {
-          if (!req.destroyed && !req.writableEnded) req.write('a');
-        }, 100);
-        req.on('close', () => clearInterval(drip));
-        setTimeout(() => {
-          clearInterval(drip);
-          resolve('still open');
-          req.destroy();
-        }, deadlineMs);
-      });
-      const tookMs = performance.now() - t0;
-      t.diagnostic(`trickling request: ${outcome} after ${Math.round(tookMs)} ms (request_timeout_ms=${REQUEST_TIMEOUT_MS})`);
-      assert.ok(outcome === 'status 408' || outcome.startsWith('cut:'), `the trickling request was ${outcome} after ${Math.round(tookMs)} ms`);
-      assert.ok(tookMs >= REQUEST_TIMEOUT_MS - 50, `cut after ${tookMs} ms, before request_timeout_ms`);
-      assert.ok(tookMs < REQUEST_TIMEOUT_MS + 1500, `cut after ${tookMs} ms, well past request_timeout_ms`);
-    },
-  );
+  it(`cuts off a request whose body trickles beyond request_timeout_ms (${REQUEST_TIMEOUT_MS} ms)`, async (t) => {
+    const deadlineMs = REQUEST_TIMEOUT_MS + 3000;
+    const t0 = performance.now();
+    const outcome = await new Promise<string>((resolve) => {
+      const req = httpsRequest(
+        {
+          host: '127.0.0.1',
+          port: front.port,
+          path: '/v2/models/m/infer',
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'content-length': 100_000 },
+          agent: false,
+          ...clientOptions(front.pki, 'good'),
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(`status ${res.statusCode}`));
+          res.on('error', (err: NodeJS.ErrnoException) => resolve(`cut: ${err.code ?? err.message}`));
+        },
+      );
+      req.on('error', (err: NodeJS.ErrnoException) => resolve(`cut: ${err.code ?? err.message}`));
+      // One byte every 100 ms: the body would take 10,000 s.
+      const drip = setInterval(() => {
+        if (!req.destroyed && !req.writableEnded) req.write('a');
+      }, 100);
+      req.on('close', () => clearInterval(drip));
+      setTimeout(() => {
+        clearInterval(drip);
+        resolve('still open');
+        req.destroy();
+      }, deadlineMs);
+    });
+    const tookMs = performance.now() - t0;
+    t.diagnostic(
+      `trickling request: ${outcome} after ${Math.round(tookMs)} ms (request_timeout_ms=${REQUEST_TIMEOUT_MS})`,
+    );
+    assert.ok(
+      outcome === 'status 408' || outcome.startsWith('cut:'),
+      `the trickling request was ${outcome} after ${Math.round(tookMs)} ms`,
+    );
+    assert.ok(tookMs >= REQUEST_TIMEOUT_MS - 50, `cut after ${tookMs} ms, before request_timeout_ms`);
+    assert.ok(tookMs < REQUEST_TIMEOUT_MS + 1500, `cut after ${tookMs} ms, well past request_timeout_ms`);
+  });
 });

@@ -23,10 +23,17 @@ describe('e2e front: steady load', () => {
   it(`serves ${CLIENTS} clients for ${SECONDS} s with no failure`, async (t) => {
     const before = metricSum(await scrape(front.adminPort), 'streamfront_requests_total', { status: '200' });
     const tls = clientOptions(front.pki, 'good');
-    const load = startSteadyLoad({ port: front.port, tls: { ca: tls.ca, cert: tls.cert as Buffer, key: tls.key as Buffer }, clients: CLIENTS, freshConnectionShare: 0.1 });
+    const load = startSteadyLoad({
+      port: front.port,
+      tls: { ca: tls.ca, cert: tls.cert as Buffer, key: tls.key as Buffer },
+      clients: CLIENTS,
+      freshConnectionShare: 0.1,
+    });
     await sleep(SECONDS * 1000);
     const report = await load.stop();
-    t.diagnostic(`${CLIENTS} clients: sent ${report.sent} (${(report.sent / SECONDS).toFixed(0)}/s), slowest answer ${report.worstMs.toFixed(0)} ms, ok ${report.ok}, failed ${report.failed}, connections opened ${report.connectionsOpened}, dropped ${report.connectionsDropped}`);
+    t.diagnostic(
+      `${CLIENTS} clients: sent ${report.sent} (${(report.sent / SECONDS).toFixed(0)}/s), slowest answer ${report.worstMs.toFixed(0)} ms, ok ${report.ok}, failed ${report.failed}, connections opened ${report.connectionsOpened}, dropped ${report.connectionsDropped}`,
+    );
     assert.deepEqual(report.failures, []);
     assert.equal(report.failed, 0);
     assert.equal(report.connectionsDropped, 0);

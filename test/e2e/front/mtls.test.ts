@@ -27,14 +27,18 @@ describe('e2e front: a good client', () => {
     const body = Buffer.from(buildInferBody(payload));
     assert.ok(body.length > 8 * 1024 * 1024, `body is ${body.length} bytes`);
     await front.engine.clearRequests();
-    const res = await call(front.port, { tls: clientOptions(front.pki, 'good'), body, headers: { 'content-type': 'application/json' } });
+    const res = await call(front.port, {
+      tls: clientOptions(front.pki, 'good'),
+      body,
+      headers: { 'content-type': 'application/json' },
+    });
     assert.equal(res.status, 200, res.body.toString().slice(0, 300));
     const answer = jsonOf(res) as { isSuccess: boolean; outputs: Array<{ shape: number[]; data: string }> };
     assert.equal(answer.isSuccess, true);
     // The simulator answers with the SHA-256 of the decoded input: the round trip is intact.
     assert.deepEqual(answer.outputs[0]?.shape, [payload.length]);
     assert.equal(Buffer.from(answer.outputs[0]?.data ?? '', 'base64').toString('utf8'), sha256(payload));
-    const seen = (await front.engine.requests());
+    const seen = await front.engine.requests();
     assert.equal(seen.length, 1, 'one request reached the engine');
     assert.equal(seen[0]?.path, INFER_PATH);
     assert.equal(seen[0]?.bytes, body.length);
@@ -73,7 +77,7 @@ describe('e2e front: refused clients', () => {
         after = metricSum(await scrape(front.adminPort), 'streamfront_tls_handshakes_refused_total', { reason });
       }
       assert.equal(after - before, 1, `refused handshakes with reason ${reason}`);
-      assert.deepEqual((await front.engine.requests()), [], 'nothing reached the engine');
+      assert.deepEqual(await front.engine.requests(), [], 'nothing reached the engine');
     });
   }
 });
@@ -94,7 +98,11 @@ describe('e2e front: identity headers', () => {
       'x-authenticated-user': 'admin',
     };
     await front.engine.clearRequests();
-    const res = await call(front.port, { tls: clientOptions(front.pki, 'good'), path: '/v2/live', headers: { ...forged, 'x-trace': 'kept' } });
+    const res = await call(front.port, {
+      tls: clientOptions(front.pki, 'good'),
+      path: '/v2/live',
+      headers: { ...forged, 'x-trace': 'kept' },
+    });
     assert.equal(res.status, 200);
     const headers = (await front.engine.requests())[0]?.headers ?? {};
     const der = new X509Certificate(readFileSync(front.pki.clients.good.cert)).raw;
@@ -103,7 +111,17 @@ describe('e2e front: identity headers', () => {
     assert.ok(xfcc.includes('CN=client-good'), xfcc);
     assert.ok(!xfcc.includes('admin'), xfcc);
     assert.equal(headers['x-forwarded-for'], '127.0.0.1');
-    for (const name of ['x-forwarded-host', 'forwarded', 'x-real-ip', 'true-client-ip', 'x-client-cert', 'x-ssl-client-dn', 'ssl-client-verify', 'x-remote-user', 'x-authenticated-user']) {
+    for (const name of [
+      'x-forwarded-host',
+      'forwarded',
+      'x-real-ip',
+      'true-client-ip',
+      'x-client-cert',
+      'x-ssl-client-dn',
+      'ssl-client-verify',
+      'x-remote-user',
+      'x-authenticated-user',
+    ]) {
       assert.equal(headers[name], undefined, `${name} reached the engine`);
     }
     assert.equal(headers['x-trace'], 'kept', 'ordinary headers pass');
@@ -136,18 +154,29 @@ describe('e2e front: admin listener', () => {
     assert.equal(ok(now) - ok(before), 3);
     assert.equal(notFound(now) - notFound(before), 1);
     const routes = now.filter((s) => s.name === 'streamfront_requests_total').map((s) => s.labels.route);
-    assert.ok(routes.every((r) => typeof r === 'string' && r !== ''), 'every request series names its route');
+    assert.ok(
+      routes.every((r) => typeof r === 'string' && r !== ''),
+      'every request series names its route',
+    );
 
     const count = metricSum(now, 'streamfront_engine_latency_seconds_count');
     assert.equal(count - metricSum(before, 'streamfront_engine_latency_seconds_count'), 4);
     assert.equal(metricSum(now, 'streamfront_engine_latency_seconds_bucket', { le: '+Inf' }), count);
     assert.ok(metricSum(now, 'streamfront_engine_latency_seconds_sum') > 0);
 
-    const days = (kind: string): number => (metricSum(now, 'streamfront_material_expiry_timestamp_seconds', { kind }) - Date.now() / 1000) / 86_400;
-    const untilDays = (path: string): number => (Date.parse(new X509Certificate(readFileSync(path)).validTo) - Date.now()) / 86_400_000;
-    assert.ok(Math.abs(days('server_cert') - untilDays(front.pki.server.cert)) < 0.1, `server_cert ${days('server_cert')}`);
+    const days = (kind: string): number =>
+      (metricSum(now, 'streamfront_material_expiry_timestamp_seconds', { kind }) - Date.now() / 1000) / 86_400;
+    const untilDays = (path: string): number =>
+      (Date.parse(new X509Certificate(readFileSync(path)).validTo) - Date.now()) / 86_400_000;
+    assert.ok(
+      Math.abs(days('server_cert') - untilDays(front.pki.server.cert)) < 0.1,
+      `server_cert ${days('server_cert')}`,
+    );
     assert.ok(Math.abs(days('ca') - untilDays(front.pki.ca.cert)) < 0.1, `ca ${days('ca')}`);
-    assert.ok(days('crl_next_update') > 25 && days('crl_next_update') <= 31, `crl_next_update ${days('crl_next_update')}`);
+    assert.ok(
+      days('crl_next_update') > 25 && days('crl_next_update') <= 31,
+      `crl_next_update ${days('crl_next_update')}`,
+    );
   });
 });
 

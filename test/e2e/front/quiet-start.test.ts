@@ -17,6 +17,10 @@ describe('e2e front: log_level=fatal', () => {
     const lines = front.logLines();
     const serving = lines.find((l) => l.msg === 'streamfront serving');
     assert.equal(serving?.pid, front.pid);
-    assert.deepEqual(lines.filter((l) => l !== serving && (l.level as number) < 60), [], 'no other line below fatal');
+    assert.deepEqual(
+      lines.filter((l) => l !== serving && (l.level as number) < 60),
+      [],
+      'no other line below fatal',
+    );
   });
 });

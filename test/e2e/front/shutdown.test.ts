@@ -34,7 +34,9 @@ describe('e2e front: SIGTERM', () => {
       await sleep(10);
     }
     const exited = new Promise<number>((resolve) => {
-      void front.waitForLog((l) => l.msg === 'streamfront stopped', GRACE_MS + 5000).then(() => resolve(performance.now()));
+      void front
+        .waitForLog((l) => l.msg === 'streamfront stopped', GRACE_MS + 5000)
+        .then(() => resolve(performance.now()));
     });
     front.signal('SIGTERM');
     await front.waitForLog((l) => l.msg === 'draining', 5000);
@@ -46,7 +48,10 @@ describe('e2e front: SIGTERM', () => {
     // Refused at connect once the listener is closed; a connection that raced the close is
     // reset, or answered 503 (Fastify's return503OnClosing). Never served by the engine.
     const outcome = during instanceof Error ? (during as NodeJS.ErrnoException).code : during;
-    assert.ok(['ECONNREFUSED', 'ECONNRESET', 'answered 503'].includes(String(outcome)), `a new request during the drain was ${String(outcome)}`);
+    assert.ok(
+      ['ECONNREFUSED', 'ECONNRESET', 'answered 503'].includes(String(outcome)),
+      `a new request during the drain was ${String(outcome)}`,
+    );
 
     const res = await inFlight;
     assert.equal(res.status, 200);
@@ -55,7 +60,9 @@ describe('e2e front: SIGTERM', () => {
 
     const code = await front.waitForExit(GRACE_MS + 5000);
     const stoppedAt = await exited;
-    t.diagnostic(`in-flight answer ${Math.round(res.ms)} ms after the request; process logged 'stopped' ${Math.round(stoppedAt - answeredAt)} ms after it`);
+    t.diagnostic(
+      `in-flight answer ${Math.round(res.ms)} ms after the request; process logged 'stopped' ${Math.round(stoppedAt - answeredAt)} ms after it`,
+    );
     assert.equal(code, 0, 'exit code after SIGTERM');
     assert.ok(stoppedAt >= answeredAt - 50, 'the process stopped only after the request in flight was answered');
     assert.equal((await front.engine.requests()).length, 1);

@@ -21,7 +21,15 @@ function slowUpload(front: FrontProcess, onProgress: (sent: number) => void): Pr
   const body = Buffer.from(buildInferBody(raw));
   return new Promise((resolve, reject) => {
     const req = httpsRequest(
-      { host: '127.0.0.1', port: front.port, path: '/v2/models/m/infer', method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'content-length': body.length }, ...clientOptions(front.pki, 'good') },
+      {
+        host: '127.0.0.1',
+        port: front.port,
+        path: '/v2/models/m/infer',
+        method: 'POST',
+        agent: false,
+        headers: { 'content-type': 'application/json', 'content-length': body.length },
+        ...clientOptions(front.pki, 'good'),
+      },
       (res) => {
         res.resume();
         res.once('end', () => resolve({ status: res.statusCode ?? 0, at: performance.now() }));
@@ -46,7 +54,9 @@ function slowUpload(front: FrontProcess, onProgress: (sent: number) => void): Pr
 
 describe('e2e front: signals', () => {
   it(`SIGTERM 1 s into a 15 MB upload, then SIGHUP during the drain: the upload is answered 200 within shutdown_grace_ms (${GRACE_MS} ms), exit 0`, async (t) => {
-    const front = await startFrontProcess({ config: { shutdown_grace_ms: String(GRACE_MS), max_content_length: '20480' } });
+    const front = await startFrontProcess({
+      config: { shutdown_grace_ms: String(GRACE_MS), max_content_length: '20480' },
+    });
     try {
       let sent = 0;
       const upload = slowUpload(front, (n) => (sent = n));
@@ -60,7 +70,9 @@ describe('e2e front: signals', () => {
       const answer = await upload;
       const code = await front.waitForExit(GRACE_MS + 5000);
       const answeredMs = answer.at - termAt;
-      t.diagnostic(`SIGTERM with ${(sentAtTerm / 1048576).toFixed(1)} MB sent; answered ${answer.status} ${Math.round(answeredMs)} ms after SIGTERM; exit ${String(code)}`);
+      t.diagnostic(
+        `SIGTERM with ${(sentAtTerm / 1048576).toFixed(1)} MB sent; answered ${answer.status} ${Math.round(answeredMs)} ms after SIGTERM; exit ${String(code)}`,
+      );
       assert.equal(answer.status, 200);
       assert.ok(answeredMs < GRACE_MS, `answered ${Math.round(answeredMs)} ms after SIGTERM`);
       assert.equal(code, 0, 'exit code after the drain');
@@ -83,7 +95,9 @@ describe('e2e front: signals', () => {
       await sleep(1500);
       const report = await load.stop();
       const hups = front.logLines().filter((l) => l.event === 'sighup').length;
-      t.diagnostic(`${report.ok} requests answered, ${report.failed} failed, worst ${Math.round(report.worstMs)} ms; ${hups} SIGHUPs logged`);
+      t.diagnostic(
+        `${report.ok} requests answered, ${report.failed} failed, worst ${Math.round(report.worstMs)} ms; ${hups} SIGHUPs logged`,
+      );
       assert.deepEqual(report.failures, []);
       assert.ok(report.ok > 50, `only ${report.ok} requests in 3 s`);
       assert.ok(hups > 0, 'the SIGHUPs reached the front');

@@ -58,7 +58,13 @@ async function inParallel(total: number, concurrency: number, open: () => Promis
 }
 
 async function main(): Promise<void> {
-  const [port, silent, tls, concurrency, holdMs] = process.argv.slice(2).map(Number) as [number, number, number, number, number];
+  const [port, silent, tls, concurrency, holdMs] = process.argv.slice(2).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const tally: Tally = { opened: 0, handshakes: 0, failed: 0, closedByFront: 0 };
   const held: Socket[] = [];
   const t0 = performance.now();

@@ -32,10 +32,15 @@ interface AttackReport {
 
 function runAttacker(port: number): Promise<AttackReport> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [ATTACKER, String(port), String(SILENT), String(IDLE_TLS), String(CONCURRENCY), String(HOLD_MS)], { timeout: 120_000 }, (err, stdout) => {
-      if (err !== null) reject(err);
-      else resolve(JSON.parse(stdout) as AttackReport);
-    });
+    execFile(
+      process.execPath,
+      [ATTACKER, String(port), String(SILENT), String(IDLE_TLS), String(CONCURRENCY), String(HOLD_MS)],
+      { timeout: 120_000 },
+      (err, stdout) => {
+        if (err !== null) reject(err);
+        else resolve(JSON.parse(stdout) as AttackReport);
+      },
+    );
   });
 }
 
@@ -68,17 +73,30 @@ describe('e2e hostile: no pre-auth lockout', () => {
     }
     const report = await attack;
     const worst = Math.max(...good.map((g) => g.ms));
-    t.diagnostic(`attacker: ${JSON.stringify(report)}; good client: ${good.length} requests, worst ${worst.toFixed(0)} ms`);
+    t.diagnostic(
+      `attacker: ${JSON.stringify(report)}; good client: ${good.length} requests, worst ${worst.toFixed(0)} ms`,
+    );
     assert.ok(good.length >= 10, `the good client asked ${good.length} times during the attack`);
-    assert.deepEqual(good.filter((g) => g.status !== 200), [], 'every good request answered 200');
+    assert.deepEqual(
+      good.filter((g) => g.status !== 200),
+      [],
+      'every good request answered 200',
+    );
     assert.ok(worst < GOOD_BOUND_MS, `worst good request took ${worst.toFixed(0)} ms`);
     assert.ok(report.stillOpen <= BUDGET, `the front held ${report.stillOpen} attacker sockets (budget ${BUDGET})`);
-    const turnedAway = metricSum(await scrape(front.adminPort), 'streamfront_connections_turned_away_total', { reason: 'unauthenticated-evicted' });
+    const turnedAway = metricSum(await scrape(front.adminPort), 'streamfront_connections_turned_away_total', {
+      reason: 'unauthenticated-evicted',
+    });
     assert.ok(turnedAway >= SILENT + IDLE_TLS - BUDGET - report.failed, `turned away ${turnedAway}`);
     // Logged, but rate-limited: a burst of 50 and 10 a second, never a line per connection.
-    const logged = front.logLines().filter((l) => l.msg === 'connection turned away' || l.msg === 'refused TLS client').length;
+    const logged = front
+      .logLines()
+      .filter((l) => l.msg === 'connection turned away' || l.msg === 'refused TLS client').length;
     const seconds = (report.attackMs + HOLD_MS) / 1000;
-    assert.ok(logged <= 50 + 10 * (seconds + 2), `${logged} lines for ${turnedAway} turned-away connections in ${seconds.toFixed(1)} s`);
+    assert.ok(
+      logged <= 50 + 10 * (seconds + 2),
+      `${logged} lines for ${turnedAway} turned-away connections in ${seconds.toFixed(1)} s`,
+    );
     assert.ok(logged > 0, 'the turned-away connections are logged');
   });
 });
@@ -107,7 +125,9 @@ describe('e2e hostile: handshake timeout', () => {
     assert.ok(closedAfter >= HANDSHAKE_MS - 50, `closed after ${closedAfter.toFixed(0)} ms`);
     let counted = 0;
     for (let i = 0; i < 40 && counted === 0; i++) {
-      counted = metricSum(await scrape(front.adminPort), 'streamfront_tls_handshakes_refused_total', { reason: 'handshake-timeout' });
+      counted = metricSum(await scrape(front.adminPort), 'streamfront_tls_handshakes_refused_total', {
+        reason: 'handshake-timeout',
+      });
       if (counted === 0) await sleep(50);
     }
     assert.equal(counted, 1);
@@ -117,7 +137,12 @@ describe('e2e hostile: handshake timeout', () => {
     const t0 = performance.now();
     const { connect } = await import('node:tls');
     const closedAfter = await new Promise<number>((resolve, reject) => {
-      const socket = connect({ host: '127.0.0.1', port: front.port, ...clientOptions(front.pki, 'none'), servername: 'localhost' });
+      const socket = connect({
+        host: '127.0.0.1',
+        port: front.port,
+        ...clientOptions(front.pki, 'none'),
+        servername: 'localhost',
+      });
       socket.on('error', () => undefined);
       socket.once('close', () => resolve(performance.now() - t0));
       setTimeout(() => reject(new Error('still open after 20 s')), 20_000).unref();

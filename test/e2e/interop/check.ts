@@ -28,7 +28,8 @@ function collapse(problems: readonly string[]): string[] {
 function checkClientSide(cell: CellSpec, outcomes: readonly RequestOutcome[]): string[] {
   const status = expectedStatus(cell.kind);
   const problems: string[] = [];
-  if (outcomes.length !== cell.repeat) problems.push(`the client reported ${outcomes.length} of ${cell.repeat} requests`);
+  if (outcomes.length !== cell.repeat)
+    problems.push(`the client reported ${outcomes.length} of ${cell.repeat} requests`);
   for (const o of outcomes) {
     const body = EXPECTED_BODY[status] as string;
     if (o.status !== status || o.error !== null || !o.bodyHead.includes(body)) {
@@ -41,12 +42,20 @@ function checkClientSide(cell: CellSpec, outcomes: readonly RequestOutcome[]): s
 function checkEngineSide(cell: CellSpec, body: BodyFile, records: readonly RecordedRequest[]): string[] {
   const received = records.filter((r) => r.path === cell.path);
   if (expectedStatus(cell.kind) !== 200) {
-    return received.length === 0 ? [] : [`the engine received ${received.length} request(s) of ${received.map((r) => r.bytes).join(', ')} bytes; it must receive nothing`];
+    return received.length === 0
+      ? []
+      : [
+          `the engine received ${received.length} request(s) of ${received.map((r) => r.bytes).join(', ')} bytes; it must receive nothing`,
+        ];
   }
   const problems: string[] = [];
-  if (received.length !== cell.repeat) problems.push(`the engine received ${received.length} of ${cell.repeat} requests`);
+  if (received.length !== cell.repeat)
+    problems.push(`the engine received ${received.length} of ${cell.repeat} requests`);
   for (const r of received) {
-    if (r.bodySha256 !== body.sha256) problems.push(`the engine received a body of ${r.bytes} bytes with SHA-256 ${r.bodySha256} (expected ${body.bytes} bytes, ${body.sha256})`);
+    if (r.bodySha256 !== body.sha256)
+      problems.push(
+        `the engine received a body of ${r.bytes} bytes with SHA-256 ${r.bodySha256} (expected ${body.bytes} bytes, ${body.sha256})`,
+      );
   }
   return collapse(problems);
 }
@@ -69,9 +78,13 @@ function checkConnections(outcomes: readonly RequestOutcome[], maxConnections: n
   }
   if (opened.every((n) => n !== null)) {
     const count = opened.filter((n) => n === true).length;
-    if (count < 1 || count > maxConnections) problems.push(`the client opened ${count} connections for ${outcomes.length} requests; expected ${expected}`);
+    if (count < 1 || count > maxConnections)
+      problems.push(`the client opened ${count} connections for ${outcomes.length} requests; expected ${expected}`);
     // A connection opened again (same count of ids, more openings) means the front closed one.
-    if (ids.every((id) => id !== null) && count !== distinct.size) problems.push(`the client opened ${count} connections but used ${distinct.size}: a connection was closed and reopened`);
+    if (ids.every((id) => id !== null) && count !== distinct.size)
+      problems.push(
+        `the client opened ${count} connections but used ${distinct.size}: a connection was closed and reopened`,
+      );
   }
   return problems;
 }

@@ -11,7 +11,10 @@ function feedByteByByte(reader: AnswerReader, text: string): void {
 describe('interop harness: AnswerReader', () => {
   it('reads two Content-Length answers split byte by byte, and nothing more', () => {
     const reader = new AnswerReader();
-    feedByteByByte(reader, 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 413 Payload Too Large\r\ncontent-length: 4\r\nConnection: close\r\n\r\nbig!');
+    feedByteByByte(
+      reader,
+      'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 413 Payload Too Large\r\ncontent-length: 4\r\nConnection: close\r\n\r\nbig!',
+    );
     const first = reader.take(false);
     assert.equal(first?.status, 200);
     assert.equal(first?.body.toString(), 'ok');
@@ -32,7 +35,9 @@ describe('interop harness: AnswerReader', () => {
 
   it('skips 100 Continue and reads a chunked body', () => {
     const reader = new AnswerReader();
-    reader.push(Buffer.from('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n'));
+    reader.push(
+      Buffer.from('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n'),
+    );
     assert.equal(reader.take(false), undefined, 'the last chunk has not come');
     reader.push(Buffer.from('2;x=y\r\nde\r\n0\r\n\r\n'));
     const answer = reader.take(false);

@@ -9,14 +9,24 @@ import { startFrontProcess, type FrontProcess } from '../../fixtures/front-proce
 import { buildBodies, type BodySet } from './bodies.js';
 import { allCellNames, buildCells, CERT_KINDS } from './cells.js';
 import { judgeCell } from './check.js';
-import { describeCell, expectedStatus, REQUEST_TIMEOUT_MS, type BatchReport, type BatchSpec, type CertKind } from './matrix.js';
+import {
+  describeCell,
+  expectedStatus,
+  REQUEST_TIMEOUT_MS,
+  type BatchReport,
+  type BatchSpec,
+  type CertKind,
+} from './matrix.js';
 import type { ClientRunner } from './runner.js';
 
 /** A whole batch on a busy machine: about 25 requests, 45 MB up; far above the usual 1 to 3 s. */
 const BATCH_TEST_TIMEOUT_MS = 180_000;
 
 const CLIENT_OF: Readonly<Record<CertKind, 'good' | 'goodEc'>> = { rsa: 'good', ec: 'goodEc' };
-const CERT_TITLE: Readonly<Record<CertKind, string>> = { rsa: 'an RSA client certificate', ec: 'an ECDSA P-256 client certificate' };
+const CERT_TITLE: Readonly<Record<CertKind, string>> = {
+  rsa: 'an RSA client certificate',
+  ec: 'an ECDSA P-256 client certificate',
+};
 
 function batchSpec(front: FrontProcess, runner: ClientRunner, cert: CertKind, bodies: BodySet): BatchSpec {
   const files = front.pki.clients[CLIENT_OF[cert]];
@@ -31,21 +41,32 @@ function batchSpec(front: FrontProcess, runner: ClientRunner, cert: CertKind, bo
   };
 }
 
-async function runBatch(t: TestContext, front: FrontProcess, runner: ClientRunner, cert: CertKind, bodies: BodySet): Promise<void> {
+async function runBatch(
+  t: TestContext,
+  front: FrontProcess,
+  runner: ClientRunner,
+  cert: CertKind,
+  bodies: BodySet,
+): Promise<void> {
   await runner.prepare();
   const spec = batchSpec(front, runner, cert, bodies);
   const t0 = performance.now();
   const report: BatchReport = await runner.run(spec);
-  t.diagnostic(`${report.client} ${report.version}: ${report.outcomes.length} requests in ${Math.round(performance.now() - t0)} ms`);
+  t.diagnostic(
+    `${report.client} ${report.version}: ${report.outcomes.length} requests in ${Math.round(performance.now() - t0)} ms`,
+  );
   // Read once the client is done: every request it made has been answered or abandoned.
-  const records = (await front.engine.requests());
+  const records = await front.engine.requests();
   for (const cell of spec.cells) {
     const outcomes = report.outcomes.filter((o) => o.cell === cell.name);
     const maxConnections = cell.kind === 'keep-alive' ? runner.keepAliveConnections : null;
-    await t.test(`${describeCell(cell.kind, runner.keepAliveConnections)}: the client reads ${expectedStatus(cell.kind)}, the engine ${expectedStatus(cell.kind) === 200 ? 'gets the exact bytes' : 'gets nothing'}`, () => {
-      const problems = judgeCell(cell, bodies[cell.kind], outcomes, records, maxConnections);
-      if (problems.length > 0) assert.fail(`${cell.name}:\n  ${problems.join('\n  ')}`);
-    });
+    await t.test(
+      `${describeCell(cell.kind, runner.keepAliveConnections)}: the client reads ${expectedStatus(cell.kind)}, the engine ${expectedStatus(cell.kind) === 200 ? 'gets the exact bytes' : 'gets nothing'}`,
+      () => {
+        const problems = judgeCell(cell, bodies[cell.kind], outcomes, records, maxConnections);
+        if (problems.length > 0) assert.fail(`${cell.name}:\n  ${problems.join('\n  ')}`);
+      },
+    );
   }
 }
 
@@ -66,7 +87,8 @@ export function describeInterop(family: string, runners: readonly ClientRunner[]
 
   describe(`interop: ${family}`, () => {
     it('uses an RSA and an ECDSA P-256 client certificate', () => {
-      const key = (cert: CertKind): X509Certificate['publicKey'] => new X509Certificate(readFileSync(front.pki.clients[CLIENT_OF[cert]].cert)).publicKey;
+      const key = (cert: CertKind): X509Certificate['publicKey'] =>
+        new X509Certificate(readFileSync(front.pki.clients[CLIENT_OF[cert]].cert)).publicKey;
       assert.equal(key('rsa').asymmetricKeyType, 'rsa');
       assert.equal(key('ec').asymmetricKeyType, 'ec');
       assert.equal(key('ec').asymmetricKeyDetails?.namedCurve, 'prime256v1');
@@ -74,7 +96,9 @@ export function describeInterop(family: string, runners: readonly ClientRunner[]
 
     for (const runner of runners) {
       for (const cert of CERT_KINDS) {
-        it(`${runner.title} with ${CERT_TITLE[cert]}`, { timeout: BATCH_TEST_TIMEOUT_MS }, (t) => runBatch(t, front, runner, cert, bodies));
+        it(`${runner.title} with ${CERT_TITLE[cert]}`, { timeout: BATCH_TEST_TIMEOUT_MS }, (t) =>
+          runBatch(t, front, runner, cert, bodies),
+        );
       }
     }
   });

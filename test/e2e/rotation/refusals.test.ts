@@ -13,7 +13,22 @@ import { buildBadInputs, ROLE_LIVE } from '../../fixtures/bad-inputs.js';
 import { startClosedLoop, type ClosedLoop } from '../../fixtures/closed-loop.js';
 import { buildPki, type Pki } from '../../fixtures/pki.js';
 import { adminGet, metricSum, parseMetrics } from '../front/client.js';
-import { LOAD_CLIENTS, OpenConnection, PROMISED_LIVE_MS, assertPromisedLive, frontMsSince, isReloaded, markPlaced, summarize, clientTls, freshServerSerial, isServedFresh, readyzBody, renameOver, timeUntil } from './rotation-kit.js';
+import {
+  LOAD_CLIENTS,
+  OpenConnection,
+  PROMISED_LIVE_MS,
+  assertPromisedLive,
+  frontMsSince,
+  isReloaded,
+  markPlaced,
+  summarize,
+  clientTls,
+  freshServerSerial,
+  isServedFresh,
+  readyzBody,
+  renameOver,
+  timeUntil,
+} from './rotation-kit.js';
 import { assertCleanRun } from './rotation-scenario.js';
 
 interface BadCase {
@@ -40,11 +55,52 @@ function swapKeysFile(name: string, bad: (pki: Pki) => string, good: (pki: Pki) 
 }
 
 const CASES: readonly BadCase[] = [
-  { name: 'a CRL signed by another CA', material: 'crl', code: /^PKI_CRL_(WRONG_ISSUER|BAD_SIGNATURE)$/, place: swapKeysFile('ca.crl', (p) => p.crls.otherCa, (p) => p.crls.good) },
-  { name: 'an expired CRL', material: 'crl', code: /^PKI_CRL_EXPIRED$/, place: swapKeysFile('ca.crl', (p) => p.crls.expired, (p) => p.crls.good) },
-  { name: 'garbage as the server certificate', material: 'server_cert', code: /^PKI_/, place: swapKeysFile('server.crt', garbageFile, (p) => p.server.cert) },
-  { name: 'a key that does not match the certificate', material: 'server_key', code: /^PKI_KEY_MISMATCH$/, place: swapKeysFile('server.key', (p) => p.bad.mismatchedKeyEncrypted, (p) => p.server.keyEncrypted) },
-  { name: 'a server certificate from another CA', material: 'server_cert', code: /^PKI_CERT_NOT_SIGNED_BY_CA$/, place: swapKeysFile('server.crt', (p) => p.bad.serverSameNameOtherCa, (p) => p.server.cert) },
+  {
+    name: 'a CRL signed by another CA',
+    material: 'crl',
+    code: /^PKI_CRL_(WRONG_ISSUER|BAD_SIGNATURE)$/,
+    place: swapKeysFile(
+      'ca.crl',
+      (p) => p.crls.otherCa,
+      (p) => p.crls.good,
+    ),
+  },
+  {
+    name: 'an expired CRL',
+    material: 'crl',
+    code: /^PKI_CRL_EXPIRED$/,
+    place: swapKeysFile(
+      'ca.crl',
+      (p) => p.crls.expired,
+      (p) => p.crls.good,
+    ),
+  },
+  {
+    name: 'garbage as the server certificate',
+    material: 'server_cert',
+    code: /^PKI_/,
+    place: swapKeysFile('server.crt', garbageFile, (p) => p.server.cert),
+  },
+  {
+    name: 'a key that does not match the certificate',
+    material: 'server_key',
+    code: /^PKI_KEY_MISMATCH$/,
+    place: swapKeysFile(
+      'server.key',
+      (p) => p.bad.mismatchedKeyEncrypted,
+      (p) => p.server.keyEncrypted,
+    ),
+  },
+  {
+    name: 'a server certificate from another CA',
+    material: 'server_cert',
+    code: /^PKI_CERT_NOT_SIGNED_BY_CA$/,
+    place: swapKeysFile(
+      'server.crt',
+      (p) => p.bad.serverSameNameOtherCa,
+      (p) => p.server.cert,
+    ),
+  },
   {
     name: 'a wrong password in server_key_mm',
     material: 'password',
@@ -64,19 +120,40 @@ const CASES: readonly BadCase[] = [
  * file (CA, server certificate, server key, CRL), each dropped into keys/ by rename.
  */
 const CORPUS_LIVE = [
-  'a truncated CA PEM', 'garbage inside CERTIFICATE armour as the CA', 'a CA without CA:TRUE', 'the server (leaf) certificate used as the CA',
-  'a truncated server certificate', 'a sha384-signed server certificate', 'a not-yet-valid server certificate', 'a server certificate for clientAuth only',
-  'a truncated key', 'an unencrypted key', 'an ECDSA P-256 key', 'a sha1-signed server certificate',
-  'a CRL from the future', 'a CRL with a bad signature', 'a CRL that revokes the server certificate', 'garbage inside X509 CRL armour',
+  'a truncated CA PEM',
+  'garbage inside CERTIFICATE armour as the CA',
+  'a CA without CA:TRUE',
+  'the server (leaf) certificate used as the CA',
+  'a truncated server certificate',
+  'a sha384-signed server certificate',
+  'a not-yet-valid server certificate',
+  'a server certificate for clientAuth only',
+  'a truncated key',
+  'an unencrypted key',
+  'an ECDSA P-256 key',
+  'a sha1-signed server certificate',
+  'a CRL from the future',
+  'a CRL with a bad signature',
+  'a CRL that revokes the server certificate',
+  'garbage inside X509 CRL armour',
 ];
 const corpus = buildBadInputs(await buildPki());
 const CORPUS_CASES: BadCase[] = CORPUS_LIVE.map((name) => {
   const c = corpus.find((x) => x.name === name);
-  if (c?.role === undefined || c.file === undefined || c.live !== true) throw new Error(`corpus: no live case '${name}'`);
+  if (c?.role === undefined || c.file === undefined || c.live !== true)
+    throw new Error(`corpus: no live case '${name}'`);
   const { keysName, material } = ROLE_LIVE[c.role];
   const file = c.file;
-  const original = (p: Pki): string => ({ ca: p.ca.cert, server: p.server.cert, key: p.server.keyEncrypted, crl: p.crls.good })[c.role as keyof typeof ROLE_LIVE];
-  return { name: `${name} (corpus)`, material, code: new RegExp(`^${c.code}$`), place: swapKeysFile(keysName, () => file, original) };
+  const original = (p: Pki): string =>
+    ({ ca: p.ca.cert, server: p.server.cert, key: p.server.keyEncrypted, crl: p.crls.good })[
+      c.role as keyof typeof ROLE_LIVE
+    ];
+  return {
+    name: `${name} (corpus)`,
+    material,
+    code: new RegExp(`^${c.code}$`),
+    place: swapKeysFile(keysName, () => file, original),
+  };
 });
 
 describe('bad replacements while serving', () => {
@@ -93,9 +170,19 @@ describe('bad replacements while serving', () => {
     const good = clientTls(pki, 'good');
     originalSerial = await freshServerSerial(front.port, good);
     started = performance.now();
-    load = startSteadyLoad({ port: front.port, tls: { ca: good.ca, cert: good.cert as Buffer, key: good.key as Buffer }, clients: LOAD_CLIENTS, freshConnectionShare: 0.1 });
+    load = startSteadyLoad({
+      port: front.port,
+      tls: { ca: good.ca, cert: good.cert as Buffer, key: good.key as Buffer },
+      clients: LOAD_CLIENTS,
+      freshConnectionShare: 0.1,
+    });
     // Beside the paced load: clients that each wait for their answer, a third on fresh handshakes.
-    closedLoop = startClosedLoop({ port: front.port, tls: { ca: good.ca, cert: good.cert as Buffer, key: good.key as Buffer }, clients: 2, freshShare: 0.3 });
+    closedLoop = startClosedLoop({
+      port: front.port,
+      tls: { ca: good.ca, cert: good.cert as Buffer, key: good.key as Buffer },
+      clients: 2,
+      freshShare: 0.3,
+    });
   });
   after(async () => {
     await load.stop();
@@ -108,20 +195,39 @@ describe('bad replacements while serving', () => {
       const seenBefore = new Set(front.logLines());
       const undo = await bad.place(front, pki);
       try {
-        const refused = await front.waitForLog((l) => !seenBefore.has(l) && l.event === 'reload_refused' && bad.code.test(String(l.code)), 8_000);
+        const refused = await front.waitForLog(
+          (l) => !seenBefore.has(l) && l.event === 'reload_refused' && bad.code.test(String(l.code)),
+          8_000,
+        );
         assert.equal(refused.material, bad.material);
         assert.ok(typeof refused.hint === 'string' && refused.hint.length > 0, 'the log line says what to do');
 
         const ready = await adminGet(front.adminPort, '/readyz');
         assert.equal(ready.status, 200, 'stale material still serves, so the front stays ready');
-        const body = JSON.parse(ready.body.toString()) as { material: string; reloadRefused: { code: string; material: string } };
+        const body = JSON.parse(ready.body.toString()) as {
+          material: string;
+          reloadRefused: { code: string; material: string };
+        };
         assert.equal(body.material, 'stale');
         assert.match(body.reloadRefused.code, bad.code);
         const metrics = parseMetrics((await adminGet(front.adminPort, '/metrics')).body.toString());
-        assert.ok(metricSum(metrics, 'streamfront_reload_failures_total', { material: bad.material, reason: String(refused.code) }) >= 1);
+        assert.ok(
+          metricSum(metrics, 'streamfront_reload_failures_total', {
+            material: bad.material,
+            reason: String(refused.code),
+          }) >= 1,
+        );
         assert.equal(metricSum(metrics, 'streamfront_material_stale'), 1);
-        assert.equal(await freshServerSerial(front.port, clientTls(pki, 'good')), originalSerial, 'new handshakes still get the last good certificate');
-        assert.equal(await isServedFresh(front.port, clientTls(pki, 'revoked')), false, 'the last good CRL is still enforced');
+        assert.equal(
+          await freshServerSerial(front.port, clientTls(pki, 'good')),
+          originalSerial,
+          'new handshakes still get the last good certificate',
+        );
+        assert.equal(
+          await isServedFresh(front.port, clientTls(pki, 'revoked')),
+          false,
+          'the last good CRL is still enforced',
+        );
       } finally {
         await undo();
       }
@@ -167,13 +273,21 @@ describe('a CRL added while running', () => {
       copyFileSync(pki.crls.good, target);
       chmodSync(target, 0o400);
       const before = new Set(front.logLines());
-      await writeConfigAtomic(front.configPath, setConfigItems(readFileSync(front.configPath, 'utf8'), { crl: 'keys/ca.crl' }));
+      await writeConfigAtomic(
+        front.configPath,
+        setConfigItems(readFileSync(front.configPath, 'utf8'), { crl: 'keys/ca.crl' }),
+      );
       const placed = markPlaced(front, before);
       const onOpen = await timeUntil('refused on the open connection', () => open.isRefused());
-      const onFresh = await timeUntil('refused on a fresh connection', async () => !(await isServedFresh(front.port, revoked)));
+      const onFresh = await timeUntil(
+        'refused on a fresh connection',
+        async () => !(await isServedFresh(front.port, revoked)),
+      );
       open.close();
       const committed = await frontMsSince(front, placed, isReloaded());
-      t.diagnostic(`front commit ${committed.toFixed(0)} ms after crl= was set; seen refused on the open connection after ${onOpen.toFixed(0)} ms, on a fresh one after ${summarize([onFresh])}`);
+      t.diagnostic(
+        `front commit ${committed.toFixed(0)} ms after crl= was set; seen refused on the open connection after ${onOpen.toFixed(0)} ms, on a fresh one after ${summarize([onFresh])}`,
+      );
       assertPromisedLive('CRL added', [committed]);
       assert.equal(await isServedFresh(front.port, clientTls(pki, 'good')), true);
     } finally {

@@ -48,7 +48,12 @@ export async function preparePairs(pki: Pki, count: number, password: string): P
   for (let i = 0; i < count; i++) {
     const pair = await buildServerPair(pki);
     const key = `${pair.keyPlain}.under-import-password.pem`;
-    const pem = createPrivateKey(readFileSync(pair.keyPlain)).export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: password });
+    const pem = createPrivateKey(readFileSync(pair.keyPlain)).export({
+      type: 'pkcs8',
+      format: 'pem',
+      cipher: 'aes-256-cbc',
+      passphrase: password,
+    });
     writeFileSync(key, pem, { mode: 0o600 });
     pairs.push({ cert: pair.cert, key, serial: pair.serial });
   }
@@ -69,7 +74,11 @@ export function prepareCas(pki: Pki, count: number): CaFile[] {
 export async function prepareCrls(pki: Pki, count: number, victimCert: string): Promise<string[]> {
   const crls: string[] = [];
   for (let i = 0; i < count; i++) {
-    crls.push(await buildCrl(pki, { revoke: i % 2 === 0 ? [pki.clients.revoked.cert, victimCert] : [pki.clients.revoked.cert] }));
+    crls.push(
+      await buildCrl(pki, {
+        revoke: i % 2 === 0 ? [pki.clients.revoked.cert, victimCert] : [pki.clients.revoked.cert],
+      }),
+    );
   }
   return crls;
 }
@@ -114,7 +123,11 @@ export function freshServerSerial(port: number, tls: ClientTlsOptions): Promise<
 }
 
 /** Polls `probe` every 25 ms until it returns true; resolves with the elapsed ms, rejects after timeoutMs. */
-export async function timeUntil(what: string, probe: () => Promise<boolean>, timeoutMs = SEEN_WITHIN_MS): Promise<number> {
+export async function timeUntil(
+  what: string,
+  probe: () => Promise<boolean>,
+  timeoutMs = SEEN_WITHIN_MS,
+): Promise<number> {
   const t0 = performance.now();
   for (;;) {
     let isDone = false;
@@ -165,7 +178,9 @@ export class OpenConnection {
 
   static open(port: number, tls: ClientTlsOptions): Promise<OpenConnection> {
     return new Promise((resolve, reject) => {
-      const socket = connect({ host: '127.0.0.1', port, ...tls, servername: 'localhost' }, () => resolve(new OpenConnection(socket)));
+      const socket = connect({ host: '127.0.0.1', port, ...tls, servername: 'localhost' }, () =>
+        resolve(new OpenConnection(socket)),
+      );
       socket.once('error', reject);
     });
   }
@@ -209,7 +224,9 @@ export function clientTls(pki: Pki, who: Parameters<typeof clientOptions>[1]): C
 // ---- the front's own account of when a change went live -----------------------------------
 
 function normalSerial(hex: unknown): string {
-  return String(hex).toUpperCase().replace(/^0+(?=.)/, '');
+  return String(hex)
+    .toUpperCase()
+    .replace(/^0+(?=.)/, '');
 }
 
 /** A point in the front's log: lines after it are what a change caused. */
@@ -233,7 +250,11 @@ export function logSnapshot(front: FrontProcess): ReadonlySet<LogLine> {
  * Ms from the mark to the front's first log line after it that matches (by the line's own
  * time): what PROMISED_LIVE_MS is checked against. 0 when the front was done before the mark.
  */
-export async function frontMsSince(front: FrontProcess, mark: LogMark, match: (l: LogLine) => boolean): Promise<number> {
+export async function frontMsSince(
+  front: FrontProcess,
+  mark: LogMark,
+  match: (l: LogLine) => boolean,
+): Promise<number> {
   const line = await front.waitForLog((l) => !mark.seen.has(l) && match(l), SEEN_WITHIN_MS);
   const at = Date.parse(String(line.time));
   if (!Number.isFinite(at)) throw new Error(`log line without a time: ${JSON.stringify(line)}`);
@@ -242,7 +263,9 @@ export async function frontMsSince(front: FrontProcess, mark: LogMark, match: (l
 
 /** The front's commit of a new set: any, or the one serving this server certificate serial. */
 export function isReloaded(serverSerial?: string): (l: LogLine) => boolean {
-  return (l) => l.event === 'material_reloaded' && (serverSerial === undefined || normalSerial(l.serverCertSerial) === normalSerial(serverSerial));
+  return (l) =>
+    l.event === 'material_reloaded' &&
+    (serverSerial === undefined || normalSerial(l.serverCertSerial) === normalSerial(serverSerial));
 }
 
 /** "n 12, median 180 ms, slowest 420 ms" for a diagnostic. */
@@ -257,7 +280,9 @@ export function summarize(xs: readonly number[]): string {
 export function assertPromisedLive(what: string, frontMs: readonly number[]): void {
   for (const [i, ms] of frontMs.entries()) {
     if (ms > PROMISED_LIVE_MS) {
-      throw new Error(`documented promise broken (changes live within ${PROMISED_LIVE_MS} ms): ${what} #${i} went live ${ms.toFixed(0)} ms after it was in place (${summarize(frontMs)})`);
+      throw new Error(
+        `documented promise broken (changes live within ${PROMISED_LIVE_MS} ms): ${what} #${i} went live ${ms.toFixed(0)} ms after it was in place (${summarize(frontMs)})`,
+      );
     }
   }
 }

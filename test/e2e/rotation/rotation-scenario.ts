@@ -59,7 +59,16 @@ export interface RotationFigures {
 }
 
 export function emptyFigures(): Omit<RotationFigures, 'load'> {
-  return { crlRevokeOpenMs: [], crlRevokeFreshMs: [], crlSpareFreshMs: [], serverCertMs: [], caMs: [], frontCrlMs: [], frontServerMs: [], frontCaMs: [] };
+  return {
+    crlRevokeOpenMs: [],
+    crlRevokeFreshMs: [],
+    crlSpareFreshMs: [],
+    serverCertMs: [],
+    caMs: [],
+    frontCrlMs: [],
+    frontServerMs: [],
+    frontCaMs: [],
+  };
 }
 
 export function describeFigures(way: string, f: RotationFigures): string {
@@ -98,27 +107,46 @@ export async function runRotations(t: TestContext, way: RotationWay): Promise<vo
   const pki = await buildPki();
   const victim = clientTls(pki, 'goodEc');
   const good = clientTls(pki, 'good');
-  const [pairs, cas, crls] = await Promise.all([preparePairs(pki, ROTATIONS, pki.password), Promise.resolve(prepareCas(pki, ROTATIONS)), prepareCrls(pki, ROTATIONS, pki.clients.goodEc.cert)]);
+  const [pairs, cas, crls] = await Promise.all([
+    preparePairs(pki, ROTATIONS, pki.password),
+    Promise.resolve(prepareCas(pki, ROTATIONS)),
+    prepareCrls(pki, ROTATIONS, pki.clients.goodEc.cert),
+  ]);
   const front = await startFrontProcess({ ...way.frontOptions, pki });
   const figures = emptyFigures();
   const started = performance.now();
-  const load = startSteadyLoad({ port: front.port, tls: { ca: good.ca, cert: good.cert as Buffer, key: good.key as Buffer }, clients: LOAD_CLIENTS, freshConnectionShare: 0.1 });
+  const load = startSteadyLoad({
+    port: front.port,
+    tls: { ca: good.ca, cert: good.cert as Buffer, key: good.key as Buffer },
+    clients: LOAD_CLIENTS,
+    freshConnectionShare: 0.1,
+  });
   try {
     if (way.setup !== undefined) await way.setup(front, pki);
 
     for (const [i, crl] of crls.entries()) {
       const isRevoking = i % 2 === 0;
       const open = isRevoking ? await OpenConnection.open(front.port, victim) : undefined;
-      if (open !== undefined) assert.equal(await open.get(), 200, 'the victim is served before the CRL that revokes it');
+      if (open !== undefined)
+        assert.equal(await open.get(), 200, 'the victim is served before the CRL that revokes it');
       const before = logSnapshot(front);
       await way.placeCrl(front, crl);
       const placed = markPlaced(front, before);
       if (open !== undefined) {
-        figures.crlRevokeOpenMs.push(await timeUntil(`CRL ${i}: victim refused on its open connection`, () => open.isRefused()));
-        figures.crlRevokeFreshMs.push(await timeUntil(`CRL ${i}: victim refused on a fresh connection`, async () => !(await isServedFresh(front.port, victim))));
+        figures.crlRevokeOpenMs.push(
+          await timeUntil(`CRL ${i}: victim refused on its open connection`, () => open.isRefused()),
+        );
+        figures.crlRevokeFreshMs.push(
+          await timeUntil(
+            `CRL ${i}: victim refused on a fresh connection`,
+            async () => !(await isServedFresh(front.port, victim)),
+          ),
+        );
         open.close();
       } else {
-        figures.crlSpareFreshMs.push(await timeUntil(`CRL ${i}: victim served again`, () => isServedFresh(front.port, victim)));
+        figures.crlSpareFreshMs.push(
+          await timeUntil(`CRL ${i}: victim served again`, () => isServedFresh(front.port, victim)),
+        );
       }
       figures.frontCrlMs.push(await frontMsSince(front, placed, isReloaded()));
     }
@@ -127,7 +155,12 @@ export async function runRotations(t: TestContext, way: RotationWay): Promise<vo
       const before = logSnapshot(front);
       await way.placePair(front, pair);
       const placed = markPlaced(front, before);
-      figures.serverCertMs.push(await timeUntil(`server pair ${i}: serial ${pair.serial} on a fresh handshake`, async () => (await freshServerSerial(front.port, good)) === pair.serial));
+      figures.serverCertMs.push(
+        await timeUntil(
+          `server pair ${i}: serial ${pair.serial} on a fresh handshake`,
+          async () => (await freshServerSerial(front.port, good)) === pair.serial,
+        ),
+      );
       figures.frontServerMs.push(await frontMsSince(front, placed, isReloaded(pair.serial)));
     }
 
@@ -135,7 +168,12 @@ export async function runRotations(t: TestContext, way: RotationWay): Promise<vo
       const before = logSnapshot(front);
       await way.placeCa(front, ca);
       const placed = markPlaced(front, before);
-      figures.caMs.push(await timeUntil(`CA ${i}: serial ${ca.serial} serving`, async () => (await readyzBody(front)).caSerial === ca.serial));
+      figures.caMs.push(
+        await timeUntil(
+          `CA ${i}: serial ${ca.serial} serving`,
+          async () => (await readyzBody(front)).caSerial === ca.serial,
+        ),
+      );
       figures.frontCaMs.push(await frontMsSince(front, placed, isReloaded()));
     }
 

@@ -4,7 +4,9 @@ import { test } from 'node:test';
 import { deleteAndCopy } from './rotation-kit.js';
 import { runRotations } from './rotation-scenario.js';
 
-test('way 1: delete and copy in, under load: every rotation live within 1 s (front commit), no failed request', { timeout: 240_000 }, async (t) => {
+test('way 1: delete and copy in, under load: every rotation live within 1 s (front commit), no failed request', {
+  timeout: 240_000,
+}, async (t) => {
   await runRotations(t, {
     name: 'delete + copy',
     placeCrl: (front, crl) => deleteAndCopy(join(front.runDir, 'keys', 'ca.crl'), crl),

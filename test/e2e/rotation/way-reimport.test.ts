@@ -11,7 +11,22 @@ import { startFrontProcess } from '../../fixtures/front-process.js';
 import { startSteadyLoad } from '../../fixtures/load.js';
 import { buildPki, buildServerPair } from '../../fixtures/pki.js';
 import { projectRoot } from '../../fixtures/project-root.js';
-import { LOAD_CLIENTS, OpenConnection, frontMsSince, isReloaded, logSnapshot, markPlaced, ROTATIONS, clientTls, freshServerSerial, isServedFresh, prepareCas, prepareCrls, readyzBody, timeUntil } from './rotation-kit.js';
+import {
+  LOAD_CLIENTS,
+  OpenConnection,
+  frontMsSince,
+  isReloaded,
+  logSnapshot,
+  markPlaced,
+  ROTATIONS,
+  clientTls,
+  freshServerSerial,
+  isServedFresh,
+  prepareCas,
+  prepareCrls,
+  readyzBody,
+  timeUntil,
+} from './rotation-kit.js';
 import { assertCleanRun, assertFrontPromise, describeFigures, emptyFigures } from './rotation-scenario.js';
 
 const run = promisify(execFile);
@@ -21,7 +36,9 @@ function serverKeyMm(configPath: string): string {
   return /^server_key_mm=(.*)$/m.exec(readFileSync(configPath, 'utf8'))?.[1] ?? '';
 }
 
-test('way 2: certImport.sh again with a new password, under load: every import live within 1 s (front commit), no failed request', { timeout: 300_000 }, async (t) => {
+test('way 2: certImport.sh again with a new password, under load: every import live within 1 s (front commit), no failed request', {
+  timeout: 300_000,
+}, async (t) => {
   const pki = await buildPki();
   const victim = clientTls(pki, 'goodEc');
   const good = clientTls(pki, 'good');
@@ -34,7 +51,12 @@ test('way 2: certImport.sh again with a new password, under load: every import l
   const figures = emptyFigures();
   const importMs: number[] = [];
   const started = performance.now();
-  const load = startSteadyLoad({ port: front.port, tls: { ca: good.ca, cert: good.cert as Buffer, key: good.key as Buffer }, clients: LOAD_CLIENTS, freshConnectionShare: 0.1 });
+  const load = startSteadyLoad({
+    port: front.port,
+    tls: { ca: good.ca, cert: good.cert as Buffer, key: good.key as Buffer },
+    clients: LOAD_CLIENTS,
+    freshConnectionShare: 0.1,
+  });
   try {
     for (let i = 0; i < ROTATIONS; i++) {
       const pair = pairs[i] as (typeof pairs)[number];
@@ -51,26 +73,63 @@ test('way 2: certImport.sh again with a new password, under load: every import l
       writeFileSync(passwordFile, `${pair.password}\n`, { mode: 0o600 });
       const before = logSnapshot(front);
       const importStart = performance.now();
-      await run('bash', [join(projectRoot, 'certImport.sh'), '-c', ca.cert, '-s', pair.cert, '-k', pair.keyEncrypted, '-r', crls[i] as string, '--password-file', passwordFile], { cwd: front.runDir });
+      await run(
+        'bash',
+        [
+          join(projectRoot, 'certImport.sh'),
+          '-c',
+          ca.cert,
+          '-s',
+          pair.cert,
+          '-k',
+          pair.keyEncrypted,
+          '-r',
+          crls[i] as string,
+          '--password-file',
+          passwordFile,
+        ],
+        { cwd: front.runDir },
+      );
 
       importMs.push(performance.now() - importStart);
       // One import changes every file; the set is whole once it serves the new certificate.
       const placed = markPlaced(front, before);
       assert.notEqual(serverKeyMm(front.configPath), mmBefore, 'the new password is recorded as a new server_key_mm');
-      figures.serverCertMs.push(await timeUntil(`import ${i}: server serial ${pair.serial} on a fresh handshake`, async () => (await freshServerSerial(front.port, good)) === pair.serial));
-      figures.caMs.push(await timeUntil(`import ${i}: CA ${ca.serial} serving`, async () => (await readyzBody(front)).caSerial === ca.serial));
+      figures.serverCertMs.push(
+        await timeUntil(
+          `import ${i}: server serial ${pair.serial} on a fresh handshake`,
+          async () => (await freshServerSerial(front.port, good)) === pair.serial,
+        ),
+      );
+      figures.caMs.push(
+        await timeUntil(
+          `import ${i}: CA ${ca.serial} serving`,
+          async () => (await readyzBody(front)).caSerial === ca.serial,
+        ),
+      );
       if (open !== undefined) {
-        figures.crlRevokeOpenMs.push(await timeUntil(`import ${i}: victim refused on its open connection`, () => open.isRefused()));
-        figures.crlRevokeFreshMs.push(await timeUntil(`import ${i}: victim refused on a fresh connection`, async () => !(await isServedFresh(front.port, victim))));
+        figures.crlRevokeOpenMs.push(
+          await timeUntil(`import ${i}: victim refused on its open connection`, () => open.isRefused()),
+        );
+        figures.crlRevokeFreshMs.push(
+          await timeUntil(
+            `import ${i}: victim refused on a fresh connection`,
+            async () => !(await isServedFresh(front.port, victim)),
+          ),
+        );
         open.close();
       } else {
-        figures.crlSpareFreshMs.push(await timeUntil(`import ${i}: victim served again`, () => isServedFresh(front.port, victim)));
+        figures.crlSpareFreshMs.push(
+          await timeUntil(`import ${i}: victim served again`, () => isServedFresh(front.port, victim)),
+        );
       }
       figures.frontServerMs.push(await frontMsSince(front, placed, isReloaded(pair.serial)));
     }
     const report = await load.stop();
     t.diagnostic(describeFigures('certImport.sh again', { ...figures, load: report }));
-    t.diagnostic(`certImport.sh under load took ${Math.min(...importMs).toFixed(0)} to ${Math.max(...importMs).toFixed(0)} ms per run`);
+    t.diagnostic(
+      `certImport.sh under load took ${Math.min(...importMs).toFixed(0)} to ${Math.max(...importMs).toFixed(0)} ms per run`,
+    );
     assertCleanRun(front, report, (performance.now() - started) / 1000);
     assertFrontPromise(figures);
     assert.equal((await readyzBody(front)).material, 'current');

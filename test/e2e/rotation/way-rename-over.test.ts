@@ -4,7 +4,9 @@ import { test } from 'node:test';
 import { renameOver } from './rotation-kit.js';
 import { runRotations } from './rotation-scenario.js';
 
-test('way 3: rename over, under load: every rotation live within 1 s (front commit), no failed request', { timeout: 240_000 }, async (t) => {
+test('way 3: rename over, under load: every rotation live within 1 s (front commit), no failed request', {
+  timeout: 240_000,
+}, async (t) => {
   await runRotations(t, {
     name: 'rename over',
     placeCrl: (front, crl) => renameOver(join(front.runDir, 'keys', 'ca.crl'), crl),

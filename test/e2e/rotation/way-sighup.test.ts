@@ -4,7 +4,9 @@ import { test } from 'node:test';
 import { renameOver } from './rotation-kit.js';
 import { runRotations } from './rotation-scenario.js';
 
-test('way 5: files in place then SIGHUP, under load: every rotation live within 1 s (front commit), no failed request', { timeout: 240_000 }, async (t) => {
+test('way 5: files in place then SIGHUP, under load: every rotation live within 1 s (front commit), no failed request', {
+  timeout: 240_000,
+}, async (t) => {
   await runRotations(t, {
     name: 'SIGHUP',
     async placeCrl(front, crl) {

@@ -26,16 +26,28 @@ const RSS_GROWTH_BOUND_MB = 48;
 /** Open descriptors: the last third's peak may pass the first third's by this many (connections in flight). */
 const FD_GROWTH_BOUND = 16;
 
-interface Sample { at: number; rssMb: number; heapMb: number; fds: number }
+interface Sample {
+  at: number;
+  rssMb: number;
+  heapMb: number;
+  fds: number;
+}
 
 function sampleOf(pid: number, heapBytes: number): Sample {
   const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return { at: Date.now(), rssMb: Number(rss?.[1]) / 1024, heapMb: heapBytes / 1048576, fds: readdirSync(`/proc/${pid}/fd`).length };
+  return {
+    at: Date.now(),
+    rssMb: Number(rss?.[1]) / 1024,
+    heapMb: heapBytes / 1048576,
+    fds: readdirSync(`/proc/${pid}/fd`).length,
+  };
 }
 
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 
-it(`soak ${SECONDS} s: no error for good clients, bounded RSS and descriptors, through rotations every ${ROTATE_SECONDS} s`, { timeout: (SECONDS + 120) * 1000 }, async (t) => {
+it(`soak ${SECONDS} s: no error for good clients, bounded RSS and descriptors, through rotations every ${ROTATE_SECONDS} s`, {
+  timeout: (SECONDS + 120) * 1000,
+}, async (t) => {
   const pki = await buildPki();
   const front = await startFrontProcess({ pki, config: { max_content_length: '20480' } });
   try {
@@ -57,7 +69,16 @@ it(`soak ${SECONDS} s: no error for good clients, bounded RSS and descriptors, t
         await renameOver(join(keys, 'ca.crl'), await buildCrl(pki, { revoke: [pki.clients.revoked.cert] }));
         const pair = await buildServerPair(pki);
         const key = join(pki.dir, `soak-${rotations}.key`);
-        writeFileSync(key, loadKey(pair.keyPlain).export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: pki.password }), { mode: 0o600 });
+        writeFileSync(
+          key,
+          loadKey(pair.keyPlain).export({
+            type: 'pkcs8',
+            format: 'pem',
+            cipher: 'aes-256-cbc',
+            passphrase: pki.password,
+          }),
+          { mode: 0o600 },
+        );
         await renameOver(join(keys, 'server.key'), key);
         await renameOver(join(keys, 'server.crt'), pair.cert);
       }
@@ -72,8 +93,12 @@ it(`soak ${SECONDS} s: no error for good clients, bounded RSS and descriptors, t
     const fdFirst = Math.max(...first.map((s) => s.fds));
     const fdLast = Math.max(...last.map((s) => s.fds));
     const fmt = (xs: number[]): string => `${Math.min(...xs).toFixed(1)}..${Math.max(...xs).toFixed(1)}`;
-    t.diagnostic(`${SECONDS} s, ${rotations} rotations (${reloads} reloads logged): ${report.ok} answered (${report.largeOk} of 1-5 MB), ${report.failed} failed, worst ${Math.round(report.worstMs)} ms, ${report.serverSerials.size} server serials seen on fresh connections`);
-    t.diagnostic(`RSS MB first third ${fmt(first.map((s) => s.rssMb))} (mean ${mean(first.map((s) => s.rssMb)).toFixed(1)}), last third ${fmt(last.map((s) => s.rssMb))} (mean ${mean(last.map((s) => s.rssMb)).toFixed(1)}), growth ${rssGrowth.toFixed(1)}; heap MB ${fmt(first.map((s) => s.heapMb))} -> ${fmt(last.map((s) => s.heapMb))}; fds peak ${fdFirst} -> ${fdLast}`);
+    t.diagnostic(
+      `${SECONDS} s, ${rotations} rotations (${reloads} reloads logged): ${report.ok} answered (${report.largeOk} of 1-5 MB), ${report.failed} failed, worst ${Math.round(report.worstMs)} ms, ${report.serverSerials.size} server serials seen on fresh connections`,
+    );
+    t.diagnostic(
+      `RSS MB first third ${fmt(first.map((s) => s.rssMb))} (mean ${mean(first.map((s) => s.rssMb)).toFixed(1)}), last third ${fmt(last.map((s) => s.rssMb))} (mean ${mean(last.map((s) => s.rssMb)).toFixed(1)}), growth ${rssGrowth.toFixed(1)}; heap MB ${fmt(first.map((s) => s.heapMb))} -> ${fmt(last.map((s) => s.heapMb))}; fds peak ${fdFirst} -> ${fdLast}`,
+    );
     assert.deepEqual(report.failures, [], 'good clients saw errors');
     assert.ok(rotations >= 2 && reloads >= rotations, `${rotations} rotations, ${reloads} reloads`);
     assert.ok(report.serverSerials.size >= 2, 'fresh connections saw the rotated server certificate');

@@ -7,10 +7,21 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { connect as tlsConnect } from 'node:tls';
 import { clientOptions, startFrontProcess, type FrontProcess } from '../../fixtures/front-process.js';
-import { acceptedTls13Suites, showServerCertificates, tryTls13Suite, type ClientCredentials } from '../../fixtures/tls-probe.js';
+import {
+  acceptedTls13Suites,
+  showServerCertificates,
+  tryTls13Suite,
+  type ClientCredentials,
+} from '../../fixtures/tls-probe.js';
 import { isSelfSigned } from '../../../src/tls/served-chain.js';
 import { call } from '../front/client.js';
-import { ACCEPTED_FINDINGS, judgeTestsslFindings, runTestssl, type TestsslFinding, type TestsslRun } from './testssl.js';
+import {
+  ACCEPTED_FINDINGS,
+  judgeTestsslFindings,
+  runTestssl,
+  type TestsslFinding,
+  type TestsslRun,
+} from './testssl.js';
 
 const TESTSSL_TIMEOUT_MS = 150_000;
 
@@ -20,33 +31,80 @@ function credentials(front: FrontProcess): ClientCredentials {
 }
 
 const offered = (run: TestsslRun, prefix: string): string[] =>
-  run.findings.filter((f) => f.id.startsWith(prefix)).map((f) => (f.finding.split(/\s+/)[3] ?? '')).sort();
+  run.findings
+    .filter((f) => f.id.startsWith(prefix))
+    .map((f) => f.finding.split(/\s+/)[3] ?? '')
+    .sort();
 
 describe('testssl.sh findings: the judge', () => {
-  const clean: TestsslFinding[] = ['SSLv2', 'SSLv3', 'TLS1', 'TLS1_1', 'TLS1_2', 'TLS1_3', 'cert_chain_of_trust', 'certs_countServer', 'cipher_order', 'scanTime',
-    'heartbleed', 'CCS', 'ticketbleed', 'ROBOT', 'secure_renego', 'secure_client_renego', 'CRIME_TLS', 'BREACH', 'POODLE_SSL', 'fallback_SCSV',
-    'SWEET32', 'FREAK', 'DROWN', 'LOGJAM', 'BEAST', 'LUCKY13', 'RC4'].map((id) => ({ id, severity: 'OK', finding: 'not vulnerable' }));
+  const clean: TestsslFinding[] = [
+    'SSLv2',
+    'SSLv3',
+    'TLS1',
+    'TLS1_1',
+    'TLS1_2',
+    'TLS1_3',
+    'cert_chain_of_trust',
+    'certs_countServer',
+    'cipher_order',
+    'scanTime',
+    'heartbleed',
+    'CCS',
+    'ticketbleed',
+    'ROBOT',
+    'secure_renego',
+    'secure_client_renego',
+    'CRIME_TLS',
+    'BREACH',
+    'POODLE_SSL',
+    'fallback_SCSV',
+    'SWEET32',
+    'FREAK',
+    'DROWN',
+    'LOGJAM',
+    'BEAST',
+    'LUCKY13',
+    'RC4',
+  ].map((id) => ({ id, severity: 'OK', finding: 'not vulnerable' }));
   const service = (finding: string): TestsslFinding => ({ id: 'service', severity: 'INFO', finding });
 
   it('passes a clean report and the accepted findings, and flags weak, vulnerable, untested and missing checks', () => {
     assert.deepEqual(judgeTestsslFindings([...clean, ...ACCEPTED_FINDINGS]), []);
-    const replace = (id: string, severity: string, finding: string): TestsslFinding[] => clean.map((f) => (f.id === id ? { id, severity, finding } : f));
-    assert.deepEqual(judgeTestsslFindings(replace('TLS1', 'MEDIUM', 'offered (deprecated)')), ['TLS1 MEDIUM: offered (deprecated)']);
-    assert.deepEqual(judgeTestsslFindings(replace('SWEET32', 'LOW', 'VULNERABLE, uses 64 bit block ciphers')), ['SWEET32 LOW: VULNERABLE, uses 64 bit block ciphers']);
+    const replace = (id: string, severity: string, finding: string): TestsslFinding[] =>
+      clean.map((f) => (f.id === id ? { id, severity, finding } : f));
+    assert.deepEqual(judgeTestsslFindings(replace('TLS1', 'MEDIUM', 'offered (deprecated)')), [
+      'TLS1 MEDIUM: offered (deprecated)',
+    ]);
+    assert.deepEqual(judgeTestsslFindings(replace('SWEET32', 'LOW', 'VULNERABLE, uses 64 bit block ciphers')), [
+      'SWEET32 LOW: VULNERABLE, uses 64 bit block ciphers',
+    ]);
     assert.deepEqual(judgeTestsslFindings(replace('ROBOT', 'WARN', 'check failed')), ['ROBOT WARN: check failed']);
-    assert.deepEqual(judgeTestsslFindings(clean.filter((f) => f.id !== 'heartbleed')), ['heartbleed: missing from the report (the check did not run)']);
+    assert.deepEqual(judgeTestsslFindings(clean.filter((f) => f.id !== 'heartbleed')), [
+      'heartbleed: missing from the report (the check did not run)',
+    ]);
     const withoutBreach = clean.filter((f) => f.id !== 'BREACH');
-    assert.deepEqual(judgeTestsslFindings([...withoutBreach, service('certificate-based authentication => skipping all HTTP checks')]), []);
+    assert.deepEqual(
+      judgeTestsslFindings([...withoutBreach, service('certificate-based authentication => skipping all HTTP checks')]),
+      [],
+    );
     assert.deepEqual(judgeTestsslFindings([...withoutBreach, service('HTTP')]), [
       'BREACH: missing from the report, and the service finding does not say HTTP checks were skipped',
     ]);
-    assert.deepEqual(judgeTestsslFindings(replace('BREACH', 'HIGH', 'potentially VULNERABLE, gzip HTTP compression detected.')), [
-      'BREACH HIGH: potentially VULNERABLE, gzip HTTP compression detected.',
-    ]);
-    assert.deepEqual(judgeTestsslFindings([...clean, { id: 'cert_revocation', severity: 'HIGH', finding: 'other wording' }]), ['cert_revocation HIGH: other wording']);
-    assert.deepEqual(judgeTestsslFindings([...clean, { id: 'cert_revocation', severity: 'CRITICAL', finding: 'Neither CRL nor OCSP URI provided' }]), [
-      'cert_revocation CRITICAL: Neither CRL nor OCSP URI provided',
-    ]);
+    assert.deepEqual(
+      judgeTestsslFindings(replace('BREACH', 'HIGH', 'potentially VULNERABLE, gzip HTTP compression detected.')),
+      ['BREACH HIGH: potentially VULNERABLE, gzip HTTP compression detected.'],
+    );
+    assert.deepEqual(
+      judgeTestsslFindings([...clean, { id: 'cert_revocation', severity: 'HIGH', finding: 'other wording' }]),
+      ['cert_revocation HIGH: other wording'],
+    );
+    assert.deepEqual(
+      judgeTestsslFindings([
+        ...clean,
+        { id: 'cert_revocation', severity: 'CRITICAL', finding: 'Neither CRL nor OCSP URI provided' },
+      ]),
+      ['cert_revocation CRITICAL: Neither CRL nor OCSP URI provided'],
+    );
   });
 });
 
@@ -62,8 +120,13 @@ describe('e2e TLS policy: the default cipher_list', () => {
   it('TLS 1.3 accepts the AES-GCM suites only: a client offering only ChaCha20 is refused, AES-128-GCM works', async () => {
     const chacha = await tryTls13Suite(front.port, 'TLS_CHACHA20_POLY1305_SHA256', credentials(front));
     assert.equal(chacha.suite, undefined, 'ChaCha20 negotiated');
-    assert.deepEqual(await tryTls13Suite(front.port, 'TLS_AES_128_GCM_SHA256', credentials(front)), { suite: 'TLS_AES_128_GCM_SHA256' });
-    assert.deepEqual(await acceptedTls13Suites(front.port, credentials(front)), ['TLS_AES_256_GCM_SHA384', 'TLS_AES_128_GCM_SHA256']);
+    assert.deepEqual(await tryTls13Suite(front.port, 'TLS_AES_128_GCM_SHA256', credentials(front)), {
+      suite: 'TLS_AES_128_GCM_SHA256',
+    });
+    assert.deepEqual(await acceptedTls13Suites(front.port, credentials(front)), [
+      'TLS_AES_256_GCM_SHA384',
+      'TLS_AES_128_GCM_SHA256',
+    ]);
   });
 
   it('a TLS 1.2 client with a certificate that tries to renegotiate is refused', async () => {
@@ -73,7 +136,8 @@ describe('e2e TLS policy: the default cipher_list', () => {
     const outcome = await new Promise<string>((resolve) => {
       socket.once('error', (err: NodeJS.ErrnoException) => resolve(`error ${err.code ?? err.message}`));
       socket.once('close', () => resolve('closed'));
-      if (!socket.renegotiate({}, (err) => resolve(err ? `error ${err.message}` : 'renegotiated'))) resolve('not started');
+      if (!socket.renegotiate({}, (err) => resolve(err ? `error ${err.message}` : 'renegotiated')))
+        resolve('not started');
       socket.write('GET /v2/live HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n');
     });
     socket.destroy();
@@ -81,7 +145,11 @@ describe('e2e TLS policy: the default cipher_list', () => {
   });
 
   it('answers without Content-Encoding when a client asks for gzip (nothing for BREACH to work on)', async () => {
-    const res = await call(front.port, { tls: clientOptions(front.pki, 'good'), path: '/v2/live', headers: { 'accept-encoding': 'gzip, deflate, br' } });
+    const res = await call(front.port, {
+      tls: clientOptions(front.pki, 'good'),
+      path: '/v2/live',
+      headers: { 'accept-encoding': 'gzip, deflate, br' },
+    });
     assert.equal(res.status, 200);
     assert.equal(res.headers['content-encoding'], undefined);
   });
@@ -98,14 +166,22 @@ describe('e2e TLS policy: the default cipher_list', () => {
   // is: OpenSSL builds the chain from `ca` (which must hold the root to verify clients) and Node
   // clears SSL_MODE_NO_AUTO_CHAIN and offers no separate chain store. See docs/config.md.
   // test/unit/tls/served-chain.test.ts checks that a PKI with an intermediate sends no root.
-  it('sends no self-signed certificate', { todo: 'Node 20 auto-chains the root for a leaf issued directly by it' }, async () => {
+  it('sends no self-signed certificate', {
+    todo: 'Node 20 auto-chains the root for a leaf issued directly by it',
+  }, async () => {
     for (const version of ['-tls1_2', '-tls1_3']) {
       const sent = await showServerCertificates(front.port, [version]);
-      assert.deepEqual(sent.filter(isSelfSigned).map((c) => c.subject), [], version);
+      assert.deepEqual(
+        sent.filter(isSelfSigned).map((c) => c.subject),
+        [],
+        version,
+      );
     }
   });
 
-  it('testssl.sh flags nothing weak or vulnerable, and sees the policy: TLS 1.2 and 1.3 only, the cipher_list suites', { timeout: 2 * TESTSSL_TIMEOUT_MS + 10_000 }, async () => {
+  it('testssl.sh flags nothing weak or vulnerable, and sees the policy: TLS 1.2 and 1.3 only, the cipher_list suites', {
+    timeout: 2 * TESTSSL_TIMEOUT_MS + 10_000,
+  }, async () => {
     let run = await runTestssl(front.port, front.pki.ca.cert, TESTSSL_TIMEOUT_MS);
     // Kept in the test output: the runtime budget is part of what this test is for.
     console.log(`testssl.sh: ${run.findings.length} findings in ${run.seconds.toFixed(1)} s`);
@@ -132,7 +208,9 @@ describe('e2e TLS policy: the default cipher_list', () => {
 describe('e2e TLS policy: a cipher_list of AES-128-GCM suites only', () => {
   let front: FrontProcess;
   before(async () => {
-    front = await startFrontProcess({ config: { cipher_list: 'ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-GCM-SHA256' } });
+    front = await startFrontProcess({
+      config: { cipher_list: 'ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-GCM-SHA256' },
+    });
   });
   after(async () => {
     await front?.stop();

@@ -16,8 +16,22 @@ const FLAGGED = new Set(['MEDIUM', 'HIGH', 'CRITICAL']);
 
 /** The vulnerability checks of -U that must have run and said "not vulnerable". */
 export const VULNERABILITY_IDS = [
-  'heartbleed', 'CCS', 'ticketbleed', 'ROBOT', 'secure_renego', 'secure_client_renego', 'CRIME_TLS',
-  'POODLE_SSL', 'fallback_SCSV', 'SWEET32', 'FREAK', 'DROWN', 'LOGJAM', 'BEAST', 'LUCKY13', 'RC4',
+  'heartbleed',
+  'CCS',
+  'ticketbleed',
+  'ROBOT',
+  'secure_renego',
+  'secure_client_renego',
+  'CRIME_TLS',
+  'POODLE_SSL',
+  'fallback_SCSV',
+  'SWEET32',
+  'FREAK',
+  'DROWN',
+  'LOGJAM',
+  'BEAST',
+  'LUCKY13',
+  'RC4',
 ] as const;
 
 /**
@@ -32,7 +46,18 @@ export const VULNERABILITY_IDS = [
 const HTTP_CHECKS_SKIPPED = /skipping all HTTP checks/;
 
 /** Other checks whose absence would mean the scan did not cover what it should. */
-const REQUIRED_IDS = ['SSLv2', 'SSLv3', 'TLS1', 'TLS1_1', 'TLS1_2', 'TLS1_3', 'cert_chain_of_trust', 'certs_countServer', 'cipher_order', 'scanTime'];
+const REQUIRED_IDS = [
+  'SSLv2',
+  'SSLv3',
+  'TLS1',
+  'TLS1_1',
+  'TLS1_2',
+  'TLS1_3',
+  'cert_chain_of_trust',
+  'certs_countServer',
+  'cipher_order',
+  'scanTime',
+];
 
 export interface AcceptedFinding {
   readonly id: string;
@@ -149,15 +174,38 @@ export function runTestssl(port: number, caFile: string, timeoutMs: number): Pro
   const dir = mkdtempSync(join(tmpdir(), 'sf-testssl-'));
   const jsonFile = join(dir, 'findings.json');
   const args = [
-    '--quiet', '--color', '0', '--warnings', 'off', '--nodns', 'none', '--connect-timeout', '5', '--openssl-timeout', '10',
-    '--add-ca', caFile, '-p', '-E', '-S', '-P', '-f', '-U', '--jsonfile', jsonFile, `127.0.0.1:${port}`,
+    '--quiet',
+    '--color',
+    '0',
+    '--warnings',
+    'off',
+    '--nodns',
+    'none',
+    '--connect-timeout',
+    '5',
+    '--openssl-timeout',
+    '10',
+    '--add-ca',
+    caFile,
+    '-p',
+    '-E',
+    '-S',
+    '-P',
+    '-f',
+    '-U',
+    '--jsonfile',
+    jsonFile,
+    `127.0.0.1:${port}`,
   ];
   const started = Date.now();
   return new Promise((resolve, reject) => {
     execFile(bin, args, { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
       try {
         // testssl.sh exits non-zero for many ordinary outcomes; the JSON says what it found.
-        if (!existsSync(jsonFile)) throw new Error(`testssl.sh wrote no JSON (${err?.message ?? 'exit 0'}):\n${stdout.slice(-2000)}\n${stderr.slice(-2000)}`);
+        if (!existsSync(jsonFile))
+          throw new Error(
+            `testssl.sh wrote no JSON (${err?.message ?? 'exit 0'}):\n${stdout.slice(-2000)}\n${stderr.slice(-2000)}`,
+          );
         const findings = JSON.parse(readFileSync(jsonFile, 'utf8')) as TestsslFinding[];
         resolve({ findings, seconds: (Date.now() - started) / 1000, output: stdout });
       } catch (e) {

@@ -17,17 +17,47 @@ function usageErrorOf(argv: string[]): string {
 
 describe('certImport command line', () => {
   it('takes -c -s -k with an optional -r and the password options', () => {
-    const parsed = parseImportArgs(['-c', 'ca.crt', '-s', 's.crt', '-k', 's.key', '-r', 'ca.crl', '--password-stdin', '--config', 'x.conf']);
+    const parsed = parseImportArgs([
+      '-c',
+      'ca.crt',
+      '-s',
+      's.crt',
+      '-k',
+      's.key',
+      '-r',
+      'ca.crl',
+      '--password-stdin',
+      '--config',
+      'x.conf',
+    ]);
     assert.deepEqual(parsed, {
       help: false,
-      args: { ca: 'ca.crt', serverCert: 's.crt', serverKey: 's.key', crl: 'ca.crl', passwordStdin: true, passwordFile: undefined, config: 'x.conf' },
+      args: {
+        ca: 'ca.crt',
+        serverCert: 's.crt',
+        serverKey: 's.key',
+        crl: 'ca.crl',
+        passwordStdin: true,
+        passwordFile: undefined,
+        config: 'x.conf',
+      },
     });
   });
 
   it('shows help with every option and an example', () => {
     assert.deepEqual(parseImportArgs(['--help']), { help: true });
     assert.deepEqual(parseImportArgs(['-h']), { help: true });
-    for (const option of ['-c,', '-s,', '-k,', '-r,', '--password-stdin', '--password-file', '--config', 'Examples:', 'Exit codes:']) {
+    for (const option of [
+      '-c,',
+      '-s,',
+      '-k,',
+      '-r,',
+      '--password-stdin',
+      '--password-file',
+      '--config',
+      'Examples:',
+      'Exit codes:',
+    ]) {
       assert.ok(IMPORT_USAGE.includes(option), option);
     }
   });
@@ -37,6 +67,9 @@ describe('certImport command line', () => {
     assert.match(usageErrorOf(['-c', 'ca.crt', '-s', 's.crt', '-k']), /-k/);
     assert.match(usageErrorOf(['-c', 'ca.crt', '-s', 's.crt']), /--server-key/);
     assert.match(usageErrorOf([]), /--ca-cert/);
-    assert.match(usageErrorOf(['-c', 'a', '-s', 'b', '-k', 'c', '--password-stdin', '--password-file', 'f']), /cannot be used together/);
+    assert.match(
+      usageErrorOf(['-c', 'a', '-s', 'b', '-k', 'c', '--password-stdin', '--password-file', 'f']),
+      /cannot be used together/,
+    );
   });
 });

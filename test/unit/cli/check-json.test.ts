@@ -26,7 +26,18 @@ describe('run.sh --check --json and --candidate', () => {
     copyInto(f, pki.server.cert, 'server.crt', 0o644);
     copyInto(f, pki.server.keyEncrypted, 'server.key', 0o600);
     copyInto(f, pki.crls.good, 'ca.crl', 0o644);
-    const imported = f.run('certImport.sh', ['-c', 'ca.crt', '-s', 'server.crt', '-k', 'server.key', '-r', 'ca.crl', '--password-file', f.passwordFile(pki.password)]);
+    const imported = f.run('certImport.sh', [
+      '-c',
+      'ca.crt',
+      '-s',
+      'server.crt',
+      '-k',
+      'server.key',
+      '-r',
+      'ca.crl',
+      '--password-file',
+      f.passwordFile(pki.password),
+    ]);
     assert.equal(imported.status, 0, imported.stderr);
     writeFileSync(f.configPath, `${readFileSync(f.configPath, 'utf8')}max_conections=10\n`);
   });
@@ -45,7 +56,8 @@ describe('run.sh --check --json and --candidate', () => {
     assert.equal(report.ok, true);
     const byKind = new Map(report.materials.map((m) => [m.kind, m]));
     const server = byKind.get('server_cert') ?? {};
-    for (const field of ['subject', 'issuer', 'keyBits', 'signatureAlgorithm', 'serial', 'notAfter', 'daysLeft']) assert.ok(server[field] !== undefined, `server_cert.${field}`);
+    for (const field of ['subject', 'issuer', 'keyBits', 'signatureAlgorithm', 'serial', 'notAfter', 'daysLeft'])
+      assert.ok(server[field] !== undefined, `server_cert.${field}`);
     assert.equal(server.file, 'keys/server.crt');
     assert.equal(String(server.serial).toUpperCase(), pki.server.serial.toUpperCase());
     assert.equal(byKind.get('ca')?.subject !== undefined, true);
@@ -72,8 +84,14 @@ describe('run.sh --check --json and --candidate', () => {
     assert.equal(report.ok, false);
     assert.equal(report.candidate, dir);
     const errors = report.problems.filter((p) => p.severity === 'error');
-    assert.ok(errors.some((p) => p.code === 'PKI_CERT_EXPIRED' && p.file === join(dir, 'server.crt') && (p.fix ?? '') !== ''), JSON.stringify(errors));
-    assert.ok(errors.some((p) => p.code === 'PKI_CRL_EXPIRED'), 'both problems, not only the first');
+    assert.ok(
+      errors.some((p) => p.code === 'PKI_CERT_EXPIRED' && p.file === join(dir, 'server.crt') && (p.fix ?? '') !== ''),
+      JSON.stringify(errors),
+    );
+    assert.ok(
+      errors.some((p) => p.code === 'PKI_CRL_EXPIRED'),
+      'both problems, not only the first',
+    );
     assert.equal(f.snapshot(), before);
   });
 
@@ -85,7 +103,10 @@ describe('run.sh --check --json and --candidate', () => {
     copyFileSync(pki.server.keyEncrypted, join(dir, 'server.key'));
     const { status, report } = check(['--candidate', dir]);
     assert.equal(status, 0, JSON.stringify(report.problems));
-    assert.equal(report.materials.some((m) => m.kind === 'crl'), false);
+    assert.equal(
+      report.materials.some((m) => m.kind === 'crl'),
+      false,
+    );
     assert.equal(f.run('run.sh', ['--json']).status, 2);
   });
 });

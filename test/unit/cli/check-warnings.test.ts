@@ -15,7 +15,16 @@ describe('run.sh --check: config warnings', () => {
     copyInto(f, pki.ca.cert, 'ca.crt', 0o644);
     copyInto(f, pki.server.cert, 'server.crt', 0o644);
     copyInto(f, pki.server.keyEncrypted, 'server.key', 0o600);
-    const imported = f.run('certImport.sh', ['-c', 'ca.crt', '-s', 'server.crt', '-k', 'server.key', '--password-file', f.passwordFile(pki.password)]);
+    const imported = f.run('certImport.sh', [
+      '-c',
+      'ca.crt',
+      '-s',
+      'server.crt',
+      '-k',
+      'server.key',
+      '--password-file',
+      f.passwordFile(pki.password),
+    ]);
     assert.equal(imported.status, 0, imported.stderr);
   });
   after(() => f?.remove());
@@ -31,10 +40,23 @@ describe('run.sh --check: config warnings', () => {
       .filter((l) => l.startsWith('{'))
       .map((l) => JSON.parse(l) as { level: number; event?: string; msg: string })
       .filter((l) => l.event === 'config_warning');
-    assert.ok(warnings.every((w) => w.level === 40), 'each at warn level');
+    assert.ok(
+      warnings.every((w) => w.level === 40),
+      'each at warn level',
+    );
     assert.equal(warnings.length, 2, res.stdout);
-    assert.ok(warnings.some((w) => w.msg.endsWith(`line ${lines}: unknown item 'max_conections' is ignored; did you mean max_connections?`)), res.stdout);
-    assert.ok(warnings.some((w) => w.msg.endsWith(`line ${lines + 1} has 1002 characters; the StreamServer reader takes at most 999`)), res.stdout);
+    assert.ok(
+      warnings.some((w) =>
+        w.msg.endsWith(`line ${lines}: unknown item 'max_conections' is ignored; did you mean max_connections?`),
+      ),
+      res.stdout,
+    );
+    assert.ok(
+      warnings.some((w) =>
+        w.msg.endsWith(`line ${lines + 1} has 1002 characters; the StreamServer reader takes at most 999`),
+      ),
+      res.stdout,
+    );
     assert.match(res.stdout, /check passed/);
   });
 });

@@ -3,7 +3,17 @@
 // newer than its build (the old run.sh then tried to build and failed with EACCES).
 import assert from 'node:assert/strict';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -26,14 +36,33 @@ describe('the release artifact', { skip: isRoot ? false : 'needs root to unpack 
   after(() => rmSync(base, { recursive: true, force: true }));
 
   it('npm run release writes streamfront-<version>.tgz holding the build and production dependencies only', () => {
-    const res = spawnSync('npm', ['run', '--silent', 'release'], { cwd: projectRoot, encoding: 'utf8', env: { ...cleanEnv(), STREAMFRONT_RELEASE_DIR: base }, timeout: 300_000 });
+    const res = spawnSync('npm', ['run', '--silent', 'release'], {
+      cwd: projectRoot,
+      encoding: 'utf8',
+      env: { ...cleanEnv(), STREAMFRONT_RELEASE_DIR: base },
+      timeout: 300_000,
+    });
     assert.equal(res.status, 0, res.stderr);
-    const version = (JSON.parse(spawnSync('cat', [join(projectRoot, 'package.json')], { encoding: 'utf8' }).stdout) as { version: string }).version;
+    const version = (
+      JSON.parse(spawnSync('cat', [join(projectRoot, 'package.json')], { encoding: 'utf8' }).stdout) as {
+        version: string;
+      }
+    ).version;
     const tarball = join(base, `streamfront-${version}.tgz`);
     assert.equal(res.stdout.trim(), tarball);
-    const listing = spawnSync('tar', ['tzf', tarball], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }).stdout.split('\n');
+    const listing = spawnSync('tar', ['tzf', tarball], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }).stdout.split(
+      '\n',
+    );
     const top = `streamfront-${version}/`;
-    for (const f of ['run.sh', 'certImport.sh', 'dist/.release', 'dist/src/cli/front.js', 'node_modules/fastify/package.json', 'config/streamserver.conf']) assert.ok(listing.includes(top + f), `${f} packed`);
+    for (const f of [
+      'run.sh',
+      'certImport.sh',
+      'dist/.release',
+      'dist/src/cli/front.js',
+      'node_modules/fastify/package.json',
+      'config/streamserver.conf',
+    ])
+      assert.ok(listing.includes(top + f), `${f} packed`);
     assert.ok(!listing.some((f) => f.startsWith(`${top}node_modules/typescript/`)), 'no dev dependency');
     assert.ok(!listing.some((f) => f.startsWith(`${top}dist/test/`)), 'no compiled tests');
     const opt = join(base, 'opt');
@@ -56,11 +85,33 @@ describe('the release artifact', { skip: isRoot ? false : 'needs root to unpack 
     copyFileSync(pki.server.keyEncrypted, join(runDir, 'server.key'));
     chmodSync(join(runDir, 'server.key'), 0o600);
     writeFileSync(join(runDir, 'pass'), `${pki.password}\n`, { mode: 0o600 });
-    for (const p of [runDir, join(runDir, 'config'), ...readdirSync(runDir).map((n) => join(runDir, n)), join(runDir, 'config', 'streamserver.conf')]) chownSync(p, NOBODY, NOBODY);
+    for (const p of [
+      runDir,
+      join(runDir, 'config'),
+      ...readdirSync(runDir).map((n) => join(runDir, n)),
+      join(runDir, 'config', 'streamserver.conf'),
+    ])
+      chownSync(p, NOBODY, NOBODY);
     const config = join(runDir, 'config', 'streamserver.conf');
     const asNobody = (script: string, args: string[]): SpawnSyncReturns<string> =>
-      spawnSync('runuser', ['-u', 'nobody', '--', 'bash', join(install, script), ...args], { cwd: runDir, encoding: 'utf8', env: { ...cleanEnv(), HOME: runDir }, timeout: 60_000 });
-    const imported = asNobody('certImport.sh', ['-c', 'ca.crt', '-s', 'server.crt', '-k', 'server.key', '--config', config, '--password-file', 'pass']);
+      spawnSync('runuser', ['-u', 'nobody', '--', 'bash', join(install, script), ...args], {
+        cwd: runDir,
+        encoding: 'utf8',
+        env: { ...cleanEnv(), HOME: runDir },
+        timeout: 60_000,
+      });
+    const imported = asNobody('certImport.sh', [
+      '-c',
+      'ca.crt',
+      '-s',
+      'server.crt',
+      '-k',
+      'server.key',
+      '--config',
+      config,
+      '--password-file',
+      'pass',
+    ]);
     assert.equal(imported.status, 0, `${imported.stdout}\n${imported.stderr}`);
     const checked = asNobody('run.sh', ['--check', '--config', config]);
     assert.equal(checked.status, 0, checked.stderr);

@@ -21,7 +21,16 @@ describe('the run folder of a config', () => {
     copyInto(f, pki.ca.cert, 'ca.crt', 0o644);
     copyInto(f, pki.server.cert, 'server.crt', 0o644);
     copyInto(f, pki.server.keyEncrypted, 'server.key', 0o600);
-    const imported = f.run('certImport.sh', ['-c', 'ca.crt', '-s', 'server.crt', '-k', 'server.key', '--password-file', f.passwordFile(pki.password)]);
+    const imported = f.run('certImport.sh', [
+      '-c',
+      'ca.crt',
+      '-s',
+      'server.crt',
+      '-k',
+      'server.key',
+      '--password-file',
+      f.passwordFile(pki.password),
+    ]);
     assert.equal(imported.status, 0, imported.stderr);
     elsewhere = mkdtempSync(join(tmpdir(), 'sf-elsewhere-'));
   });
@@ -30,7 +39,7 @@ describe('the run folder of a config', () => {
     rmSync(elsewhere, { recursive: true, force: true });
   });
 
-  it('is the folder above config/, else the config file\'s own folder', () => {
+  it("is the folder above config/, else the config file's own folder", () => {
     assert.equal(runFolderOf('/srv/front/config/streamserver.conf'), '/srv/front');
     assert.equal(runFolderOf('/etc/streamfront/streamserver.conf'), '/etc/streamfront');
     // A config mounted with the material (one Kubernetes Secret as keys/) belongs to the folder above.
@@ -38,18 +47,32 @@ describe('the run folder of a config', () => {
   });
 
   it('run.sh --check --config <run folder>/config/streamserver.conf passes from another folder', () => {
-    const res = spawnSync('bash', [join(f.dir, 'run.sh'), '--check', '--config', f.configPath], { cwd: elsewhere, encoding: 'utf8', env: cleanEnv(), timeout: 60_000 });
+    const res = spawnSync('bash', [join(f.dir, 'run.sh'), '--check', '--config', f.configPath], {
+      cwd: elsewhere,
+      encoding: 'utf8',
+      env: cleanEnv(),
+      timeout: 60_000,
+    });
     assert.equal(res.status, 0, res.stderr);
     assert.match(res.stdout, /check passed/);
   });
 
   it('npm run kmc -- status works from the run folder, and `| head -1` ends without a stack trace', () => {
-    const npm = spawnSync('npm', ['--prefix', projectRoot, 'run', '--silent', 'kmc', '--', 'status'], { cwd: f.dir, encoding: 'utf8', env: cleanEnv(), timeout: 60_000 });
+    const npm = spawnSync('npm', ['--prefix', projectRoot, 'run', '--silent', 'kmc', '--', 'status'], {
+      cwd: f.dir,
+      encoding: 'utf8',
+      env: cleanEnv(),
+      timeout: 60_000,
+    });
     assert.equal(npm.status, 0, npm.stderr);
     assert.match(npm.stdout, /^copy .*kmc\.ks: good/m);
     const kmc = join(BUILD_ROOT, 'src', 'cli', 'kmc.js');
     // Many lines through a pipe closed after the first: the writer must meet EPIPE quietly.
-    const piped = spawnSync('bash', ['-c', `for i in 1 2 3 4 5 6 7 8; do node "${kmc}" status; done | head -1; exit "\${PIPESTATUS[0]}"`], { cwd: f.dir, encoding: 'utf8', env: cleanEnv(), timeout: 60_000 });
+    const piped = spawnSync(
+      'bash',
+      ['-c', `for i in 1 2 3 4 5 6 7 8; do node "${kmc}" status; done | head -1; exit "\${PIPESTATUS[0]}"`],
+      { cwd: f.dir, encoding: 'utf8', env: cleanEnv(), timeout: 60_000 },
+    );
     assert.match(piped.stdout, /^copy /);
     assert.equal(piped.stderr, '', 'no stack trace');
   });

@@ -26,7 +26,10 @@ test('an unchanged update list gives the text back byte for byte', () => {
 
 test('CRLF files keep CRLF on edited and appended lines', () => {
   const crlf = 'port=8080\r\n# c\r\nca_crt=\r\n';
-  assert.equal(setConfigItems(crlf, { ca_crt: 'keys/ca.crt', crl: 'keys/ca.crl' }), 'port=8080\r\n# c\r\nca_crt=keys/ca.crt\r\ncrl=keys/ca.crl\r\n');
+  assert.equal(
+    setConfigItems(crlf, { ca_crt: 'keys/ca.crt', crl: 'keys/ca.crl' }),
+    'port=8080\r\n# c\r\nca_crt=keys/ca.crt\r\ncrl=keys/ca.crl\r\n',
+  );
 });
 
 test('a file without a final newline keeps it missing when only edits are made', () => {
@@ -35,7 +38,10 @@ test('a file without a final newline keeps it missing when only edits are made',
 
 test('missing items are appended, after a newline added when the file lacks one', () => {
   assert.equal(setConfigItems('port=8080', { crl: 'keys/ca.crl' }), 'port=8080\ncrl=keys/ca.crl\n');
-  assert.equal(setConfigItems('port=8080\n', { crl: 'keys/ca.crl', server_key_mm: 'c' }), 'port=8080\ncrl=keys/ca.crl\nserver_key_mm=c\n');
+  assert.equal(
+    setConfigItems('port=8080\n', { crl: 'keys/ca.crl', server_key_mm: 'c' }),
+    'port=8080\ncrl=keys/ca.crl\nserver_key_mm=c\n',
+  );
   assert.equal(setConfigItems('', { crl: 'a' }), 'crl=a\n');
 });
 
@@ -58,13 +64,16 @@ test('written values read back unchanged, including = padding of a ciphertext', 
 
 test('values with line breaks are refused without echoing them', () => {
   for (const value of ['a\nport=1', 'a\rb']) {
-    assert.throws(() => setConfigItems('', { server_key_mm: value }), (err: unknown) => {
-      assert.ok(err instanceof StreamfrontError);
-      assert.equal(err.code, 'CONFIG_BAD_UPDATE');
-      assert.equal(err.item, 'server_key_mm');
-      assert.ok(!err.message.includes(value));
-      return true;
-    });
+    assert.throws(
+      () => setConfigItems('', { server_key_mm: value }),
+      (err: unknown) => {
+        assert.ok(err instanceof StreamfrontError);
+        assert.equal(err.code, 'CONFIG_BAD_UPDATE');
+        assert.equal(err.item, 'server_key_mm');
+        assert.ok(!err.message.includes(value));
+        return true;
+      },
+    );
   }
 });
 

@@ -6,15 +6,18 @@ import { StreamfrontError } from '../../../src/errors/error.js';
 const read = (text: string) => readFrontConfig(parseConfigText(text, 'sf.conf'));
 
 function refuses(text: string, code: string, pattern: RegExp, item: string): void {
-  assert.throws(() => read(text), (err: unknown) => {
-    assert.ok(err instanceof StreamfrontError);
-    assert.equal(err.code, code);
-    assert.equal(err.file, 'sf.conf');
-    assert.equal(err.item, item);
-    assert.match(err.message, pattern);
-    assert.ok(err.hint !== undefined && err.hint.includes(item));
-    return true;
-  });
+  assert.throws(
+    () => read(text),
+    (err: unknown) => {
+      assert.ok(err instanceof StreamfrontError);
+      assert.equal(err.code, code);
+      assert.equal(err.file, 'sf.conf');
+      assert.equal(err.item, item);
+      assert.match(err.message, pattern);
+      assert.ok(err.hint !== undefined && err.hint.includes(item));
+      return true;
+    },
+  );
 }
 
 test('an empty file gives the documented defaults', () => {
@@ -46,7 +49,9 @@ test('the engine URL follows port unless engine_url says otherwise', () => {
 });
 
 test('values of known items are typed', () => {
-  const c = read('access_log=off\nsdp_algorithm_id=8\nlog_level=debug\nserver_port=0\nadmin_ip=::1\ncrl_expired_policy=refuse-all\nca_crt=keys/ca.crt\n');
+  const c = read(
+    'access_log=off\nsdp_algorithm_id=8\nlog_level=debug\nserver_port=0\nadmin_ip=::1\ncrl_expired_policy=refuse-all\nca_crt=keys/ca.crt\n',
+  );
   assert.equal(c.accessLog, false);
   assert.equal(c.sdpAlgorithmId, 8);
   assert.equal(c.logLevel, 'debug');
@@ -69,9 +74,19 @@ test('duplicates of unknown items are left alone, and unknown items never break 
 });
 
 test('bad values name the item, its line and the rule', () => {
-  refuses('\nport=80\n', 'CONFIG_BAD_VALUE', /item port \(line 2\): 80 is out of range; expected 1025 to 65535/, 'port');
+  refuses(
+    '\nport=80\n',
+    'CONFIG_BAD_VALUE',
+    /item port \(line 2\): 80 is out of range; expected 1025 to 65535/,
+    'port',
+  );
   refuses('port=80a\n', 'CONFIG_BAD_VALUE', /'80a' is not a whole number/, 'port');
-  refuses('max_content_length=51201\n', 'CONFIG_BAD_VALUE', /max_content_length \(line 1\).*1 to 51200/, 'max_content_length');
+  refuses(
+    'max_content_length=51201\n',
+    'CONFIG_BAD_VALUE',
+    /max_content_length \(line 1\).*1 to 51200/,
+    'max_content_length',
+  );
   refuses('max_content_length=0\n', 'CONFIG_BAD_VALUE', /out of range/, 'max_content_length');
   refuses('sdp_algorithm_id=7\n', 'CONFIG_BAD_VALUE', /'7' is not one of 8, 9/, 'sdp_algorithm_id');
   refuses('log_level=verbose\n', 'CONFIG_BAD_VALUE', /log_level/, 'log_level');
@@ -83,9 +98,19 @@ test('bad values name the item, its line and the rule', () => {
 });
 
 test('the admin listener must stay on loopback', () => {
-  refuses('admin_ip=0.0.0.0\n', 'CONFIG_BAD_VALUE', /not a loopback address; use 127\.0\.0\.1 or ::1, or set admin_allow_remote=on/, 'admin_ip');
+  refuses(
+    'admin_ip=0.0.0.0\n',
+    'CONFIG_BAD_VALUE',
+    /not a loopback address; use 127\.0\.0\.1 or ::1, or set admin_allow_remote=on/,
+    'admin_ip',
+  );
   assert.equal(read('admin_ip=0.0.0.0\nadmin_allow_remote=on\n').adminIp, '0.0.0.0');
-  refuses('admin_ip=10.1.2.3\nadmin_allow_remote=yes\n', 'CONFIG_BAD_VALUE', /'yes' is not one of on, off/, 'admin_allow_remote');
+  refuses(
+    'admin_ip=10.1.2.3\nadmin_allow_remote=yes\n',
+    'CONFIG_BAD_VALUE',
+    /'yes' is not one of on, off/,
+    'admin_allow_remote',
+  );
   refuses('admin_ip=10.1.2.3\n', 'CONFIG_BAD_VALUE', /not a loopback address/, 'admin_ip');
   assert.equal(read('admin_ip=127.0.0.2\n').adminIp, '127.0.0.2');
 });
@@ -96,8 +121,16 @@ test('admin_port may not collide with server_port on the same address', () => {
 });
 
 test('cipher_list accepts only the engine suites and names the one refused', () => {
-  assert.equal(read('cipher_list=ECDHE-ECDSA-AES128-CCM:ECDHE-RSA-AES128-GCM-SHA256\n').cipherList, 'ECDHE-ECDSA-AES128-CCM:ECDHE-RSA-AES128-GCM-SHA256');
-  refuses('cipher_list=ECDHE-RSA-AES128-GCM-SHA256:AES128-SHA\n', 'CONFIG_BAD_VALUE', /'AES128-SHA' is not allowed/, 'cipher_list');
+  assert.equal(
+    read('cipher_list=ECDHE-ECDSA-AES128-CCM:ECDHE-RSA-AES128-GCM-SHA256\n').cipherList,
+    'ECDHE-ECDSA-AES128-CCM:ECDHE-RSA-AES128-GCM-SHA256',
+  );
+  refuses(
+    'cipher_list=ECDHE-RSA-AES128-GCM-SHA256:AES128-SHA\n',
+    'CONFIG_BAD_VALUE',
+    /'AES128-SHA' is not allowed/,
+    'cipher_list',
+  );
   refuses('cipher_list=ECDHE-RSA-AES128-GCM-SHA256::\n', 'CONFIG_BAD_VALUE', /empty entry/, 'cipher_list');
   refuses('cipher_list=ALL\n', 'CONFIG_BAD_VALUE', /'ALL' is not allowed/, 'cipher_list');
 });

@@ -11,12 +11,18 @@ describe('config warnings', () => {
   it('names the line and the nearest known item of a typo', () => {
     const w = listConfigWarnings(parseConfigText('port=8080\nmax_conections=10\n', 'c.conf'));
     assert.equal(w.length, 1);
-    assert.equal(w[0]?.message, "c.conf: line 2: unknown item 'max_conections' is ignored; did you mean max_connections?");
+    assert.equal(
+      w[0]?.message,
+      "c.conf: line 2: unknown item 'max_conections' is ignored; did you mean max_connections?",
+    );
   });
 
   it('gives no suggestion for a name close to nothing, and flags no known or engine-only item', () => {
     const w = listConfigWarnings(parseConfigText('log_dir=logs\nrotate_file_number=3\nzzz_vendor_thing=1\n', 'c.conf'));
-    assert.deepEqual(w.map((x) => [x.line, x.item, x.suggestion]), [[3, 'zzz_vendor_thing', undefined]]);
+    assert.deepEqual(
+      w.map((x) => [x.line, x.item, x.suggestion]),
+      [[3, 'zzz_vendor_thing', undefined]],
+    );
     assert.match(w[0]?.message ?? '', /remove it if it is not meant for another reader$/);
   });
 

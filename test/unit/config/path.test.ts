@@ -6,7 +6,10 @@ import { resolveConfigPath } from '../../../src/config/index.js';
 const runDir = '/srv/run';
 
 test('an explicit --config wins over MX_SDK_HOME and the default', () => {
-  assert.equal(resolveConfigPath({ explicit: '/etc/sf.conf', env: { MX_SDK_HOME: '/opt/sdk' }, runDir }), '/etc/sf.conf');
+  assert.equal(
+    resolveConfigPath({ explicit: '/etc/sf.conf', env: { MX_SDK_HOME: '/opt/sdk' }, runDir }),
+    '/etc/sf.conf',
+  );
 });
 
 test('a relative --config resolves against the run folder, not the process cwd', () => {

@@ -3,7 +3,14 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../../fixtures/project-root.js';
-import { CONFIG_ITEMS, ENGINE_ONLY_ITEMS, MAX_LINES, MAX_LINE_CHARS, parseConfigText, readFrontConfig } from '../../../src/config/index.js';
+import {
+  CONFIG_ITEMS,
+  ENGINE_ONLY_ITEMS,
+  MAX_LINES,
+  MAX_LINE_CHARS,
+  parseConfigText,
+  readFrontConfig,
+} from '../../../src/config/index.js';
 
 const file = join(projectRoot, 'config', 'streamserver.conf');
 const text = readFileSync(file, 'utf8');
@@ -24,10 +31,17 @@ test('every item the front reads is in the shipped config with its default and a
     assert.equal(item.lines.length, 1, `${spec.item} set once`);
     assert.equal(item.value, spec.defaultText, `${spec.item} shows its default`);
     const above = lines[(item.lines[0] as number) - 2] ?? '';
-    assert.ok(above.startsWith('#') || parsed.items.has(above.split('=')[0] ?? ''), `${spec.item} has a comment above its group`);
+    assert.ok(
+      above.startsWith('#') || parsed.items.has(above.split('=')[0] ?? ''),
+      `${spec.item} has a comment above its group`,
+    );
   }
   for (const engineItem of ENGINE_ONLY_ITEMS) {
-    assert.equal(parsed.items.get(engineItem.item)?.value, engineItem.defaultText, `${engineItem.item} kept with its default`);
+    assert.equal(
+      parsed.items.get(engineItem.item)?.value,
+      engineItem.defaultText,
+      `${engineItem.item} kept with its default`,
+    );
   }
 });
 

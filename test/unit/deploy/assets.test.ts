@@ -23,13 +23,22 @@ const read = (path: string): string => readFileSync(join(projectRoot, path), 'ut
 
 function tool(command: string, args: string[], debianPackage: string): { status: number; out: string } {
   const r = spawnSync(command, args, { cwd: projectRoot, encoding: 'utf8', timeout: 60_000 });
-  if ((r.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') assert.fail(`${command} not found: install the Debian package ${debianPackage} (bash .ci/run does)`);
+  if ((r.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT')
+    assert.fail(`${command} not found: install the Debian package ${debianPackage} (bash .ci/run does)`);
   return { status: r.status ?? -1, out: `${r.stdout}${r.stderr}` };
 }
 
 /** YAML to JSON through Debian's python3-yaml (YAML 1.1, like the Kubernetes and compose readers: 0440 is octal). */
 function yamlDocuments(path: string): Array<Record<string, unknown>> {
-  const r = tool('/usr/bin/python3', ['-c', 'import json,sys,yaml; json.dump([d for d in yaml.safe_load_all(open(sys.argv[1])) if d is not None], sys.stdout)', join(projectRoot, path)], 'python3-yaml');
+  const r = tool(
+    '/usr/bin/python3',
+    [
+      '-c',
+      'import json,sys,yaml; json.dump([d for d in yaml.safe_load_all(open(sys.argv[1])) if d is not None], sys.stdout)',
+      join(projectRoot, path),
+    ],
+    'python3-yaml',
+  );
   assert.equal(r.status, 0, r.out);
   return JSON.parse(r.out) as Array<Record<string, unknown>>;
 }
@@ -57,7 +66,15 @@ function listShellScripts(dir: string, out: string[] = []): string[] {
 describe('shell scripts', () => {
   it('shellcheck finds nothing in any shell script of the repository', () => {
     const scripts = listShellScripts(projectRoot).sort();
-    for (const expected of ['run.sh', 'certImport.sh', 'src/cli/ensure-built.sh', '.ci/run', 'docker/entrypoint.sh', 'docker/build-base.sh', 'docker/test-image.sh']) {
+    for (const expected of [
+      'run.sh',
+      'certImport.sh',
+      'src/cli/ensure-built.sh',
+      '.ci/run',
+      'docker/entrypoint.sh',
+      'docker/build-base.sh',
+      'docker/test-image.sh',
+    ]) {
       assert.ok(scripts.includes(expected), `${expected} is not among the scripts found: ${scripts.join(' ')}`);
     }
     const r = tool('shellcheck', ['--external-sources', '--shell=bash', ...scripts], 'shellcheck');
@@ -68,7 +85,8 @@ describe('shell scripts', () => {
 describe('docker/systemd/streamfront.service', () => {
   const unitPath = 'docker/systemd/streamfront.service';
   const unit = read(unitPath);
-  const directives = (key: string): string[] => [...unit.matchAll(new RegExp(`^${key}=(.*)$`, 'gm'))].map((m) => m[1] as string);
+  const directives = (key: string): string[] =>
+    [...unit.matchAll(new RegExp(`^${key}=(.*)$`, 'gm'))].map((m) => m[1] as string);
 
   it('systemd-analyze verify reports nothing', () => {
     // verify checks that ExecStart's program exists: point it at this machine's node when /usr/bin/node is not there.
@@ -85,9 +103,21 @@ describe('docker/systemd/streamfront.service', () => {
 
   it('is hardened: no capabilities, no new privileges, read-only system, one writable run folder', () => {
     const expected: Record<string, string> = {
-      NoNewPrivileges: 'yes', ProtectSystem: 'strict', ProtectHome: 'yes', PrivateTmp: 'yes', PrivateDevices: 'yes', CapabilityBoundingSet: '', AmbientCapabilities: '',
-      RestrictAddressFamilies: 'AF_INET AF_INET6 AF_UNIX', SystemCallFilter: '@system-service', RestrictNamespaces: 'yes', RestrictSUIDSGID: 'yes', LockPersonality: 'yes',
-      ReadWritePaths: '/var/lib/streamfront', WorkingDirectory: '/var/lib/streamfront', ExecReload: '/bin/kill -HUP $MAINPID',
+      NoNewPrivileges: 'yes',
+      ProtectSystem: 'strict',
+      ProtectHome: 'yes',
+      PrivateTmp: 'yes',
+      PrivateDevices: 'yes',
+      CapabilityBoundingSet: '',
+      AmbientCapabilities: '',
+      RestrictAddressFamilies: 'AF_INET AF_INET6 AF_UNIX',
+      SystemCallFilter: '@system-service',
+      RestrictNamespaces: 'yes',
+      RestrictSUIDSGID: 'yes',
+      LockPersonality: 'yes',
+      ReadWritePaths: '/var/lib/streamfront',
+      WorkingDirectory: '/var/lib/streamfront',
+      ExecReload: '/bin/kill -HUP $MAINPID',
     };
     for (const [key, value] of Object.entries(expected)) assert.deepEqual(directives(key), [value], key);
     assert.notEqual(directives('User')[0] ?? 'root', 'root');
@@ -97,25 +127,43 @@ describe('docker/systemd/streamfront.service', () => {
     const [exec] = directives('ExecStart');
     assert.match(exec ?? '', /^\/usr\/bin\/node \/opt\/streamfront\/dist\/src\/cli\/front\.js$/);
     assert.ok(existsSync(join(projectRoot, sourceOf((exec as string).split(' ')[1] as string))));
-    assert.deepEqual(directives('LoadCredentialEncrypted').map((v) => v.split(':')[0]), [CREDENTIAL_NAME]);
+    assert.deepEqual(
+      directives('LoadCredentialEncrypted').map((v) => v.split(':')[0]),
+      [CREDENTIAL_NAME],
+    );
   });
 });
 
 describe('docker/Dockerfile', () => {
   const text = read('docker/Dockerfile').replace(/\\\n/g, ' ');
   const lines = text.split('\n').filter((l) => l.trim() !== '' && !l.trimStart().startsWith('#'));
-  const stages = lines.reduce<string[][]>((acc, l) => (/^FROM\s/i.test(l) ? [...acc, [l]] : (acc.at(-1)?.push(l), acc)), [[]]).slice(1);
+  const stages = lines
+    .reduce<string[][]>((acc, l) => (/^FROM\s/i.test(l) ? [...acc, [l]] : (acc.at(-1)?.push(l), acc)), [[]])
+    .slice(1);
   const runtime = stages.at(-1) ?? [];
-  const instr = (stage: string[], name: string): string[] => stage.filter((l) => new RegExp(`^${name}\\s`, 'i').test(l)).map((l) => l.replace(/^\S+\s+/, ''));
-  const dockerignore = read('.dockerignore').split('\n').filter((l) => l.startsWith('!')).map((l) => l.slice(1));
+  const instr = (stage: string[], name: string): string[] =>
+    stage.filter((l) => new RegExp(`^${name}\\s`, 'i').test(l)).map((l) => l.replace(/^\S+\s+/, ''));
+  const dockerignore = read('.dockerignore')
+    .split('\n')
+    .filter((l) => l.startsWith('!'))
+    .map((l) => l.slice(1));
 
   it('defaults to the official Node.js 20 LTS slim image, is multi-stage, and the runtime stage has no build tools', () => {
     assert.match(text, /^ARG BASE=node:20-bookworm-slim$/m);
     assert.equal(stages.length, 2);
     for (const stage of stages) assert.match(stage[0] as string, /^FROM \$\{BASE\} AS \w+$/);
-    assert.ok(instr(runtime, 'COPY').some((c) => c.startsWith('--from=build /src/dist/src ')), 'the runtime stage takes dist/src from the build');
-    assert.ok(!runtime.some((l) => /\bnpm (ci|install)\b|\btsc\b/.test(l)), 'no install or compile in the runtime stage');
-    assert.ok(lines.some((l) => /npm prune --omit=dev/.test(l)), 'production dependencies only');
+    assert.ok(
+      instr(runtime, 'COPY').some((c) => c.startsWith('--from=build /src/dist/src ')),
+      'the runtime stage takes dist/src from the build',
+    );
+    assert.ok(
+      !runtime.some((l) => /\bnpm (ci|install)\b|\btsc\b/.test(l)),
+      'no install or compile in the runtime stage',
+    );
+    assert.ok(
+      lines.some((l) => /npm prune --omit=dev/.test(l)),
+      'production dependencies only',
+    );
   });
 
   it('runs as a fixed non-root user, checks health on the admin port, execs through the entry point', () => {
@@ -123,7 +171,10 @@ describe('docker/Dockerfile', () => {
     const uid = /STREAMFRONT_UID=(\d+)/.exec(text)?.[1];
     assert.equal(user, '${STREAMFRONT_UID}:${STREAMFRONT_GID}');
     assert.ok(uid !== undefined && Number(uid) > 0);
-    assert.match(instr(runtime, 'HEALTHCHECK')[0] ?? '', /CMD \["node", "\/opt\/streamfront\/docker\/healthcheck\.mjs"\]$/);
+    assert.match(
+      instr(runtime, 'HEALTHCHECK')[0] ?? '',
+      /CMD \["node", "\/opt\/streamfront\/docker\/healthcheck\.mjs"\]$/,
+    );
     assert.deepEqual(instr(runtime, 'ENTRYPOINT'), ['["/opt/streamfront/docker/entrypoint.sh"]']);
     assert.deepEqual(instr(runtime, 'EXPOSE'), [String(TLS_PORT)]);
     assert.deepEqual(instr(runtime, 'WORKDIR'), [RUN_FOLDER]);
@@ -132,12 +183,18 @@ describe('docker/Dockerfile', () => {
   it('has no secret, no ADD, no latest tag, and copies only files that exist and the .dockerignore lets through', () => {
     assert.ok(!lines.some((l) => /^ADD\s/i.test(l)));
     assert.ok(!/:latest\b/.test(text));
-    assert.ok(!lines.some((l) => /^(ENV|ARG)\s+\S*(PASS|SECRET|TOKEN|_MM)\S*=/i.test(l)), 'a secret-looking ENV or ARG');
+    assert.ok(
+      !lines.some((l) => /^(ENV|ARG)\s+\S*(PASS|SECRET|TOKEN|_MM)\S*=/i.test(l)),
+      'a secret-looking ENV or ARG',
+    );
     for (const copy of lines.filter((l) => /^COPY\s/i.test(l) && !/--from=/.test(l))) {
       const sources = copy.split(/\s+/).slice(1, -1);
       for (const source of sources) {
         assert.ok(existsSync(join(projectRoot, source)), `${source} (${copy}) does not exist`);
-        assert.ok(dockerignore.some((allowed) => allowed === source || allowed === `${source}/**`), `${source} is excluded by .dockerignore`);
+        assert.ok(
+          dockerignore.some((allowed) => allowed === source || allowed === `${source}/**`),
+          `${source} is excluded by .dockerignore`,
+        );
       }
     }
     assert.match(read('.dockerignore'), /^\*\*$/m, '.dockerignore starts from excluding everything');
@@ -147,23 +204,49 @@ describe('docker/Dockerfile', () => {
     const entry = read('docker/entrypoint.sh');
     const targets = [...entry.matchAll(/"\$app\/([\w./-]+)"/g)].map((m) => `${APP}/${m[1] as string}`);
     assert.ok(targets.length >= 7, targets.join(' '));
-    for (const target of targets) assert.ok(existsSync(join(projectRoot, sourceOf(target))), `${target}: ${sourceOf(target)} not in the repository`);
+    for (const target of targets)
+      assert.ok(
+        existsSync(join(projectRoot, sourceOf(target))),
+        `${target}: ${sourceOf(target)} not in the repository`,
+      );
     for (const helper of ['docker/demo-material.mjs', 'docker/healthcheck.mjs']) {
-      for (const m of read(helper).matchAll(/from '\.\.\/dist\/(src\/[\w/-]+)\.js'/g)) assert.ok(existsSync(join(projectRoot, `${m[1] as string}.ts`)), `${helper} imports ${m[1] as string}`);
+      for (const m of read(helper).matchAll(/from '\.\.\/dist\/(src\/[\w/-]+)\.js'/g))
+        assert.ok(existsSync(join(projectRoot, `${m[1] as string}.ts`)), `${helper} imports ${m[1] as string}`);
     }
-    assert.match(read('docker/healthcheck.mjs'), new RegExp(`return ${ADMIN_PORT};`), 'the health check falls back to the default admin_port');
+    assert.match(
+      read('docker/healthcheck.mjs'),
+      new RegExp(`return ${ADMIN_PORT};`),
+      'the health check falls back to the default admin_port',
+    );
   });
 });
 
 describe('docker/compose.yaml', () => {
-  const [compose] = yamlDocuments('docker/compose.yaml') as Array<{ services: Record<string, { command?: string[]; ports?: string[]; working_dir?: string; volumes?: string[]; depends_on?: Record<string, unknown> }> }>;
+  const [compose] = yamlDocuments('docker/compose.yaml') as Array<{
+    services: Record<
+      string,
+      {
+        command?: string[];
+        ports?: string[];
+        working_dir?: string;
+        volumes?: string[];
+        depends_on?: Record<string, unknown>;
+      }
+    >;
+  }>;
   it('starts the simulator, makes the demo material once, and serves it on the default port', () => {
     const services = compose?.services ?? {};
     assert.deepEqual(Object.keys(services).sort(), ['demo-material', 'engine', 'front']);
     const verbs = [...read('docker/entrypoint.sh').matchAll(/^ {2}([\w-]+)\)/gm)].map((m) => m[1]);
-    for (const [name, service] of Object.entries(services)) assert.ok(verbs.includes(service.command?.[0]), `${name}: ${String(service.command?.[0])} is not an entry point verb`);
+    for (const [name, service] of Object.entries(services))
+      assert.ok(
+        verbs.includes(service.command?.[0]),
+        `${name}: ${String(service.command?.[0])} is not an entry point verb`,
+      );
     // Loopback only; STREAMFRONT_DEMO_PORT moves the host side (CI picks a free port).
-    assert.deepEqual(services.front?.ports, ['127.0.0.1:${STREAMFRONT_DEMO_PORT:-' + String(TLS_PORT) + '}:' + String(TLS_PORT)]);
+    assert.deepEqual(services.front?.ports, [
+      '127.0.0.1:${STREAMFRONT_DEMO_PORT:-' + String(TLS_PORT) + '}:' + String(TLS_PORT),
+    ]);
     assert.equal(services.front?.working_dir, `${RUN_FOLDER}/demo`);
     assert.deepEqual(services['demo-material']?.volumes, [`demo:${RUN_FOLDER}`]);
     assert.deepEqual(services.front?.depends_on?.['demo-material'], { condition: 'service_completed_successfully' });
@@ -171,7 +254,9 @@ describe('docker/compose.yaml', () => {
 });
 
 describe('docker/k8s manifests', () => {
-  const files = readdirSync(join(DOCKER, 'k8s')).filter((f) => f.endsWith('.yaml')).sort();
+  const files = readdirSync(join(DOCKER, 'k8s'))
+    .filter((f) => f.endsWith('.yaml'))
+    .sort();
   const docs = files.flatMap((f) => yamlDocuments(`docker/k8s/${f}`).map((doc) => ({ file: f, doc })));
   const byKind = (kind: string): Record<string, any> => {
     const found = docs.filter((d) => d.doc.kind === kind);
@@ -191,20 +276,38 @@ describe('docker/k8s manifests', () => {
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
     // The fields this repository uses of cert-manager's Certificate (cert-manager.io/v1 CRD); no npm package ships its types.
-    writeFileSync(join(dir, 'cert-manager.ts'), `import type { ObjectMeta } from 'kubernetes-types/meta/v1';
+    writeFileSync(
+      join(dir, 'cert-manager.ts'),
+      `import type { ObjectMeta } from 'kubernetes-types/meta/v1';
 export interface Certificate { apiVersion: 'cert-manager.io/v1'; kind: 'Certificate'; metadata: ObjectMeta; spec: {
   secretName: string; duration?: string; renewBefore?: string; commonName?: string; dnsNames?: string[];
   usages?: Array<'server auth' | 'client auth' | 'digital signature' | 'key encipherment'>;
   privateKey?: { algorithm?: 'RSA' | 'ECDSA' | 'Ed25519'; size?: number; encoding?: 'PKCS1' | 'PKCS8'; rotationPolicy?: 'Never' | 'Always' };
   issuerRef: { name: string; kind?: 'Issuer' | 'ClusterIssuer'; group?: string } } }
-`);
+`,
+    );
     const body = docs.map(({ file, doc }, i) => {
       const type = types[`${String(doc.apiVersion)} ${String(doc.kind)}`];
       assert.ok(type !== undefined, `${file}: ${String(doc.apiVersion)} ${String(doc.kind)} has no type here`);
       return `import type { ${type[0]} as T${i} } from '${type[1]}';\nexport const m${i}: T${i} & { apiVersion: string; kind: string } = ${JSON.stringify(doc, null, 1)}; // ${file}\n`;
     });
     writeFileSync(join(dir, 'manifests.ts'), body.join('\n'));
-    const tsc = tool(process.execPath, [join(projectRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '--noEmit', '--strict', '--module', 'ESNext', '--moduleResolution', 'Bundler', '--types', 'node', join(dir, 'manifests.ts')], 'typescript (npm ci)');
+    const tsc = tool(
+      process.execPath,
+      [
+        join(projectRoot, 'node_modules', 'typescript', 'bin', 'tsc'),
+        '--noEmit',
+        '--strict',
+        '--module',
+        'ESNext',
+        '--moduleResolution',
+        'Bundler',
+        '--types',
+        'node',
+        join(dir, 'manifests.ts'),
+      ],
+      'typescript (npm ci)',
+    );
     rmSync(dir, { recursive: true, force: true });
     assert.equal(tsc.status, 0, `the manifests do not match the API types:\n${tsc.out}`);
   });
@@ -214,8 +317,16 @@ export interface Certificate { apiVersion: 'cert-manager.io/v1'; kind: 'Certific
     const pod = deploy.spec.template.spec;
     const [c] = pod.containers;
     assert.ok(deploy.spec.replicas >= 2);
-    assert.deepEqual(deploy.spec.strategy, { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } });
-    assert.deepEqual(c.securityContext, { runAsNonRoot: true, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+    assert.deepEqual(deploy.spec.strategy, {
+      type: 'RollingUpdate',
+      rollingUpdate: { maxSurge: 1, maxUnavailable: 0 },
+    });
+    assert.deepEqual(c.securityContext, {
+      runAsNonRoot: true,
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ['ALL'] },
+    });
     assert.equal(pod.securityContext.runAsNonRoot, true);
     assert.equal(String(pod.securityContext.runAsUser), /STREAMFRONT_UID=(\d+)/.exec(read('docker/Dockerfile'))?.[1]);
     assert.ok(Number.isInteger(pod.securityContext.fsGroup));
@@ -228,7 +339,10 @@ export interface Certificate { apiVersion: 'cert-manager.io/v1'; kind: 'Certific
     assert.equal(c.readinessProbe.exec.command[2].endsWith('/readyz'), true);
     assert.ok(c.resources.requests.cpu && c.resources.requests.memory && c.resources.limits.memory);
     assert.deepEqual(c.ports, [{ name: 'mtls', containerPort: TLS_PORT, protocol: 'TCP' }]);
-    assert.ok(pod.terminationGracePeriodSeconds * 1000 > Number(CONFIG_ITEMS.shutdownGraceMs.defaultText) + 5_000, 'grace covers shutdown_grace_ms and the preStop pause');
+    assert.ok(
+      pod.terminationGracePeriodSeconds * 1000 > Number(CONFIG_ITEMS.shutdownGraceMs.defaultText) + 5_000,
+      'grace covers shutdown_grace_ms and the preStop pause',
+    );
   });
 
   it('the Secret volume: the kubelet layout the ownership rule accepts, mounted as keys/ with the config the args name', () => {
@@ -241,7 +355,15 @@ export interface Certificate { apiVersion: 'cert-manager.io/v1'; kind: 'Certific
     assert.equal(volume.secret.defaultMode, 0o440);
     assert.deepEqual(c.volumeMounts, [{ name: volume.name, mountPath: `${RUN_FOLDER}/keys`, readOnly: true }]);
     assert.deepEqual(c.args, ['serve', '--config', 'keys/streamserver.conf']);
-    assert.deepEqual(Object.keys(secret.data).sort(), ['StandbyKsf.ks', 'ca.crl', 'ca.crt', 'kmc.ks', 'server.crt', 'server.key', 'streamserver.conf']);
+    assert.deepEqual(Object.keys(secret.data).sort(), [
+      'StandbyKsf.ks',
+      'ca.crl',
+      'ca.crt',
+      'kmc.ks',
+      'server.crt',
+      'server.key',
+      'streamserver.conf',
+    ]);
   });
 
   it('the Service and the PodDisruptionBudget select the Deployment pods; the Certificate names an RSA key the import accepts', () => {

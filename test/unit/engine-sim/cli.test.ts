@@ -31,7 +31,11 @@ describe('engine-sim command', () => {
     const base = `http://127.0.0.1:${line.port}`;
     assert.deepEqual(await (await fetch(`${base}/v2/ready`)).json(), { isReady: true });
     assert.equal((await fetch(`${base}/v2/models/yolo/ready`)).status, 200);
-    assert.equal((await (await fetch(`${base}/v2/models/m/ready`)).json() as any).errorCode, 3, 'defaults replaced by --model');
+    assert.equal(
+      ((await (await fetch(`${base}/v2/models/m/ready`)).json()) as any).errorCode,
+      3,
+      'defaults replaced by --model',
+    );
     child.kill('SIGTERM');
     const [code] = await once(child, 'exit');
     assert.equal(code, 0);

@@ -31,7 +31,10 @@ describe('InferConfigRepository', () => {
       'notes.txt': 'ignored',
     });
     const targets = await loadInferConfigRepository(dir);
-    assert.deepEqual(targets.map((t) => `${t.inferType}/${t.name}/${t.timeoutMs}`).sort(), ['models/yolo/5000', 'streams/cam1/3000']);
+    assert.deepEqual(targets.map((t) => `${t.inferType}/${t.name}/${t.timeoutMs}`).sort(), [
+      'models/yolo/5000',
+      'streams/cam1/3000',
+    ]);
     const sim = await startEngineSimulator({ port: 0, models: [], streams: [], targets });
     try {
       assert.equal((await fetch(`${sim.url}/v2/streams/cam1/ready`)).status, 200);
@@ -56,7 +59,10 @@ describe('InferConfigRepository', () => {
   });
 
   it('refuses a file without the single wrapping key or with a bad inferType', async () => {
-    await assert.rejects(loadInferConfigRepository(repo({ 'a.json': { a: { inferType: 'model', name: 'm' } } })), /inferType must be/);
+    await assert.rejects(
+      loadInferConfigRepository(repo({ 'a.json': { a: { inferType: 'model', name: 'm' } } })),
+      /inferType must be/,
+    );
     await assert.rejects(loadInferConfigRepository(repo({ 'a.json': { a: {}, b: {} } })), /single top-level key/);
     await assert.rejects(loadInferConfigRepository(repo({ 'a.json': '{oops' })), /not valid JSON/);
   });

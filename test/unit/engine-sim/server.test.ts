@@ -9,7 +9,17 @@ const sha256 = (b: Buffer | string): string => createHash('sha256').update(b).di
 
 function inferBody(data: Buffer, overrides: Record<string, unknown> = {}): string {
   return JSON.stringify({
-    inputs: [{ name: 'in0', id: 1, dataType: 'BINARY', format: 'FORMAT_NONE', shape: [data.length], data: data.toString('base64'), ...overrides }],
+    inputs: [
+      {
+        name: 'in0',
+        id: 1,
+        dataType: 'BINARY',
+        format: 'FORMAT_NONE',
+        shape: [data.length],
+        data: data.toString('base64'),
+        ...overrides,
+      },
+    ],
   });
 }
 
@@ -22,7 +32,11 @@ async function untilRecorded(requests: () => unknown[], held: number): Promise<v
   }
 }
 
-async function post(url: string, body: string | Buffer, contentType = 'application/json'): Promise<{ status: number; json: any }> {
+async function post(
+  url: string,
+  body: string | Buffer,
+  contentType = 'application/json',
+): Promise<{ status: number; json: any }> {
   const res = await fetch(url, { method: 'POST', body, headers: { 'content-type': contentType } });
   return { status: res.status, json: await res.json() };
 }
@@ -60,7 +74,7 @@ describe('engine simulator API', () => {
     const body = inferBody(randomBytes(3 * 1024 * 1024));
     const { status } = await post(`${sim.url}/v2/streams/s/infer?x=1`, body);
     assert.equal(status, 200);
-    const recorded = (await (await fetch(`${sim.url}/__sim/requests`)).json() as any).requests;
+    const recorded = ((await (await fetch(`${sim.url}/__sim/requests`)).json()) as any).requests;
     assert.equal(recorded.length, 1);
     assert.equal(recorded[0].bodySha256, sha256(body));
     assert.equal(recorded[0].bytes, Buffer.byteLength(body));
@@ -77,7 +91,11 @@ describe('engine simulator API', () => {
   });
 
   it('refuses a Content-Type other than exactly application/json', async () => {
-    const { status, json } = await post(`${sim.url}/v2/models/m/infer`, inferBody(Buffer.from('x')), 'application/json; charset=utf-8');
+    const { status, json } = await post(
+      `${sim.url}/v2/models/m/infer`,
+      inferBody(Buffer.from('x')),
+      'application/json; charset=utf-8',
+    );
     assert.equal(status, 400);
     assert.equal(json.errorCode, 9);
   });
@@ -104,12 +122,12 @@ describe('engine simulator API', () => {
   });
 
   it('refuses bad URIs with INVALID_URI (2) and wrong methods with UNSUPPORTED_METHOD (12)', async () => {
-    assert.equal((await (await fetch(`${sim.url}/v2/models/m%20x/ready`)).json() as any).errorCode, 2);
-    assert.equal((await (await fetch(`${sim.url}/v2/${'a'.repeat(260)}`)).json() as any).errorCode, 2);
-    assert.equal((await (await fetch(`${sim.url}/other`)).json() as any).errorCode, 2);
+    assert.equal(((await (await fetch(`${sim.url}/v2/models/m%20x/ready`)).json()) as any).errorCode, 2);
+    assert.equal(((await (await fetch(`${sim.url}/v2/${'a'.repeat(260)}`)).json()) as any).errorCode, 2);
+    assert.equal(((await (await fetch(`${sim.url}/other`)).json()) as any).errorCode, 2);
     const get = await fetch(`${sim.url}/v2/models/m/infer`);
     assert.equal(get.status, 400);
-    assert.equal((await get.json() as any).errorCode, 12);
+    assert.equal(((await get.json()) as any).errorCode, 12);
   });
 });
 
@@ -121,13 +139,17 @@ describe('engine simulator modes', () => {
   after(() => sim.close());
 
   const setMode = async (body: object): Promise<Response> =>
-    fetch(`${sim.url}/__sim/mode`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+    fetch(`${sim.url}/__sim/mode`, {
+      method: 'POST',
+      body: JSON.stringify(body),
+      headers: { 'content-type': 'application/json' },
+    });
 
   it('fail answers with the chosen status and INTERNAL_ERROR JSON', async () => {
     assert.equal((await setMode({ mode: 'fail', status: 503 })).status, 200);
     const res = await fetch(`${sim.url}/v2/ready`);
     assert.equal(res.status, 503);
-    assert.equal((await res.json() as any).errorCode, 11);
+    assert.equal(((await res.json()) as any).errorCode, 11);
     await setMode({ mode: 'normal' });
     assert.equal((await fetch(`${sim.url}/v2/ready`)).status, 200);
   });
@@ -165,7 +187,7 @@ describe('engine simulator modes', () => {
   it('refuses an unknown mode', async () => {
     const res = await setMode({ mode: 'explode' });
     assert.equal(res.status, 400);
-    assert.match((await res.json() as any).error, /normal, fail, reset, hang, slow/);
+    assert.match(((await res.json()) as any).error, /normal, fail, reset, hang, slow/);
   });
 
   it('adds --latency-ms before every engine answer', async () => {

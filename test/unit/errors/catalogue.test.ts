@@ -39,7 +39,12 @@ function mentions(text: string, code: string): boolean {
   return new RegExp(`(?<![A-Za-z0-9_])${code}(?![A-Za-z0-9_])`).test(text);
 }
 
-interface DocEntry { readonly code: string; readonly area: string | undefined; readonly line: number; readonly body: string }
+interface DocEntry {
+  readonly code: string;
+  readonly area: string | undefined;
+  readonly line: number;
+  readonly body: string;
+}
 
 /** The `### \`CODE\`` entries of the page, each with the area of the `## ... (src/errors/codes/<area>.ts)` above it. */
 function parseDocs(text: string): { entries: DocEntry[]; tokens: Set<string>; exit2Codes: Set<string> } {
@@ -49,12 +54,14 @@ function parseDocs(text: string): { entries: DocEntry[]; tokens: Set<string>; ex
   let area: string | undefined;
   let current: { code: string; area: string | undefined; line: number; body: string[] } | undefined;
   const flush = (): void => {
-    if (current !== undefined) entries.push({ code: current.code, area: current.area, line: current.line, body: current.body.join('\n') });
+    if (current !== undefined)
+      entries.push({ code: current.code, area: current.area, line: current.line, body: current.body.join('\n') });
     current = undefined;
   };
   text.split('\n').forEach((line, i) => {
     for (const m of line.matchAll(/`([^`\n]+)`/g)) if (CODE_TOKEN.test(m[1] as string)) tokens.add(m[1] as string);
-    if (/^\|\s*2\s*\|/.test(line)) exit2Codes = new Set([...line.matchAll(/`([A-Z0-9_]+)`/g)].map((m) => m[1] as string));
+    if (/^\|\s*2\s*\|/.test(line))
+      exit2Codes = new Set([...line.matchAll(/`([A-Z0-9_]+)`/g)].map((m) => m[1] as string));
     if (line.startsWith('## ')) {
       flush();
       area = /\(src\/errors\/codes\/([\w-]+)\.ts\)/.exec(line)?.[1];
@@ -83,7 +90,9 @@ describe('error catalogue', () => {
     // Each codes file (compiled beside this test) exports one object of codes; its name is the area.
     areaOf = new Map();
     const codesDir = join(BUILD_ROOT, 'src', 'errors', 'codes');
-    for (const file of readdirSync(codesDir).filter((n) => n.endsWith('.js')).sort()) {
+    for (const file of readdirSync(codesDir)
+      .filter((n) => n.endsWith('.js'))
+      .sort()) {
       const mod = (await import(pathToFileURL(join(codesDir, file)).href)) as Record<string, unknown>;
       for (const exported of Object.values(mod)) {
         if (typeof exported !== 'object' || exported === null) continue;
@@ -101,27 +110,54 @@ describe('error catalogue', () => {
   it('holds every code of every codes file, and only those', () => {
     const notInCatalogue = [...areaOf.keys()].filter((c) => !(c in catalogue)).sort();
     const noCodesFile = codes.filter((c) => !areaOf.has(c));
-    assert.deepEqual(notInCatalogue, [], `codes defined in src/errors/codes/ but not spread into src/errors/catalogue.ts: ${notInCatalogue.join(', ')}`);
-    assert.deepEqual(noCodesFile, [], `catalogue codes with no src/errors/codes/<area>.ts file: ${noCodesFile.join(', ')}`);
+    assert.deepEqual(
+      notInCatalogue,
+      [],
+      `codes defined in src/errors/codes/ but not spread into src/errors/catalogue.ts: ${notInCatalogue.join(', ')}`,
+    );
+    assert.deepEqual(
+      noCodesFile,
+      [],
+      `catalogue codes with no src/errors/codes/<area>.ts file: ${noCodesFile.join(', ')}`,
+    );
   });
 
   it('documents every code in docs/errors.md, under the section of its area', () => {
     const documented = new Map(docs.entries.map((e) => [e.code, e]));
     const missing = codes.filter((c) => !documented.has(c));
-    assert.deepEqual(missing, [], `codes missing from docs/errors.md (add a "### \`CODE\`" entry under its area): ${missing.join(', ')}`);
+    assert.deepEqual(
+      missing,
+      [],
+      `codes missing from docs/errors.md (add a "### \`CODE\`" entry under its area): ${missing.join(', ')}`,
+    );
     const misplaced = codes
       .filter((c) => documented.get(c)?.area !== areaOf.get(c))
-      .map((c) => `${c} (line ${documented.get(c)?.line}: under ${documented.get(c)?.area ?? 'no area'}, belongs to ${areaOf.get(c) ?? '?'})`);
+      .map(
+        (c) =>
+          `${c} (line ${documented.get(c)?.line}: under ${documented.get(c)?.area ?? 'no area'}, belongs to ${areaOf.get(c) ?? '?'})`,
+      );
     assert.deepEqual(misplaced, [], `codes documented under the wrong area: ${misplaced.join('; ')}`);
   });
 
   it('names no code in docs/errors.md that is not in the catalogue, and documents each code once', () => {
     const unknownEntries = docs.entries.filter((e) => !(e.code in catalogue)).map((e) => `${e.code} (line ${e.line})`);
-    assert.deepEqual(unknownEntries, [], `docs/errors.md documents codes that are not in the catalogue: ${unknownEntries.join(', ')}`);
-    const unknownMentions = [...docs.tokens].filter((t) => prefixes.has(t.split('_')[0] as string) && !(t in catalogue)).sort();
-    assert.deepEqual(unknownMentions, [], `docs/errors.md mentions codes that are not in the catalogue: ${unknownMentions.join(', ')}`);
+    assert.deepEqual(
+      unknownEntries,
+      [],
+      `docs/errors.md documents codes that are not in the catalogue: ${unknownEntries.join(', ')}`,
+    );
+    const unknownMentions = [...docs.tokens]
+      .filter((t) => prefixes.has(t.split('_')[0] as string) && !(t in catalogue))
+      .sort();
+    assert.deepEqual(
+      unknownMentions,
+      [],
+      `docs/errors.md mentions codes that are not in the catalogue: ${unknownMentions.join(', ')}`,
+    );
     const seen = new Set<string>();
-    const twice = docs.entries.filter((e) => (seen.has(e.code) ? true : (seen.add(e.code), false))).map((e) => `${e.code} (line ${e.line})`);
+    const twice = docs.entries
+      .filter((e) => (seen.has(e.code) ? true : (seen.add(e.code), false)))
+      .map((e) => `${e.code} (line ${e.line})`);
     assert.deepEqual(twice, [], `codes documented more than once: ${twice.join(', ')}`);
   });
 
@@ -134,22 +170,44 @@ describe('error catalogue', () => {
 
   it('names exactly the usage codes (exit code 2) in the exit-code table', () => {
     const usage = codes.filter((c) => (catalogue[c as keyof typeof catalogue] as ErrorDef).exitCode === 2);
-    assert.deepEqual([...docs.exit2Codes].sort(), usage, 'the "| 2 |" row of docs/errors.md must name every code with exit code 2, and only those');
+    assert.deepEqual(
+      [...docs.exit2Codes].sort(),
+      usage,
+      'the "| 2 |" row of docs/errors.md must name every code with exit code 2, and only those',
+    );
   });
 
   it('has every code provoked by some test (the code appears in a test source under test/)', () => {
     const untested = codes.filter((c) => !(c in NEVER_PRODUCED) && !testSources.some((s) => mentions(s.text, c)));
-    assert.deepEqual(untested, [], `codes no test provokes (write a test that triggers each and asserts its code): ${untested.join(', ')}`);
+    assert.deepEqual(
+      untested,
+      [],
+      `codes no test provokes (write a test that triggers each and asserts its code): ${untested.join(', ')}`,
+    );
   });
 
   it('lists as never produced only codes that exist, that no source produces and that no test mentions', () => {
-    const producing = (code: string): RegExp => new RegExp(`(?:StreamfrontError\\(\\s*|code:\\s*|error\\(\\s*|warning\\(\\s*)['"]${code}['"]`);
+    const producing = (code: string): RegExp =>
+      new RegExp(`(?:StreamfrontError\\(\\s*|code:\\s*|error\\(\\s*|warning\\(\\s*)['"]${code}['"]`);
     for (const code of Object.keys(NEVER_PRODUCED)) {
-      assert.ok(code in catalogue, `${code} is listed as never produced but is not in the catalogue: remove it from NEVER_PRODUCED`);
-      const producers = srcSources.filter((s) => producing(code).test(s.text)).map((s) => relative(projectRoot, s.path));
-      assert.deepEqual(producers, [], `${code} is now produced (${producers.join(', ')}): remove it from NEVER_PRODUCED and test it`);
+      assert.ok(
+        code in catalogue,
+        `${code} is listed as never produced but is not in the catalogue: remove it from NEVER_PRODUCED`,
+      );
+      const producers = srcSources
+        .filter((s) => producing(code).test(s.text))
+        .map((s) => relative(projectRoot, s.path));
+      assert.deepEqual(
+        producers,
+        [],
+        `${code} is now produced (${producers.join(', ')}): remove it from NEVER_PRODUCED and test it`,
+      );
       const tests = testSources.filter((s) => mentions(s.text, code)).map((s) => relative(projectRoot, s.path));
-      assert.deepEqual(tests, [], `${code} is now mentioned by tests (${tests.join(', ')}): remove it from NEVER_PRODUCED`);
+      assert.deepEqual(
+        tests,
+        [],
+        `${code} is now mentioned by tests (${tests.join(', ')}): remove it from NEVER_PRODUCED`,
+      );
     }
   });
 });

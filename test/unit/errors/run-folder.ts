@@ -52,7 +52,14 @@ export function cleanEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   // INIT_CWD: npm exports it to every child of npm test; kmc honours it only under `npm run kmc`,
   // but nothing inherited should steer the scripts.
-  for (const name of ['MX_SDK_HOME', 'STREAMFRONT_KMC_SECRET_FILE', 'CREDENTIALS_DIRECTORY', 'NODE_OPTIONS', 'INIT_CWD']) delete env[name];
+  for (const name of [
+    'MX_SDK_HOME',
+    'STREAMFRONT_KMC_SECRET_FILE',
+    'CREDENTIALS_DIRECTORY',
+    'NODE_OPTIONS',
+    'INIT_CWD',
+  ])
+    delete env[name];
   return env;
 }
 
@@ -81,9 +88,17 @@ export function makeRunFolder(prefix = 'sf-cli-'): RunFolder {
     configPath,
     keysDir,
     run(script, args, input = '') {
-      const res = spawnSync('bash', [`./${script}`, ...args], { cwd: dir, input, encoding: 'utf8', env: cleanEnv(), timeout: 60_000, killSignal: 'SIGKILL' });
+      const res = spawnSync('bash', [`./${script}`, ...args], {
+        cwd: dir,
+        input,
+        encoding: 'utf8',
+        env: cleanEnv(),
+        timeout: 60_000,
+        killSignal: 'SIGKILL',
+      });
       // The scripts must run this build as it is, never install or rebuild from the run folder.
-      if (/streamfront: (building|installing)/.test(res.stderr)) throw new Error(`${script} tried to build in ${dir}: ${res.stderr}`);
+      if (/streamfront: (building|installing)/.test(res.stderr))
+        throw new Error(`${script} tried to build in ${dir}: ${res.stderr}`);
       return res;
     },
     passwordFile(password) {
@@ -103,7 +118,9 @@ export function makeRunFolder(prefix = 'sf-cli-'): RunFolder {
       let text = readFileSync(configPath, 'utf8');
       for (const [item, value] of Object.entries(items)) {
         const re = new RegExp(`^${item.replace(/[.]/g, '\\.')}=.*$`, 'm');
-        text = re.test(text) ? text.replace(re, `${item}=${value}`) : `${text}${text.endsWith('\n') ? '' : '\n'}${item}=${value}\n`;
+        text = re.test(text)
+          ? text.replace(re, `${item}=${value}`)
+          : `${text}${text.endsWith('\n') ? '' : '\n'}${item}=${value}\n`;
       }
       writeFileSync(configPath, text);
     },

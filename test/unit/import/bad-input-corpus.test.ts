@@ -7,7 +7,13 @@ import { spawn } from 'node:child_process';
 import { chmodSync, copyFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { buildAcceptedConfigs, buildBadInputs, ROLE_FILE, type AcceptedConfig, type BadInput } from '../../fixtures/bad-inputs.js';
+import {
+  buildAcceptedConfigs,
+  buildBadInputs,
+  ROLE_FILE,
+  type AcceptedConfig,
+  type BadInput,
+} from '../../fixtures/bad-inputs.js';
 import { readFileSync } from 'node:fs';
 import { buildPki, type Pki } from '../../fixtures/pki.js';
 import { cleanEnv, copyInto, errorLines, isRoot, makeRunFolder, type RunFolder } from '../errors/run-folder.js';
@@ -26,7 +32,11 @@ interface Outcome {
 
 function runImport(f: RunFolder, args: string[]): Promise<{ status: number | null; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn('bash', ['./certImport.sh', ...args], { cwd: f.dir, env: cleanEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn('bash', ['./certImport.sh', ...args], {
+      cwd: f.dir,
+      env: cleanEnv(),
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (c: string) => (stderr += c));
@@ -51,11 +61,24 @@ function prepareFolder(pki: Pki, c: BadInput): { folder: RunFolder; args: string
     chmodSync(target, statSync(c.file).mode & 0o777);
   }
   c.prepare?.(f.dir);
-  const args = ['-c', ROLE_FILE.ca, '-s', ROLE_FILE.server, '-k', ROLE_FILE.key, '-r', ROLE_FILE.crl, '--password-file', f.passwordFile(c.password ?? pki.password)];
+  const args = [
+    '-c',
+    ROLE_FILE.ca,
+    '-s',
+    ROLE_FILE.server,
+    '-k',
+    ROLE_FILE.key,
+    '-r',
+    ROLE_FILE.crl,
+    '--password-file',
+    f.passwordFile(c.password ?? pki.password),
+  ];
   return { folder: f, args };
 }
 
-describe('the bad-input corpus through bash ./certImport.sh', { skip: isRoot ? false : 'chown to another user needs root' }, () => {
+describe('the bad-input corpus through bash ./certImport.sh', {
+  skip: isRoot ? false : 'chown to another user needs root',
+}, () => {
   let cases: BadInput[] = [];
   const accepted: AcceptedConfig[] = buildAcceptedConfigs();
   const outcomes = new Map<string, Outcome>();
@@ -66,14 +89,22 @@ describe('the bad-input corpus through bash ./certImport.sh', { skip: isRoot ? f
     cases = buildBadInputs(pki);
     const t0 = performance.now();
     // The accepted shapes ride in the same batch: a run folder whose config they change.
-    const queue: BadInput[] = [...cases, ...accepted.map((a): BadInput => ({ name: `accepted: ${a.name}`, kind: 'config', prepare: a.prepare, code: '' }))];
+    const queue: BadInput[] = [
+      ...cases,
+      ...accepted.map((a): BadInput => ({ name: `accepted: ${a.name}`, kind: 'config', prepare: a.prepare, code: '' })),
+    ];
     const worker = async (): Promise<void> => {
       for (let c = queue.shift(); c !== undefined; c = queue.shift()) {
         const { folder, args } = prepareFolder(pki, c);
         const snapshot = folder.snapshot();
         const started = performance.now();
         const res = await runImport(folder, args);
-        outcomes.set(c.name, { ...res, ms: performance.now() - started, isUnchanged: folder.snapshot() === snapshot, folder });
+        outcomes.set(c.name, {
+          ...res,
+          ms: performance.now() - started,
+          isUnchanged: folder.snapshot() === snapshot,
+          folder,
+        });
       }
     };
     await Promise.all(Array.from({ length: CONCURRENCY }, worker));
@@ -106,7 +137,8 @@ describe('the bad-input corpus through bash ./certImport.sh', { skip: isRoot ? f
       if (o.status !== 1) problems.push(`${c.name}: exit ${String(o.status)} ${o.stderr.slice(-300)}`);
       else if (lines.length !== 1) problems.push(`${c.name}: ${lines.length} error lines: ${o.stderr.slice(-300)}`);
       else if (!line.endsWith(`[${c.code}]`)) problems.push(`${c.name}: expected [${c.code}], got: ${line}`);
-      else if (!line.includes(expectedName)) problems.push(`${c.name}: the line does not name ${expectedName}: ${line}`);
+      else if (!line.includes(expectedName))
+        problems.push(`${c.name}: the line does not name ${expectedName}: ${line}`);
       if (!o.isUnchanged) problems.push(`${c.name}: keys/ or the config changed`);
     }
     assert.deepEqual(problems, []);

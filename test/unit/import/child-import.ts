@@ -4,7 +4,14 @@
 import { PassThrough } from 'node:stream';
 import { importMaterial } from '../../../src/import/import-stage.js';
 
-const [runDir, ca, serverCert, serverKey, crl, pauseAt] = process.argv.slice(2) as [string, string, string, string, string, string];
+const [runDir, ca, serverCert, serverKey, crl, pauseAt] = process.argv.slice(2) as [
+  string,
+  string,
+  string,
+  string,
+  string,
+  string,
+];
 await importMaterial({
   runDir,
   configPath: `${runDir}/config/streamserver.conf`,

@@ -25,9 +25,22 @@ describe('certImport.sh with a symlinked config', () => {
     mkdirSync(join(f.dir, 'shared'));
     renameSync(f.configPath, shared);
     symlinkSync(shared, f.configPath);
-    const res = f.run('certImport.sh', ['-c', 'ca.crt', '-s', 'server.crt', '-k', 'server.key', '--password-file', f.passwordFile(pki.password)]);
+    const res = f.run('certImport.sh', [
+      '-c',
+      'ca.crt',
+      '-s',
+      'server.crt',
+      '-k',
+      'server.key',
+      '--password-file',
+      f.passwordFile(pki.password),
+    ]);
     assert.equal(res.status, 0, res.stderr);
     assert.ok(lstatSync(f.configPath).isSymbolicLink(), 'config/streamserver.conf is no longer a symlink');
-    assert.match(readFileSync(shared, 'utf8'), /^ca_crt=keys\/ca\.crt$/m, 'the linked config does not record the import');
+    assert.match(
+      readFileSync(shared, 'utf8'),
+      /^ca_crt=keys\/ca\.crt$/m,
+      'the linked config does not record the import',
+    );
   });
 });

@@ -14,7 +14,17 @@ import { cleanEnv, copyInto, errorLines, makeRunFolder, type RunFolder } from '.
 function getAs(port: number, ca: string, cert: string, key: string): Promise<{ status?: number; error?: string }> {
   return new Promise((resolve) => {
     const req = request(
-      { host: '127.0.0.1', port, path: '/v2/ready', servername: 'localhost', ca: readFileSync(ca), cert: readFileSync(cert), key: readFileSync(key), agent: false, timeout: 10_000 },
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/v2/ready',
+        servername: 'localhost',
+        ca: readFileSync(ca),
+        cert: readFileSync(cert),
+        key: readFileSync(key),
+        agent: false,
+        timeout: 10_000,
+      },
       (res) => {
         res.resume();
         res.on('end', () => resolve({ status: res.statusCode }));
@@ -46,15 +56,36 @@ describe('certImport.sh with DER certificates and CRL', () => {
   after(() => f.remove());
 
   it('imports them: exit 0, exact copies in keys/ (0400), the config names keys/ca.crt, keys/server.crt, keys/ca.crl', () => {
-    for (const name of ['ca.der', 'server.der', 'ca.crl.der']) assert.ok(isDer(join(f.dir, name)), `${name} is not DER`);
-    const res = f.run('certImport.sh', ['-c', 'ca.der', '-s', 'server.der', '-k', 'server.key', '-r', 'ca.crl.der', '--password-file', f.passwordFile(pki.password)]);
+    for (const name of ['ca.der', 'server.der', 'ca.crl.der'])
+      assert.ok(isDer(join(f.dir, name)), `${name} is not DER`);
+    const res = f.run('certImport.sh', [
+      '-c',
+      'ca.der',
+      '-s',
+      'server.der',
+      '-k',
+      'server.key',
+      '-r',
+      'ca.crl.der',
+      '--password-file',
+      f.passwordFile(pki.password),
+    ]);
     assert.equal(res.status, 0, res.stderr);
     assert.deepEqual(errorLines(res.stderr, 'certImport'), []);
     assert.match(res.stdout, /^Imported\. Start the front with: \.\/run\.sh$/m);
-    const copies: Array<[string, string]> = [['ca.der', 'ca.crt'], ['server.der', 'server.crt'], ['server.key', 'server.key'], ['ca.crl.der', 'ca.crl']];
+    const copies: Array<[string, string]> = [
+      ['ca.der', 'ca.crt'],
+      ['server.der', 'server.crt'],
+      ['server.key', 'server.key'],
+      ['ca.crl.der', 'ca.crl'],
+    ];
     for (const [source, name] of copies) {
       const target = join(f.keysDir, name);
-      assert.deepEqual(readFileSync(target), readFileSync(join(f.dir, source)), `keys/${name} is not an exact copy of ${source}`);
+      assert.deepEqual(
+        readFileSync(target),
+        readFileSync(join(f.dir, source)),
+        `keys/${name} is not an exact copy of ${source}`,
+      );
       assert.equal(statSync(target).mode & 0o777, 0o400, `keys/${name} mode`);
     }
     const items = f.configItems();
@@ -73,7 +104,13 @@ describe('certImport.sh with DER certificates and CRL', () => {
   });
 
   it('run.sh serves with the DER material: a client of the CA gets an answer, a client the DER CRL revokes is refused (403)', async () => {
-    f.setConfigItems({ server_ip: '127.0.0.1', server_port: '0', admin_ip: '127.0.0.1', admin_port: '0', access_log: 'off' });
+    f.setConfigItems({
+      server_ip: '127.0.0.1',
+      server_port: '0',
+      admin_ip: '127.0.0.1',
+      admin_port: '0',
+      access_log: 'off',
+    });
     const child = spawn('bash', ['./run.sh'], { cwd: f.dir, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
@@ -99,7 +136,8 @@ describe('certImport.sh with DER certificates and CRL', () => {
       // Refused clients are told why in HTTP (docs/clients.md): 403, never the engine's answer.
       assert.equal(revoked.status, 403, 'the revoked client is answered 403');
       // The front writes its log in batches at least every 250 ms.
-      for (let waited = 0; waited < 3000 && !/"reason":"revoked"/.test(output); waited += 50) await new Promise((r) => setTimeout(r, 50));
+      for (let waited = 0; waited < 3000 && !/"reason":"revoked"/.test(output); waited += 50)
+        await new Promise((r) => setTimeout(r, 50));
       assert.match(output, /"reason":"revoked"/, `no revocation refusal logged:\n${output}`);
     } finally {
       child.kill('SIGTERM');

@@ -10,7 +10,12 @@ import { copyInto, errorLines, isRoot, makeRunFolder, type RunFolder } from '../
 
 const NOBODY = 65534;
 
-interface Inputs { ca: string; serverCert: string; serverKey: string; crl: string }
+interface Inputs {
+  ca: string;
+  serverCert: string;
+  serverKey: string;
+  crl: string;
+}
 
 /** Copies of the good PKI in the run folder, with the names an operator would type. */
 function inputsIn(folder: RunFolder, pki: Pki): Inputs {
@@ -74,14 +79,18 @@ describe('certImport.sh refuses files owned by another user', () => {
     assert.equal(first.status, 0, first.stderr);
     // Back up the imported files as the occupied-keys/ hint says; the keystores stay in keys/.
     mkdirSync(join(f.dir, 'keys.bak'));
-    for (const name of ['ca.crt', 'server.crt', 'server.key', 'ca.crl']) renameSync(join(f.keysDir, name), join(f.dir, 'keys.bak', name));
+    for (const name of ['ca.crt', 'server.crt', 'server.key', 'ca.crl'])
+      renameSync(join(f.keysDir, name), join(f.dir, 'keys.bak', name));
     chownSync(join(f.dir, 'ca.crt'), NOBODY, NOBODY);
     const before = f.snapshot();
     const res = f.run('certImport.sh', [...ARGS, '--password-stdin'], `${pki.password}\n`);
     assert.equal(res.status, 1, res.stderr);
     const lines = errorLines(res.stderr, 'certImport');
     assert.equal(lines.length, 1, res.stderr);
-    assert.match(lines[0] ?? '', /^certImport: error: ca\.crt: CA certificate is owned by uid 65534, not by the current user \(uid 0\); fix: .*\[MATERIAL_FILE_NOT_OWNED\]$/);
+    assert.match(
+      lines[0] ?? '',
+      /^certImport: error: ca\.crt: CA certificate is owned by uid 65534, not by the current user \(uid 0\); fix: .*\[MATERIAL_FILE_NOT_OWNED\]$/,
+    );
     assert.equal(f.snapshot(), before, 'keys/ or the config changed');
   });
 
@@ -96,7 +105,10 @@ describe('certImport.sh refuses files owned by another user', () => {
     assert.equal(res.status, 1, res.stderr);
     const lines = errorLines(res.stderr, 'certImport');
     assert.equal(lines.length, 1, res.stderr);
-    assert.equal(lines[0], `certImport: error: keys/: is owned by uid ${NOBODY}, not by the current user (uid 0); fix: chown 0 keys [IMPORT_KEYS_DIR_UNSAFE]`);
+    assert.equal(
+      lines[0],
+      `certImport: error: keys/: is owned by uid ${NOBODY}, not by the current user (uid 0); fix: chown 0 keys [IMPORT_KEYS_DIR_UNSAFE]`,
+    );
     assert.equal(f.snapshot(), before, 'keys/ or the config changed');
   });
 
@@ -111,7 +123,12 @@ describe('certImport.sh refuses files owned by another user', () => {
     assert.equal(res.status, 1, res.stderr);
     const lines = errorLines(res.stderr, 'certImport');
     assert.equal(lines.length, 1, res.stderr);
-    assert.ok(lines[0]?.startsWith(`certImport: error: ${passwordFile}: password file is owned by uid ${NOBODY}, not by the current user;`), lines[0]);
+    assert.ok(
+      lines[0]?.startsWith(
+        `certImport: error: ${passwordFile}: password file is owned by uid ${NOBODY}, not by the current user;`,
+      ),
+      lines[0],
+    );
     assert.match(lines[0] ?? '', /\[IMPORT_PASSWORD_FILE_UNSAFE\]$/);
     assert.equal(f.snapshot(), before, 'keys/ or the config changed');
   });

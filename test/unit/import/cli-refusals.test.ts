@@ -47,7 +47,16 @@ describe('certImport.sh and run.sh refusals, as the operator sees them', () => {
 
   it('refuses a --config file that does not exist: IMPORT_CONFIG_MISSING naming it', () => {
     const f = folder();
-    const line = refusedImport(f, ['-c', 'ca.crt', '-s', 'server.crt', '-k', 'server.key', '--config', 'elsewhere/streamserver.conf']);
+    const line = refusedImport(f, [
+      '-c',
+      'ca.crt',
+      '-s',
+      'server.crt',
+      '-k',
+      'server.key',
+      '--config',
+      'elsewhere/streamserver.conf',
+    ]);
     assert.equal(
       line,
       `certImport: error: ${join(f.dir, 'elsewhere', 'streamserver.conf')}: config file not found; fix: copy the shipped config/streamserver.conf there, or name another with --config F [IMPORT_CONFIG_MISSING]`,
@@ -57,30 +66,44 @@ describe('certImport.sh and run.sh refusals, as the operator sees them', () => {
   it('refuses a --config that is a folder: CONFIG_UNREADABLE naming it', () => {
     const f = folder();
     const line = refusedImport(f, ['-c', 'ca.crt', '-s', 'server.crt', '-k', 'server.key', '--config', 'config']);
-    assert.equal(line, `certImport: error: ${join(f.dir, 'config')}: config file is not a regular file; fix: pass --config <file>, set MX_SDK_HOME, or copy the shipped config/streamserver.conf into place [CONFIG_UNREADABLE]`);
+    assert.equal(
+      line,
+      `certImport: error: ${join(f.dir, 'config')}: config file is not a regular file; fix: pass --config <file>, set MX_SDK_HOME, or copy the shipped config/streamserver.conf into place [CONFIG_UNREADABLE]`,
+    );
   });
 
   it('refuses an import whose config would outgrow the StreamServer reader (99 lines): CONFIG_TOO_LARGE, nothing written', () => {
     const f = folder();
     // Without a crl= line the import appends one; padded to the reader's 99 lines, that is one too many.
-    const lines = readFileSync(f.configPath, 'utf8').split('\n').filter((l) => !l.startsWith('crl='));
+    const lines = readFileSync(f.configPath, 'utf8')
+      .split('\n')
+      .filter((l) => !l.startsWith('crl='));
     if (lines[lines.length - 1] === '') lines.pop();
     while (lines.length < MAX_LINES) lines.push('# padding');
     writeFileSync(f.configPath, `${lines.join('\n')}\n`);
     const line = refusedImport(f, ['-c', 'ca.crt', '-s', 'server.crt', '-k', 'server.key']);
-    assert.match(line, /^certImport: error: .*streamserver\.conf: has 100 lines; the StreamServer reader takes at most 99; the file was not written; fix: .+ \[CONFIG_TOO_LARGE\]$/);
+    assert.match(
+      line,
+      /^certImport: error: .*streamserver\.conf: has 100 lines; the StreamServer reader takes at most 99; the file was not written; fix: .+ \[CONFIG_TOO_LARGE\]$/,
+    );
   });
 
   it('refuses a CA certificate path that does not exist: MATERIAL_FILE_MISSING naming it as typed', () => {
     const line = refusedImport(folder(), ['-c', 'no-such-ca.crt', '-s', 'server.crt', '-k', 'server.key']);
-    assert.equal(line, 'certImport: error: no-such-ca.crt: CA certificate not found; fix: check the path [MATERIAL_FILE_MISSING]');
+    assert.equal(
+      line,
+      'certImport: error: no-such-ca.crt: CA certificate not found; fix: check the path [MATERIAL_FILE_MISSING]',
+    );
   });
 
   it('refuses a CA certificate that cannot be opened (a symlink loop): MATERIAL_FILE_UNREADABLE with the reason', () => {
     const f = folder();
     symlinkSync('loop.crt', join(f.dir, 'loop.crt'));
     const line = refusedImport(f, ['-c', 'loop.crt', '-s', 'server.crt', '-k', 'server.key']);
-    assert.match(line, /^certImport: error: loop\.crt: CA certificate cannot be read \(ELOOP\); fix: .+ \[MATERIAL_FILE_UNREADABLE\]$/);
+    assert.match(
+      line,
+      /^certImport: error: loop\.crt: CA certificate cannot be read \(ELOOP\); fix: .+ \[MATERIAL_FILE_UNREADABLE\]$/,
+    );
   });
 
   it(`refuses a CRL over the ${MATERIAL_LIMIT}-byte limit before reading it: MATERIAL_FILE_TOO_LARGE`, () => {
@@ -89,7 +112,10 @@ describe('certImport.sh and run.sh refusals, as the operator sees them', () => {
     ftruncateSync(fd, MATERIAL_LIMIT + 1); // sparse: no disk space used
     closeSync(fd);
     const line = refusedImport(f, ['-c', 'ca.crt', '-s', 'server.crt', '-k', 'server.key', '-r', 'huge.crl']);
-    assert.equal(line, `certImport: error: huge.crl: CRL is ${MATERIAL_LIMIT + 1} bytes, over the ${MATERIAL_LIMIT}-byte limit; fix: check that the right file was given [MATERIAL_FILE_TOO_LARGE]`);
+    assert.equal(
+      line,
+      `certImport: error: huge.crl: CRL is ${MATERIAL_LIMIT + 1} bytes, over the ${MATERIAL_LIMIT}-byte limit; fix: check that the right file was given [MATERIAL_FILE_TOO_LARGE]`,
+    );
   });
 
   it('run.sh --check before any import: MATERIAL_NOT_IMPORTED with the certImport command as the fix', () => {
@@ -102,7 +128,9 @@ describe('certImport.sh and run.sh refusals, as the operator sees them', () => {
     assert.ok(!res.stdout.includes('check passed'), res.stdout);
   });
 
-  it('Ctrl-C at the password prompt of a real terminal: IMPORT_PASSWORD_ABORTED, exit 1, nothing written', { skip: hasScript ? false : 'script(1) is not installed' }, async () => {
+  it('Ctrl-C at the password prompt of a real terminal: IMPORT_PASSWORD_ABORTED, exit 1, nothing written', {
+    skip: hasScript ? false : 'script(1) is not installed',
+  }, async () => {
     const f = folder();
     const before = f.snapshot();
     const transcript = join(f.dir, 'transcript');
@@ -126,7 +154,10 @@ describe('certImport.sh and run.sh refusals, as the operator sees them', () => {
     const shown = readFileSync(transcript, 'utf8');
     assert.ok(typed, `no prompt was shown: ${shown}`);
     assert.equal(status, 1, shown);
-    assert.match(shown, /certImport: error: password entry interrupted; fix: run the import again \[IMPORT_PASSWORD_ABORTED\]/);
+    assert.match(
+      shown,
+      /certImport: error: password entry interrupted; fix: run the import again \[IMPORT_PASSWORD_ABORTED\]/,
+    );
     assert.ok(!shown.includes('half-typed'), 'the typed characters were echoed');
     assert.equal(f.snapshot(), before, 'keys/ or the config changed');
   });

@@ -13,7 +13,16 @@ import { buildPki, buildServerPair, type Pki } from '../../fixtures/pki.js';
 import { copyInto, errorLines, makeRunFolder, type RunFolder } from '../errors/run-folder.js';
 
 const CHILD = fileURLToPath(new URL('./child-import.js', import.meta.url));
-const STEPS = ['staged', 'journal-written', 'config-temp-written', 'linked:ca.crt', 'linked:server.crt', 'linked:server.key', 'linked:ca.crl', 'config-renamed'] as const;
+const STEPS = [
+  'staged',
+  'journal-written',
+  'config-temp-written',
+  'linked:ca.crt',
+  'linked:server.crt',
+  'linked:server.key',
+  'linked:ca.crl',
+  'config-renamed',
+] as const;
 const MOVED = ['ca.crt', 'server.crt', 'server.key', 'ca.crl'];
 
 type Pair = Awaited<ReturnType<typeof buildServerPair>>;
@@ -24,7 +33,11 @@ interface PausedImport {
 }
 
 async function startPausedImport(f: RunFolder, pki: Pki, pair: Pair, step: string): Promise<PausedImport> {
-  const child = spawn(process.execPath, [CHILD, f.dir, pki.ca.cert, pair.cert, pair.keyEncrypted, pki.crls.good, step], { stdio: ['pipe', 'ignore', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [CHILD, f.dir, pki.ca.cert, pair.cert, pair.keyEncrypted, pki.crls.good, step],
+    { stdio: ['pipe', 'ignore', 'pipe'] },
+  );
   child.stdin?.end(`${pair.password}\n`);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   await new Promise<void>((resolve, reject) => {
@@ -58,7 +71,18 @@ function preparedForReimport(pki: Pki): RunFolder {
   copyInto(f, pki.server.cert, 'server.crt', 0o644);
   copyInto(f, pki.server.keyEncrypted, 'server.key', 0o600);
   copyInto(f, pki.crls.good, 'ca.crl', 0o644);
-  const r = f.run('certImport.sh', ['-c', 'ca.crt', '-s', 'server.crt', '-k', 'server.key', '-r', 'ca.crl', '--password-file', f.passwordFile(pki.password)]);
+  const r = f.run('certImport.sh', [
+    '-c',
+    'ca.crt',
+    '-s',
+    'server.crt',
+    '-k',
+    'server.key',
+    '-r',
+    'ca.crl',
+    '--password-file',
+    f.passwordFile(pki.password),
+  ]);
   assert.equal(r.status, 0, r.stderr);
   mkdirSync(join(f.dir, 'old-keys'));
   for (const name of MOVED) renameSync(join(f.keysDir, name), join(f.dir, 'old-keys', name));
@@ -67,16 +91,27 @@ function preparedForReimport(pki: Pki): RunFolder {
 
 /** Names a crash could leave behind: staging folders, the journal, locks, temp files (keys/ and the config's folder). */
 function leftovers(f: RunFolder): string[] {
-  const names = [...readdirSync(f.keysDir).map((n) => `keys/${n}`), ...readdirSync(dirname(f.configPath)).map((n) => `config/${n}`)];
+  const names = [
+    ...readdirSync(f.keysDir).map((n) => `keys/${n}`),
+    ...readdirSync(dirname(f.configPath)).map((n) => `config/${n}`),
+  ];
   return names.filter((n) => /\/\.import|\.lock$|\.tmp$/.test(n));
 }
 
 async function assertFullyNew(f: RunFolder, pair: Pair): Promise<void> {
   const items = f.configItems();
   assert.equal(items.get('server_crt'), 'keys/server.crt');
-  assert.deepEqual(readFileSync(join(f.keysDir, 'server.crt')), readFileSync(pair.cert), 'the new certificate is in place');
+  assert.deepEqual(
+    readFileSync(join(f.keysDir, 'server.crt')),
+    readFileSync(pair.cert),
+    'the new certificate is in place',
+  );
   const ks = await Keystore.open(keystorePathsIn(f.keysDir), { isRepairAllowed: false });
-  assert.equal(ks.decrypt(items.get('server_key_mm') ?? '', 'server_key_mm'), pair.password, 'server_key_mm is the new password');
+  assert.equal(
+    ks.decrypt(items.get('server_key_mm') ?? '', 'server_key_mm'),
+    pair.password,
+    'server_key_mm is the new password',
+  );
   const check = f.run('run.sh', ['--check']);
   assert.equal(check.status, 0, check.stderr);
 }
@@ -109,7 +144,18 @@ describe('import crash safety', () => {
       if (step !== 'staged') assert.match(line, /\[IMPORT_INTERRUPTED\]$/);
       assert.equal(f.snapshot(), crashed, '--check changed nothing');
 
-      const again = f.run('certImport.sh', ['-c', pki.ca.cert, '-s', pair.cert, '-k', pair.keyEncrypted, '-r', pki.crls.good, '--password-file', f.passwordFile(pair.password)]);
+      const again = f.run('certImport.sh', [
+        '-c',
+        pki.ca.cert,
+        '-s',
+        pair.cert,
+        '-k',
+        pair.keyEncrypted,
+        '-r',
+        pki.crls.good,
+        '--password-file',
+        f.passwordFile(pair.password),
+      ]);
       if (step === 'config-renamed') {
         // The kill came after the commit point: the import had gone through, the retry finds it done.
         assert.match(errorLines(again.stderr, 'certImport')[0] ?? '', /\[IMPORT_KEYS_DIR_OCCUPIED\]$/);
@@ -145,7 +191,16 @@ describe('import crash safety', () => {
     try {
       const during = f.snapshot();
       assert.equal((await recoverInterruptedImport(f.keysDir)).action, 'busy');
-      const second = f.run('certImport.sh', ['-c', pki.ca.cert, '-s', pair.cert, '-k', pair.keyEncrypted, '--password-file', f.passwordFile(pair.password)]);
+      const second = f.run('certImport.sh', [
+        '-c',
+        pki.ca.cert,
+        '-s',
+        pair.cert,
+        '-k',
+        pair.keyEncrypted,
+        '--password-file',
+        f.passwordFile(pair.password),
+      ]);
       assert.match(errorLines(second.stderr, 'certImport')[0] ?? '', /\[IMPORT_IN_PROGRESS\]$/);
       const check = f.run('run.sh', ['--check']);
       assert.match(errorLines(check.stderr, 'run')[0] ?? '', /\[IMPORT_IN_PROGRESS\]$/);

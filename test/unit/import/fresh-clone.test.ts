@@ -2,7 +2,16 @@
 // keys/ (its .gitkeep) out as 0755, and the import must make it 0700 itself, not refuse it.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -35,12 +44,28 @@ describe('certImport.sh on a fresh git clone', () => {
     assert.equal(statSync(join(clone, 'keys')).mode & 0o777, 0o755, 'the premise: git checked keys/ out 0755');
     const passwordFile = join(base, 'pass');
     writeFileSync(passwordFile, `${pki.password}\n`, { mode: 0o600 });
-    const res = spawnSync('bash', ['./certImport.sh', '-c', pki.ca.cert, '-s', pki.server.cert, '-k', pki.server.keyEncrypted, '-r', pki.crls.good, '--password-file', passwordFile], {
-      cwd: clone,
-      encoding: 'utf8',
-      env: cleanEnv(),
-      timeout: 60_000,
-    });
+    const res = spawnSync(
+      'bash',
+      [
+        './certImport.sh',
+        '-c',
+        pki.ca.cert,
+        '-s',
+        pki.server.cert,
+        '-k',
+        pki.server.keyEncrypted,
+        '-r',
+        pki.crls.good,
+        '--password-file',
+        passwordFile,
+      ],
+      {
+        cwd: clone,
+        encoding: 'utf8',
+        env: cleanEnv(),
+        timeout: 60_000,
+      },
+    );
     assert.equal(res.status, 0, `${res.stdout}\n${res.stderr}`);
     assert.doesNotMatch(res.stderr, /IMPORT_KEYS_DIR_UNSAFE|streamfront: building/);
     assert.equal(statSync(join(clone, 'keys')).mode & 0o777, 0o700);

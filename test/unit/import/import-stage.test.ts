@@ -46,12 +46,19 @@ describe('import stage', () => {
     const dir = runDir();
     const before = readFileSync(join(dir, 'config', 'streamserver.conf'), 'utf8');
     await importInProcess(dir, { ...good(pki), crl: pki.crls.good }, pki.password);
-    for (const name of ['ca.crt', 'server.crt', 'server.key', 'ca.crl']) assert.equal(statSync(join(dir, 'keys', name)).mode & 0o777, 0o400, name);
-    for (const name of ['kmc.ks', 'StandbyKsf.ks']) assert.equal(statSync(join(dir, 'keys', name)).mode & 0o777, 0o600, name);
+    for (const name of ['ca.crt', 'server.crt', 'server.key', 'ca.crl'])
+      assert.equal(statSync(join(dir, 'keys', name)).mode & 0o777, 0o400, name);
+    for (const name of ['kmc.ks', 'StandbyKsf.ks'])
+      assert.equal(statSync(join(dir, 'keys', name)).mode & 0o777, 0o600, name);
     assert.equal(statSync(join(dir, 'keys')).mode & 0o777, 0o700);
     assert.deepEqual(readFileSync(join(dir, 'keys', 'server.key')), readFileSync(pki.server.keyEncrypted));
     const after = readFileSync(join(dir, 'config', 'streamserver.conf'), 'utf8');
-    const items = new Map(after.split('\n').filter((l) => /^\w+=/.test(l)).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+    const items = new Map(
+      after
+        .split('\n')
+        .filter((l) => /^\w+=/.test(l))
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    );
     assert.equal(items.get('ca_crt'), 'keys/ca.crt');
     assert.equal(items.get('server_crt'), 'keys/server.crt');
     assert.equal(items.get('server_key'), 'keys/server.key');
@@ -62,7 +69,10 @@ describe('import stage', () => {
     assert.equal(keystore.decrypt(mm, 'server_key_mm'), pki.password);
     // Every other line stays byte for byte, in order.
     const changed = /^(ca_crt|server_crt|server_key|crl|server_key_mm)=/;
-    assert.deepEqual(after.split('\n').filter((l) => !changed.test(l)), before.split('\n').filter((l) => !changed.test(l)));
+    assert.deepEqual(
+      after.split('\n').filter((l) => !changed.test(l)),
+      before.split('\n').filter((l) => !changed.test(l)),
+    );
   });
 
   type Inputs = { ca: string; serverCert: string; serverKey: string; crl?: string };
@@ -70,12 +80,28 @@ describe('import stage', () => {
   const refusals: Array<[string, (p: Pki) => Inputs, string, string?]> = [
     ['a wrong password', good, 'PKI_KEY_BAD_PASSWORD', 'wrong password'],
     ['an unencrypted key', (p) => ({ ...good(p), serverKey: p.server.keyPlain }), 'PKI_KEY_NOT_ENCRYPTED'],
-    ['a server certificate signed by another CA of the same name', (p) => ({ ...good(p), serverCert: p.bad.serverSameNameOtherCa }), 'PKI_CERT_NOT_SIGNED_BY_CA'],
-    ['a key of another certificate', (p) => ({ ...good(p), serverKey: p.bad.mismatchedKeyEncrypted }), 'PKI_KEY_MISMATCH'],
+    [
+      'a server certificate signed by another CA of the same name',
+      (p) => ({ ...good(p), serverCert: p.bad.serverSameNameOtherCa }),
+      'PKI_CERT_NOT_SIGNED_BY_CA',
+    ],
+    [
+      'a key of another certificate',
+      (p) => ({ ...good(p), serverKey: p.bad.mismatchedKeyEncrypted }),
+      'PKI_KEY_MISMATCH',
+    ],
     ['an RSA 1024 server certificate', (p) => ({ ...good(p), serverCert: p.bad.serverRsa1024 }), 'PKI_KEY_TOO_SMALL'],
     ['a sha1-signed server certificate', (p) => ({ ...good(p), serverCert: p.bad.serverSha1 }), 'PKI_WEAK_SIGNATURE'],
-    ['a certificate without serverAuth', (p) => ({ ...good(p), serverCert: p.bad.serverClientAuthOnly }), 'PKI_CERT_NO_SERVER_AUTH'],
-    ['a CA certificate that is not a CA', (p) => ({ ...good(p), ca: p.bad.caNotCa, serverCert: p.bad.serverForCaNotCa }), 'PKI_CA_NOT_CA'],
+    [
+      'a certificate without serverAuth',
+      (p) => ({ ...good(p), serverCert: p.bad.serverClientAuthOnly }),
+      'PKI_CERT_NO_SERVER_AUTH',
+    ],
+    [
+      'a CA certificate that is not a CA',
+      (p) => ({ ...good(p), ca: p.bad.caNotCa, serverCert: p.bad.serverForCaNotCa }),
+      'PKI_CA_NOT_CA',
+    ],
     ['a CRL that revokes the server', (p) => ({ ...good(p), crl: p.crls.listsServer }), 'PKI_CRL_REVOKES_SERVER'],
     ['a CRL signed by another CA', (p) => ({ ...good(p), crl: p.crls.otherCa }), 'PKI_CRL_WRONG_ISSUER'],
     ['an expired CRL', (p) => ({ ...good(p), crl: p.crls.expired }), 'PKI_CRL_EXPIRED'],
@@ -113,23 +139,44 @@ describe('import stage', () => {
     const dir = runDir();
     await importInProcess(dir, good(pki), pki.password);
     const before = snapshot(dir);
-    await assert.rejects(importInProcess(dir, good(pki), pki.password), (err) => isStreamfrontError(err) && err.code === 'IMPORT_KEYS_DIR_OCCUPIED' && err.message.includes('keys/server.key'));
+    await assert.rejects(
+      importInProcess(dir, good(pki), pki.password),
+      (err) =>
+        isStreamfrontError(err) && err.code === 'IMPORT_KEYS_DIR_OCCUPIED' && err.message.includes('keys/server.key'),
+    );
     assert.equal(snapshot(dir), before);
   });
 
   it('as a command: exit 2 on a usage error, 1 with one line on a refusal, 0 on success; the password never printed', () => {
     const dir = runDir();
-    const run = (args: string[], input: string) => spawnSync(process.execPath, [CLI, ...args], { cwd: dir, input, encoding: 'utf8' });
+    const run = (args: string[], input: string) =>
+      spawnSync(process.execPath, [CLI, ...args], { cwd: dir, input, encoding: 'utf8' });
     const usage = run(['-c', pki.ca.cert, '--bogus'], '');
     assert.equal(usage.status, 2);
     assert.match(usage.stderr, /certImport: error: .*bogus/);
-    const refused = run(['-c', pki.ca.cert, '-s', pki.server.cert, '-k', pki.server.keyEncrypted, '--password-stdin'], 'not-the-password\n');
+    const refused = run(
+      ['-c', pki.ca.cert, '-s', pki.server.cert, '-k', pki.server.keyEncrypted, '--password-stdin'],
+      'not-the-password\n',
+    );
     assert.equal(refused.status, 1);
     const errorLines = refused.stderr.split('\n').filter((l) => l.startsWith('certImport: error:'));
     assert.equal(errorLines.length, 1);
     assert.match(errorLines[0] ?? '', /server\.key: .*password.*\[PKI_KEY_BAD_PASSWORD\]$/);
     assert.ok(!refused.stderr.includes('not-the-password') && !refused.stdout.includes('not-the-password'));
-    const ok = run(['-c', pki.ca.cert, '-s', pki.server.cert, '-k', pki.server.keyEncrypted, '-r', pki.crls.good, '--password-stdin'], `${pki.password}\n`);
+    const ok = run(
+      [
+        '-c',
+        pki.ca.cert,
+        '-s',
+        pki.server.cert,
+        '-k',
+        pki.server.keyEncrypted,
+        '-r',
+        pki.crls.good,
+        '--password-stdin',
+      ],
+      `${pki.password}\n`,
+    );
     assert.equal(ok.status, 0, ok.stderr);
     assert.ok(!ok.stderr.includes(pki.password) && !ok.stdout.includes(pki.password));
     const audit = ok.stderr.split('\n').find((l) => l.includes('"event":"certificate-import"'));

@@ -33,7 +33,10 @@ describe('keys/ folder guard', () => {
     await mkdir(keys, { mode: 0o755 });
     await chmod(keys, 0o755);
     await writeFile(join(keys, 'notes.txt'), 'x');
-    await assert.rejects(inspectKeysDir(keys, runDir), (err) => isStreamfrontError(err) && err.code === 'IMPORT_KEYS_DIR_UNSAFE' && err.hint === 'chmod 700 keys');
+    await assert.rejects(
+      inspectKeysDir(keys, runDir),
+      (err) => isStreamfrontError(err) && err.code === 'IMPORT_KEYS_DIR_UNSAFE' && err.hint === 'chmod 700 keys',
+    );
     await chmod(keys, 0o700);
     assert.equal((await inspectKeysDir(keys, runDir)).exists, true);
     await rm(join(keys, 'notes.txt'));

@@ -33,7 +33,10 @@ describe('key password entry', () => {
   it('refuses an empty password and one over 100 characters, without echoing it', async () => {
     await assert.rejects(readPassword({ kind: 'stdin' }, io('\n')), (err) => codeOf(err) === 'IMPORT_PASSWORD_EMPTY');
     const long = 'x'.repeat(101);
-    await assert.rejects(readPassword({ kind: 'stdin' }, io(`${long}\n`)), (err: Error) => codeOf(err) === 'IMPORT_PASSWORD_TOO_LONG' && !err.message.includes(long));
+    await assert.rejects(
+      readPassword({ kind: 'stdin' }, io(`${long}\n`)),
+      (err: Error) => codeOf(err) === 'IMPORT_PASSWORD_TOO_LONG' && !err.message.includes(long),
+    );
     assert.equal(await readPassword({ kind: 'stdin' }, io(`${'y'.repeat(100)}\n`)), 'y'.repeat(100));
   });
 
@@ -43,13 +46,23 @@ describe('key password entry', () => {
     assert.equal(await readPassword({ kind: 'file', path: good }, io('')), 'from-file');
     const open = join(dir, 'open');
     await writeFile(open, 'from-file\n', { mode: 0o644 });
-    await assert.rejects(readPassword({ kind: 'file', path: open }, io('')), (err: Error) => codeOf(err) === 'IMPORT_PASSWORD_FILE_UNSAFE' && err.message.includes('0644'));
+    await assert.rejects(
+      readPassword({ kind: 'file', path: open }, io('')),
+      (err: Error) => codeOf(err) === 'IMPORT_PASSWORD_FILE_UNSAFE' && err.message.includes('0644'),
+    );
   });
 
   it('asks the terminal only when stdin is one, and says which option to use otherwise', () => {
     assert.deepEqual(choosePasswordSource({ passwordStdin: false }, true), { kind: 'tty' });
     assert.deepEqual(choosePasswordSource({ passwordStdin: true }, false), { kind: 'stdin' });
-    assert.deepEqual(choosePasswordSource({ passwordStdin: false, passwordFile: 'f' }, false), { kind: 'file', path: 'f' });
-    assert.throws(() => choosePasswordSource({ passwordStdin: false }, false), (err: Error) => codeOf(err) === 'IMPORT_PASSWORD_NO_TTY' && /--password-stdin/.test(String((err as { hint?: string }).hint)));
+    assert.deepEqual(choosePasswordSource({ passwordStdin: false, passwordFile: 'f' }, false), {
+      kind: 'file',
+      path: 'f',
+    });
+    assert.throws(
+      () => choosePasswordSource({ passwordStdin: false }, false),
+      (err: Error) =>
+        codeOf(err) === 'IMPORT_PASSWORD_NO_TTY' && /--password-stdin/.test(String((err as { hint?: string }).hint)),
+    );
   });
 });

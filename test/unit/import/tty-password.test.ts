@@ -27,7 +27,9 @@ describe('password entry on a real terminal', { skip: hasScript ? false : 'scrip
   it('prompts on the terminal, reads the password with echo off and imports', async () => {
     // script(1) gives the command a pseudo-terminal and records all the terminal showed, so an
     // echoed password would be in the transcript. We type only after the prompt, as a person does.
-    const command = [process.execPath, CLI, '-c', pki.ca.cert, '-s', pki.server.cert, '-k', pki.server.keyEncrypted].map((a) => `'${a}'`).join(' ');
+    const command = [process.execPath, CLI, '-c', pki.ca.cert, '-s', pki.server.cert, '-k', pki.server.keyEncrypted]
+      .map((a) => `'${a}'`)
+      .join(' ');
     const transcript = join(runDir, 'transcript');
     const child = spawn('script', ['-qec', command, transcript], { cwd: runDir, stdio: ['pipe', 'pipe', 'inherit'] });
     let seen = '';

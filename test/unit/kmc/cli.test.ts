@@ -27,7 +27,12 @@ describe('kmc command', () => {
     delete base.CREDENTIALS_DIRECTORY;
     delete base.MX_SDK_HOME;
     delete base.INIT_CWD; // set by `npm test` to the project folder; kmc would act there, not in dir
-    const r = spawnSync(process.execPath, [CLI, ...args], { cwd: dir, env: { ...base, ...env }, encoding: 'utf8', timeout: 20000 });
+    const r = spawnSync(process.execPath, [CLI, ...args], {
+      cwd: dir,
+      env: { ...base, ...env },
+      encoding: 'utf8',
+      timeout: 20000,
+    });
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };
   }
 
@@ -76,7 +81,10 @@ describe('kmc command', () => {
     assert.match(r.stdout, /copy .*kmc\.ks: good, generation 1/);
     assert.match(r.stdout, /copy .*StandbyKsf\.ks: good, generation 1/);
     assert.match(r.stdout, /id 1 {2}active/);
-    const body = JSON.parse((await readKeystoreText()).split('\n')[0] as string) as { rootMaterial: string; masterKeys: { wrapped: string }[] };
+    const body = JSON.parse((await readKeystoreText()).split('\n')[0] as string) as {
+      rootMaterial: string;
+      masterKeys: { wrapped: string }[];
+    };
     assert.ok(!r.stdout.includes(body.rootMaterial));
     for (const part of (body.masterKeys[0]?.wrapped ?? 'x').split('.')) assert.ok(!r.stdout.includes(part));
   });

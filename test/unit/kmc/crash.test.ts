@@ -33,7 +33,11 @@ describe('kmc crash safety and locking', () => {
       assert.equal(opened.decrypt(ct, ITEM), 'pw');
       const expectedGeneration = step === 'primary-renamed' || step.startsWith('standby') ? 2 : 1;
       assert.equal(opened.generation, expectedGeneration);
-      assert.equal(await readFile(paths.primary, 'utf8'), await readFile(paths.standby, 'utf8'), 'copies equal after repair');
+      assert.equal(
+        await readFile(paths.primary, 'utf8'),
+        await readFile(paths.standby, 'utf8'),
+        'copies equal after repair',
+      );
       // The dead writer's lock is stale: the next save goes through and cleans its temp files.
       opened.rotate();
       await opened.save(paths);

@@ -20,7 +20,16 @@ function importedFolder(pki: Pki, prefix: string): RunFolder {
   copyInto(f, pki.ca.cert, 'ca.crt', 0o644);
   copyInto(f, pki.server.cert, 'server.crt', 0o644);
   copyInto(f, pki.server.keyEncrypted, 'server.key', 0o600);
-  const r = f.run('certImport.sh', ['-c', 'ca.crt', '-s', 'server.crt', '-k', 'server.key', '--password-file', f.passwordFile(pki.password)]);
+  const r = f.run('certImport.sh', [
+    '-c',
+    'ca.crt',
+    '-s',
+    'server.crt',
+    '-k',
+    'server.key',
+    '--password-file',
+    f.passwordFile(pki.password),
+  ]);
   assert.equal(r.status, 0, r.stderr);
   return f;
 }
@@ -38,7 +47,12 @@ async function foreignKeystoreFile(pki: Pki): Promise<{ file: string; folder: Ru
 }
 
 function kmcStatus(f: RunFolder): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [KMC_CLI, 'status'], { cwd: f.dir, env: cleanEnv(), encoding: 'utf8', timeout: 30_000 });
+  const r = spawnSync(process.execPath, [KMC_CLI, 'status'], {
+    cwd: f.dir,
+    env: cleanEnv(),
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -62,11 +76,28 @@ describe('keystore repair never destroys the copy that fits the config', () => {
     const foreignBytes = readFileSync(paths.primary);
     const warnings: string[] = [];
     const config = readFrontConfig((await loadConfigFile(f.configPath)).parsed);
-    const material = await loadMaterial({ config, runDir: f.dir, env: {}, now: new Date(), log: (_l, msg) => warnings.push(msg) });
-    assert.equal(material.serverCert.serial, pki.server.serial, 'the key password came from the copy that fits the config');
+    const material = await loadMaterial({
+      config,
+      runDir: f.dir,
+      env: {},
+      now: new Date(),
+      log: (_l, msg) => warnings.push(msg),
+    });
+    assert.equal(
+      material.serverCert.serial,
+      pki.server.serial,
+      'the key password came from the copy that fits the config',
+    );
     assert.deepEqual(readFileSync(paths.standby), goodStandby, 'the only good copy was not overwritten');
-    assert.deepEqual(readFileSync(paths.primary), foreignBytes, 'the foreign copy is left for the operator to move away');
-    assert.ok(warnings.some((w) => w.includes(paths.primary) && /cannot decrypt server_key_mm/.test(w)), warnings.join('\n'));
+    assert.deepEqual(
+      readFileSync(paths.primary),
+      foreignBytes,
+      'the foreign copy is left for the operator to move away',
+    );
+    assert.ok(
+      warnings.some((w) => w.includes(paths.primary) && /cannot decrypt server_key_mm/.test(w)),
+      warnings.join('\n'),
+    );
   });
 
   it('run.sh --check with a foreign kmc.ks passes with the good copy and writes nothing', async () => {
@@ -96,7 +127,10 @@ describe('keystore repair never destroys the copy that fits the config', () => {
     const check = f.run('run.sh', ['--check']);
     assert.equal(check.status, 0, check.stderr + check.stdout);
     assert.equal(f.snapshot(), before, 'run.sh --check wrote nothing');
-    assert.match(check.stdout, new RegExp(`${paths.standby.replace(/[.]/g, '\\.')} is behind \\(generation 1\\); a repair would rewrite it`));
+    assert.match(
+      check.stdout,
+      new RegExp(`${paths.standby.replace(/[.]/g, '\\.')} is behind \\(generation 1\\); a repair would rewrite it`),
+    );
 
     const status = kmcStatus(f);
     assert.equal(status.code, 0, status.stderr);

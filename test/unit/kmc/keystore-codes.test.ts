@@ -26,7 +26,16 @@ describe('keystore refusals', () => {
     copyInto(f, pki.ca.cert, 'ca.crt', 0o644);
     copyInto(f, pki.server.cert, 'server.crt', 0o644);
     copyInto(f, pki.server.keyEncrypted, 'server.key', 0o600);
-    const imported = f.run('certImport.sh', ['-c', 'ca.crt', '-s', 'server.crt', '-k', 'server.key', '--password-file', f.passwordFile(pki.password)]);
+    const imported = f.run('certImport.sh', [
+      '-c',
+      'ca.crt',
+      '-s',
+      'server.crt',
+      '-k',
+      'server.key',
+      '--password-file',
+      f.passwordFile(pki.password),
+    ]);
     assert.equal(imported.status, 0, imported.stderr);
     const backup = join(f.dir, 'streamserver.conf.bak');
     copyFileSync(f.configPath, backup);
@@ -40,7 +49,10 @@ describe('keystore refusals', () => {
     assert.equal(res.status, 1, res.stderr);
     const lines = errorLines(res.stderr, 'run');
     assert.equal(lines.length, 1, res.stderr);
-    assert.match(lines[0] ?? '', /^run: error: item server_key_mm: ciphertext names master key 1, which has been retired; fix: re-run the import \(bash \.\/certImport\.sh \.\.\.\) .*\[KMC_KEY_RETIRED\]$/);
+    assert.match(
+      lines[0] ?? '',
+      /^run: error: item server_key_mm: ciphertext names master key 1, which has been retired; fix: re-run the import \(bash \.\/certImport\.sh \.\.\.\) .*\[KMC_KEY_RETIRED\]$/,
+    );
   });
 
   it('save() refuses a keystore that reads back different from what was written: KMC_KEYSTORE_VERIFY_FAILED', async () => {

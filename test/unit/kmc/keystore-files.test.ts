@@ -85,7 +85,10 @@ describe('kmc keystore files', () => {
     await saved();
     for (const f of [paths.primary, paths.standby]) {
       const text = await readFile(f, 'utf8');
-      await writeFile(f, text.replace(/"wrapped":"([A-Za-z0-9_-])/, (_m, c: string) => `"wrapped":"${c === 'A' ? 'B' : 'A'}`));
+      await writeFile(
+        f,
+        text.replace(/"wrapped":"([A-Za-z0-9_-])/, (_m, c: string) => `"wrapped":"${c === 'A' ? 'B' : 'A'}`),
+      );
     }
     await assertRejectsCode(Keystore.open(paths, { log }), 'KMC_KEYSTORE_DAMAGED');
   });
@@ -150,7 +153,10 @@ describe('kmc keystore files', () => {
     it('reports a wrong secret as wrong, not as damage, and leaves the files alone', async () => {
       await saved({ operatorSecret: secret });
       const before = await readFile(paths.primary, 'utf8');
-      await assertRejectsCode(Keystore.open(paths, { operatorSecret: Buffer.from('wrong'), log }), 'KMC_OPERATOR_SECRET_WRONG');
+      await assertRejectsCode(
+        Keystore.open(paths, { operatorSecret: Buffer.from('wrong'), log }),
+        'KMC_OPERATOR_SECRET_WRONG',
+      );
       assert.equal(await readFile(paths.primary, 'utf8'), before);
       assert.equal(await readFile(paths.standby, 'utf8'), before);
     });
@@ -172,12 +178,21 @@ describe('kmc keystore files', () => {
     it('is read from STREAMFRONT_KMC_SECRET_FILE, else $CREDENTIALS_DIRECTORY, minus a trailing newline', async () => {
       await writeFile(`${dir}/s1`, 'alpha\n');
       await writeFile(`${dir}/streamfront-kmc-secret`, 'beta');
-      assert.deepEqual(await loadOperatorSecret({ STREAMFRONT_KMC_SECRET_FILE: `${dir}/s1`, CREDENTIALS_DIRECTORY: dir }), Buffer.from('alpha'));
+      assert.deepEqual(
+        await loadOperatorSecret({ STREAMFRONT_KMC_SECRET_FILE: `${dir}/s1`, CREDENTIALS_DIRECTORY: dir }),
+        Buffer.from('alpha'),
+      );
       assert.deepEqual(await loadOperatorSecret({ CREDENTIALS_DIRECTORY: dir }), Buffer.from('beta'));
       assert.equal(await loadOperatorSecret({}), undefined);
-      await assertRejectsCode(loadOperatorSecret({ STREAMFRONT_KMC_SECRET_FILE: `${dir}/absent` }), 'KMC_OPERATOR_SECRET_UNREADABLE');
+      await assertRejectsCode(
+        loadOperatorSecret({ STREAMFRONT_KMC_SECRET_FILE: `${dir}/absent` }),
+        'KMC_OPERATOR_SECRET_UNREADABLE',
+      );
       await writeFile(`${dir}/empty`, '\n');
-      await assertRejectsCode(loadOperatorSecret({ STREAMFRONT_KMC_SECRET_FILE: `${dir}/empty` }), 'KMC_OPERATOR_SECRET_UNREADABLE');
+      await assertRejectsCode(
+        loadOperatorSecret({ STREAMFRONT_KMC_SECRET_FILE: `${dir}/empty` }),
+        'KMC_OPERATOR_SECRET_UNREADABLE',
+      );
     });
   });
 });

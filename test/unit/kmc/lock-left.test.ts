@@ -31,11 +31,21 @@ describe('keystore lock after a failed write or a crash', () => {
     await current.save(paths);
     await writeFile(paths.standby, behind); // a standby one generation behind: open() wants to repair it
 
-    const r = spawnSync('bash', ['-c', 'ulimit -f 0 && exec "$0" "$@"', process.execPath, CHILD, dir], { encoding: 'utf8', timeout: 30_000 });
+    const r = spawnSync('bash', ['-c', 'ulimit -f 0 && exec "$0" "$@"', process.execPath, CHILD, dir], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
     assert.equal(r.status, 0, r.stderr);
     const { warnings } = JSON.parse(r.stdout) as { warnings: string[] };
-    assert.ok(warnings.some((w) => /could not repair the keystore copies/.test(w)), `the repair failed as on a full disk: ${warnings.join('; ')}`);
-    assert.deepEqual((await readdir(dir)).filter((n) => n.includes('lock')), [], 'no lock file, no lock temp file left');
+    assert.ok(
+      warnings.some((w) => /could not repair the keystore copies/.test(w)),
+      `the repair failed as on a full disk: ${warnings.join('; ')}`,
+    );
+    assert.deepEqual(
+      (await readdir(dir)).filter((n) => n.includes('lock')),
+      [],
+      'no lock file, no lock temp file left',
+    );
 
     const started = performance.now();
     const next = await Keystore.open(paths, {});
@@ -46,7 +56,11 @@ describe('keystore lock after a failed write or a crash', () => {
     assert.equal(next.generation, 3);
   });
 
-  for (const [what, text] of [['empty', ''], ['garbled', 'x\u0000\u0007not-a-pid'], ['a pid with trailing garbage', `${process.pid}abc`]] as const) {
+  for (const [what, text] of [
+    ['empty', ''],
+    ['garbled', 'x\u0000\u0007not-a-pid'],
+    ['a pid with trailing garbage', `${process.pid}abc`],
+  ] as const) {
     it(`a lock file left ${what} by a crash is stale at once`, async () => {
       await Keystore.create({}).save(paths);
       await writeFile(join(dir, '.kmc.lock'), text, { mode: 0o600 });

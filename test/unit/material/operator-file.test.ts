@@ -19,19 +19,29 @@ describe('operator material files', () => {
     const path = join(dir, 'ca.crt');
     await writeFile(path, 'PEM');
     assert.equal((await readOperatorFile(path, 'ca', 'ca.crt')).bytes.toString(), 'PEM');
-    await assert.rejects(readOperatorFile(join(dir, 'nope.crt'), 'ca', 'nope.crt'), (err) => isStreamfrontError(err) && err.code === 'MATERIAL_FILE_MISSING' && err.file === 'nope.crt');
+    await assert.rejects(
+      readOperatorFile(join(dir, 'nope.crt'), 'ca', 'nope.crt'),
+      (err) => isStreamfrontError(err) && err.code === 'MATERIAL_FILE_MISSING' && err.file === 'nope.crt',
+    );
   });
 
   it('refuses a folder given as a certificate', async () => {
     await mkdir(join(dir, 'folder'));
-    await assert.rejects(readOperatorFile(join(dir, 'folder'), 'server-cert'), (err) => isStreamfrontError(err) && err.code === 'MATERIAL_FILE_NOT_REGULAR');
+    await assert.rejects(
+      readOperatorFile(join(dir, 'folder'), 'server-cert'),
+      (err) => isStreamfrontError(err) && err.code === 'MATERIAL_FILE_NOT_REGULAR',
+    );
   });
 
   it('refuses a key with bits beyond 0640 and gives the chmod', async () => {
     const key = join(dir, 'server.key');
     await writeFile(key, 'KEY', { mode: 0o600 });
     await chmod(key, 0o644);
-    await assert.rejects(readOperatorFile(key, 'server-key', 'server.key'), (err) => isStreamfrontError(err) && err.code === 'MATERIAL_KEY_MODE_TOO_OPEN' && err.hint === 'chmod 600 server.key');
+    await assert.rejects(
+      readOperatorFile(key, 'server-key', 'server.key'),
+      (err) =>
+        isStreamfrontError(err) && err.code === 'MATERIAL_KEY_MODE_TOO_OPEN' && err.hint === 'chmod 600 server.key',
+    );
     await chmod(key, 0o640);
     assert.equal((await readOperatorFile(key, 'server-key')).bytes.toString(), 'KEY');
   });
@@ -50,8 +60,12 @@ describe('ownership rule: the run folder and the kubelet layout', () => {
       return isStreamfrontError(err) ? err.code : String(err);
     }
   };
-  const check = (uid: number, gid: number, mode: number, role: 'ca' | 'server-key' | 'crl' = 'server-key'): string | undefined =>
-    codeOf(() => checkFileOwnership({ uid, gid, mode: 0o100000 | mode }, role, 'f', FRONT));
+  const check = (
+    uid: number,
+    gid: number,
+    mode: number,
+    role: 'ca' | 'server-key' | 'crl' = 'server-key',
+  ): string | undefined => codeOf(() => checkFileOwnership({ uid, gid, mode: 0o100000 | mode }, role, 'f', FRONT));
 
   it('our own file: unchanged, the key 0640 at most whatever its group', () => {
     assert.equal(check(65534, 65534, 0o600), undefined);
@@ -96,7 +110,10 @@ describe('ownership rule: the run folder and the kubelet layout', () => {
       assert.fail('accepted');
     } catch (err) {
       assert.ok(isStreamfrontError(err));
-      assert.equal(err.message, 'server private key is owned by root with mode 0440: its group 0 is not one of ours (gid 65534, groups 2000)');
+      assert.equal(
+        err.message,
+        'server private key is owned by root with mode 0440: its group 0 is not one of ours (gid 65534, groups 2000)',
+      );
       assert.match(err.hint ?? '', /defaultMode 0440 with securityContext\.fsGroup/);
     }
   });

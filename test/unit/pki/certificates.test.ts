@@ -8,9 +8,16 @@ import { validateCertificates, hasErrors, type Finding } from '../../../src/pki/
 const read = (p: string): Buffer => readFileSync(p);
 const now = (): Date => new Date();
 function run(pki: Pki, ca: string, server: string, crl?: string): { findings: Finding[] } {
-  return validateCertificates({ ca: read(ca), serverCert: read(server), crl: crl === undefined ? undefined : read(crl), now: now() });
+  return validateCertificates({
+    ca: read(ca),
+    serverCert: read(server),
+    crl: crl === undefined ? undefined : read(crl),
+    now: now(),
+  });
 }
-function codes(f: Finding[]): string[] { return f.map((x) => `${x.severity}:${x.code}`); }
+function codes(f: Finding[]): string[] {
+  return f.map((x) => `${x.severity}:${x.code}`);
+}
 function only(f: Finding[], code: string, severity = 'error'): Finding {
   const hit = f.find((x) => x.code === code);
   assert.ok(hit, `expected ${code}, got ${codes(f).join(', ')}`);
@@ -25,7 +32,12 @@ test('the good CA, server cert and CRL pass with no findings, PEM and DER alike'
   const pem = run(pki, pki.ca.cert, pki.server.cert, pki.crls.good).findings;
   assert.deepEqual(codes(pem), ['warning:PKI_KEY_BELOW_ADVICE']);
   assert.equal(pem[0]?.role, 'server-cert');
-  const v = validateCertificates({ ca: read(pki.ca.certDer), serverCert: read(pki.server.certDer), crl: read(pki.crls.goodDer), now: now() });
+  const v = validateCertificates({
+    ca: read(pki.ca.certDer),
+    serverCert: read(pki.server.certDer),
+    crl: read(pki.crls.goodDer),
+    now: now(),
+  });
   assert.deepEqual(codes(v.findings), ['warning:PKI_KEY_BELOW_ADVICE']);
   assert.equal(v.serverCert?.serial, pki.server.serial);
   assert.equal(v.ca?.keyBits, 3072);
@@ -50,9 +62,18 @@ test('an ECDSA CA is refused naming its key type', async () => {
 
 test('sha1 and md5 signatures are refused with the algorithm named', async (t) => {
   const pki = await buildPki();
-  assert.match(only(run(pki, pki.ca.cert, pki.bad.serverSha1).findings, 'PKI_WEAK_SIGNATURE').message, /sha1WithRSAEncryption/);
-  if (pki.bad.serverMd5 === undefined) { t.skip('OpenSSL refused to make an md5 certificate'); return; }
-  assert.match(only(run(pki, pki.ca.cert, pki.bad.serverMd5).findings, 'PKI_WEAK_SIGNATURE').message, /md5WithRSAEncryption/);
+  assert.match(
+    only(run(pki, pki.ca.cert, pki.bad.serverSha1).findings, 'PKI_WEAK_SIGNATURE').message,
+    /sha1WithRSAEncryption/,
+  );
+  if (pki.bad.serverMd5 === undefined) {
+    t.skip('OpenSSL refused to make an md5 certificate');
+    return;
+  }
+  assert.match(
+    only(run(pki, pki.ca.cert, pki.bad.serverMd5).findings, 'PKI_WEAK_SIGNATURE').message,
+    /md5WithRSAEncryption/,
+  );
 });
 
 test('an RSA 1024 server certificate is refused; an RSA 2048 CA only warns', async () => {
@@ -65,7 +86,10 @@ test('an RSA 1024 server certificate is refused; an RSA 2048 CA only warns', asy
 
 test('a CA without CA:TRUE, or with keyUsage lacking keyCertSign, is refused', async () => {
   const pki = await buildPki();
-  assert.match(only(run(pki, pki.bad.caNotCa, pki.bad.serverForCaNotCa).findings, 'PKI_CA_NOT_CA').message, /ca-not-ca/);
+  assert.match(
+    only(run(pki, pki.bad.caNotCa, pki.bad.serverForCaNotCa).findings, 'PKI_CA_NOT_CA').message,
+    /ca-not-ca/,
+  );
   only(run(pki, pki.bad.caNoKeyCertSign, pki.bad.serverForCaNoKeyCertSign).findings, 'PKI_CA_NO_KEY_CERT_SIGN');
 });
 

@@ -5,7 +5,14 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { connect, createServer, type TLSSocket } from 'node:tls';
 import { buildPki, writeLargeCrl } from '../../fixtures/pki.js';
-import { normalizeSerial, parseCrl, validateCertificates, validateCrl, PkiError, type CertSummary } from '../../../src/pki/index.js';
+import {
+  normalizeSerial,
+  parseCrl,
+  validateCertificates,
+  validateCrl,
+  PkiError,
+  type CertSummary,
+} from '../../../src/pki/index.js';
 
 const read = (p: string): Buffer => readFileSync(p);
 async function ca(): Promise<{ pki: Awaited<ReturnType<typeof buildPki>>; ca: CertSummary }> {
@@ -14,7 +21,9 @@ async function ca(): Promise<{ pki: Awaited<ReturnType<typeof buildPki>>; ca: Ce
   return { pki, ca: v.ca as CertSummary };
 }
 const codesOf = (pki: Awaited<ReturnType<typeof buildPki>>, crl: string): string[] =>
-  validateCertificates({ ca: read(pki.ca.cert), serverCert: read(pki.server.cert), crl: read(crl), now: new Date() }).findings.filter((f) => f.severity === 'error').map((f) => f.code);
+  validateCertificates({ ca: read(pki.ca.cert), serverCert: read(pki.server.cert), crl: read(crl), now: new Date() })
+    .findings.filter((f) => f.severity === 'error')
+    .map((f) => f.code);
 
 test('the openssl-made CRL parses: issuer, dates, the revoked serial, PEM and DER alike', async () => {
   const { pki, ca: caS } = await ca();
@@ -52,12 +61,21 @@ test('a CRL with the CA name but a broken signature is refused', async () => {
   const { pki, ca: caS } = await ca();
   const der = Buffer.from(read(pki.crls.goodDer));
   der[der.length - 5] = (der[der.length - 5] as number) ^ 0xff;
-  assert.deepEqual(validateCrl(parseCrl(der), caS, new Date()).map((f) => f.code), ['PKI_CRL_BAD_SIGNATURE']);
+  assert.deepEqual(
+    validateCrl(parseCrl(der), caS, new Date()).map((f) => f.code),
+    ['PKI_CRL_BAD_SIGNATURE'],
+  );
 });
 
 test('garbage CRL bytes throw a PkiError with a code', () => {
-  assert.throws(() => parseCrl(Buffer.from([0x30, 0x05, 1])), (e: unknown) => e instanceof PkiError && e.code === 'PKI_CRL_UNPARSABLE');
-  assert.throws(() => parseCrl(Buffer.from('-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n')), (e: unknown) => e instanceof PkiError && e.code === 'PKI_NOT_PEM_OR_DER');
+  assert.throws(
+    () => parseCrl(Buffer.from([0x30, 0x05, 1])),
+    (e: unknown) => e instanceof PkiError && e.code === 'PKI_CRL_UNPARSABLE',
+  );
+  assert.throws(
+    () => parseCrl(Buffer.from('-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n')),
+    (e: unknown) => e instanceof PkiError && e.code === 'PKI_NOT_PEM_OR_DER',
+  );
 });
 
 test('a 100,000-entry CRL parses in well under 300 ms and verifies', async () => {
@@ -83,11 +101,29 @@ test('normalizeSerial agrees with the serial Node reports for a TLS peer certifi
   const pki = await buildPki();
   assert.equal(normalizeSerial('00:0a:Bc'), 'ABC');
   assert.equal(normalizeSerial('0000'), '0');
-  const server = createServer({ cert: read(pki.server.cert), key: read(pki.server.keyPlain), ca: read(pki.ca.cert), requestCert: true, rejectUnauthorized: false });
-  const seen = new Promise<string>((resolve) => server.on('secureConnection', (s: TLSSocket) => { resolve(s.getPeerCertificate().serialNumber); s.end(); }));
+  const server = createServer({
+    cert: read(pki.server.cert),
+    key: read(pki.server.keyPlain),
+    ca: read(pki.ca.cert),
+    requestCert: true,
+    rejectUnauthorized: false,
+  });
+  const seen = new Promise<string>((resolve) =>
+    server.on('secureConnection', (s: TLSSocket) => {
+      resolve(s.getPeerCertificate().serialNumber);
+      s.end();
+    }),
+  );
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as { port: number }).port;
-  const client = connect({ host: '127.0.0.1', port, cert: read(pki.clients.good.cert), key: read(pki.clients.good.key), ca: read(pki.ca.cert), servername: 'localhost' });
+  const client = connect({
+    host: '127.0.0.1',
+    port,
+    cert: read(pki.clients.good.cert),
+    key: read(pki.clients.good.key),
+    ca: read(pki.ca.cert),
+    servername: 'localhost',
+  });
   client.on('error', () => undefined);
   const peerSerial = await seen;
   client.destroy();

@@ -6,12 +6,17 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { buildPki, writeLargeCrl, buildServerPair, buildCrl } from '../../fixtures/pki.js';
 
-const ossl = (args: string[]): string => execFileSync('openssl', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const ossl = (args: string[]): string =>
+  execFileSync('openssl', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
 test('the fixture CRLs verify with openssl against their CA', async () => {
   const pki = await buildPki();
   for (const crl of [pki.crls.good, pki.crls.expired, pki.crls.listsServer, pki.crls.sha1]) {
-    const out = execFileSync('openssl', ['crl', '-in', crl, '-noout', '-CAfile', pki.ca.cert], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }) + '';
+    const out =
+      execFileSync('openssl', ['crl', '-in', crl, '-noout', '-CAfile', pki.ca.cert], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }) + '';
     assert.ok(true, out);
   }
   const text = ossl(['crl', '-in', pki.crls.listsServer, '-noout', '-text']);

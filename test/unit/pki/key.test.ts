@@ -8,7 +8,11 @@ import { inspectServerKey, validateCertificates, validateServerKey, type CertSum
 
 async function setup(): Promise<{ pki: Awaited<ReturnType<typeof buildPki>>; cert: CertSummary }> {
   const pki = await buildPki();
-  const v = validateCertificates({ ca: readFileSync(pki.ca.cert), serverCert: readFileSync(pki.server.cert), now: new Date() });
+  const v = validateCertificates({
+    ca: readFileSync(pki.ca.cert),
+    serverCert: readFileSync(pki.server.cert),
+    now: new Date(),
+  });
   return { pki, cert: v.serverCert as CertSummary };
 }
 
@@ -52,7 +56,12 @@ test('a file that is not a PEM key is refused as unparsable', () => {
 test('an encrypted key that is not RSA is refused as such', async () => {
   const { pki, cert } = await setup();
   const { createPrivateKey } = await import('node:crypto');
-  const ec = createPrivateKey(readFileSync(pki.clients.goodEc.key)).export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: pki.password });
+  const ec = createPrivateKey(readFileSync(pki.clients.goodEc.key)).export({
+    type: 'pkcs8',
+    format: 'pem',
+    cipher: 'aes-256-cbc',
+    passphrase: pki.password,
+  });
   const r = validateServerKey(Buffer.from(ec), pki.password, cert);
   assert.equal(r.findings[0]?.code, 'PKI_KEY_NOT_RSA');
   assert.match(r.findings[0]?.message ?? '', /EC, not RSA/);

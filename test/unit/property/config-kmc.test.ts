@@ -20,52 +20,69 @@ const line = fc.oneof(
   fc.constantFrom('', '   ', '[section]', '; note', '=novalue', 'no equals'),
   fc.string({ maxLength: 40 }).map((s) => s.replace(/[\r\n]/g, '')),
 );
-const configText = fc.tuple(fc.array(line, { maxLength: 20 }), fc.constantFrom('\n', '\r\n'), fc.boolean()).map(([ls, eol, isFinal]) => ls.join(eol) + (isFinal && ls.length > 0 ? eol : ''));
+const configText = fc
+  .tuple(fc.array(line, { maxLength: 20 }), fc.constantFrom('\n', '\r\n'), fc.boolean())
+  .map(([ls, eol, isFinal]) => ls.join(eol) + (isFinal && ls.length > 0 ? eol : ''));
 
 describe('property: config reader and writer', () => {
   it('any text reads without throwing, or with a typed error', (t) => {
-    checkTimed(t, fc.oneof(configText, fc.string({ maxLength: 400 })), (text) => {
-      try {
-        parseConfigText(text, 'streamserver.conf');
-      } catch (err) {
-        assert.ok(isTypedError(err), String(err));
-      }
-    }, 1_000);
+    checkTimed(
+      t,
+      fc.oneof(configText, fc.string({ maxLength: 400 })),
+      (text) => {
+        try {
+          parseConfigText(text, 'streamserver.conf');
+        } catch (err) {
+          assert.ok(isTypedError(err), String(err));
+        }
+      },
+      1_000,
+    );
   });
 
   it('an edit with nothing to change gives back every byte', (t) => {
-    checkTimed(t, fc.oneof(configText, fc.string({ maxLength: 400 })), (text) => {
-      assert.equal(setConfigItems(text, {}), text);
-    }, 1_000);
+    checkTimed(
+      t,
+      fc.oneof(configText, fc.string({ maxLength: 400 })),
+      (text) => {
+        assert.equal(setConfigItems(text, {}), text);
+      },
+      1_000,
+    );
   });
 
   it('an edit changes only the value it names: its first line reads back the new value, every other line is byte for byte the same', (t) => {
     const arb = fc.tuple(configText, name, plainValue);
-    checkTimed(t, arb, ([text, item, value]) => {
-      let out: string;
-      try {
-        out = setConfigItems(text, { [item]: value });
-      } catch (err) {
-        assert.ok(isTypedError(err), String(err));
-        return;
-      }
-      const before = parseConfigText(text, 'c');
-      const after = parseConfigText(out, 'c');
-      assert.equal(after.items.get(item)?.value, value, 'the named item reads back the new value');
-      for (const [key, it] of before.items) {
-        if (key !== item) assert.deepEqual(after.items.get(key)?.values, it.values, `${key} unchanged`);
-      }
-      const a = text.split('\n');
-      const b = out.split('\n');
-      const edited = before.items.get(item)?.lines[0];
-      if (edited !== undefined) {
-        assert.equal(b.length, a.length, 'an existing item is edited in place');
-        for (let i = 0; i < a.length; i++) if (i !== edited - 1) assert.equal(b[i], a[i], `line ${i + 1} unchanged`);
-      } else {
-        // A new item is appended: everything before it is the old text (plus a line end).
-        assert.ok(out.startsWith(text), 'the old text is kept in front of the appended item');
-      }
-    }, 1_000);
+    checkTimed(
+      t,
+      arb,
+      ([text, item, value]) => {
+        let out: string;
+        try {
+          out = setConfigItems(text, { [item]: value });
+        } catch (err) {
+          assert.ok(isTypedError(err), String(err));
+          return;
+        }
+        const before = parseConfigText(text, 'c');
+        const after = parseConfigText(out, 'c');
+        assert.equal(after.items.get(item)?.value, value, 'the named item reads back the new value');
+        for (const [key, it] of before.items) {
+          if (key !== item) assert.deepEqual(after.items.get(key)?.values, it.values, `${key} unchanged`);
+        }
+        const a = text.split('\n');
+        const b = out.split('\n');
+        const edited = before.items.get(item)?.lines[0];
+        if (edited !== undefined) {
+          assert.equal(b.length, a.length, 'an existing item is edited in place');
+          for (let i = 0; i < a.length; i++) if (i !== edited - 1) assert.equal(b[i], a[i], `line ${i + 1} unchanged`);
+        } else {
+          // A new item is appended: everything before it is the old text (plus a line end).
+          assert.ok(out.startsWith(text), 'the old text is kept in front of the appended item');
+        }
+      },
+      1_000,
+    );
   });
 });
 
@@ -77,13 +94,23 @@ const body: KeystoreBody = {
   written: '2026-01-01T00:00:00.000Z',
   rootMaterial: 'cm9vdC1tYXRlcmlhbC1mb3ItdGVzdHM',
   operatorSecret: null,
-  masterKeys: [{ id: 1, state: 'active', created: '2026-01-01T00:00:00.000Z', expires: '2027-01-01T00:00:00.000Z', wrapped: 'd3JhcHBlZA' }],
+  masterKeys: [
+    {
+      id: 1,
+      state: 'active',
+      created: '2026-01-01T00:00:00.000Z',
+      expires: '2027-01-01T00:00:00.000Z',
+      wrapped: 'd3JhcHBlZA',
+    },
+  ],
 } as unknown as KeystoreBody;
 
 function mutatedText(original: string): fc.Arbitrary<string> {
   const at = fc.nat({ max: original.length - 1 });
   return fc.oneof(
-    fc.tuple(at, fc.string({ minLength: 1, maxLength: 3 })).map(([i, s]) => original.slice(0, i) + s + original.slice(i + 1)),
+    fc
+      .tuple(at, fc.string({ minLength: 1, maxLength: 3 }))
+      .map(([i, s]) => original.slice(0, i) + s + original.slice(i + 1)),
     fc.nat({ max: original.length }).map((n) => original.slice(0, n)),
     fc.tuple(at, fc.string({ maxLength: 8 })).map(([i, s]) => original.slice(0, i) + s + original.slice(i)),
   );
@@ -94,10 +121,15 @@ describe('property: KMC keystore and ciphertext', () => {
     const text = buildKeystoreText(buildBodyText(body), Buffer.alloc(32, 1));
     const parsed = parseKeystoreText(text);
     assert.notEqual(typeof parsed, 'string', `the untouched keystore parses: ${String(parsed)}`);
-    checkTimed(t, fc.oneof(mutatedText(text), fc.string({ maxLength: 300 })), (s) => {
-      const out = parseKeystoreText(s);
-      assert.ok(typeof out === 'string' || typeof out.bodyText === 'string');
-    }, 1_000);
+    checkTimed(
+      t,
+      fc.oneof(mutatedText(text), fc.string({ maxLength: 300 })),
+      (s) => {
+        const out = parseKeystoreText(s);
+        assert.ok(typeof out === 'string' || typeof out.bodyText === 'string');
+      },
+      1_000,
+    );
   });
 
   const fields = fc.record({
@@ -111,19 +143,35 @@ describe('property: KMC keystore and ciphertext', () => {
   });
 
   it('a built ciphertext parses back to the same fields', (t) => {
-    checkTimed(t, fields, (f) => {
-      assert.deepEqual(parseCiphertext(buildCiphertext(f), 'server_key_mm'), { ...f }); // fc.record has no prototype
-    }, 500);
+    checkTimed(
+      t,
+      fields,
+      (f) => {
+        assert.deepEqual(parseCiphertext(buildCiphertext(f), 'server_key_mm'), { ...f }); // fc.record has no prototype
+      },
+      500,
+    );
   });
 
   it('mutated and random ciphertexts: a KMC_CIPHERTEXT_* error or a parse, never another throw', (t) => {
-    const arb = fields.chain((f) => fc.oneof(mutatedText(buildCiphertext(f)), fc.string({ maxLength: 120 }).map((s) => `SFKMC${s}`), fc.string({ maxLength: 120 })));
-    checkTimed(t, arb, (s) => {
-      try {
-        parseCiphertext(s, 'server_key_mm');
-      } catch (err) {
-        assert.ok(isTypedError(err) && /^KMC_CIPHERTEXT_/.test((err as { code: string }).code), String(err));
-      }
-    }, 1_000);
+    const arb = fields.chain((f) =>
+      fc.oneof(
+        mutatedText(buildCiphertext(f)),
+        fc.string({ maxLength: 120 }).map((s) => `SFKMC${s}`),
+        fc.string({ maxLength: 120 }),
+      ),
+    );
+    checkTimed(
+      t,
+      arb,
+      (s) => {
+        try {
+          parseCiphertext(s, 'server_key_mm');
+        } catch (err) {
+          assert.ok(isTypedError(err) && /^KMC_CIPHERTEXT_/.test((err as { code: string }).code), String(err));
+        }
+      },
+      1_000,
+    );
   });
 });

@@ -29,13 +29,24 @@ function parsedCert(path: string, role: 'ca' | 'server-cert'): ParsedCert {
 }
 
 function isFinding(x: unknown): x is Finding {
-  return typeof x === 'object' && x !== null && typeof (x as Finding).code === 'string' && ((x as Finding).severity === 'error' || (x as Finding).severity === 'warning');
+  return (
+    typeof x === 'object' &&
+    x !== null &&
+    typeof (x as Finding).code === 'string' &&
+    ((x as Finding).severity === 'error' || (x as Finding).severity === 'warning')
+  );
 }
 
 /** Walks every constructed value below `t`; asserts each header stays inside its container. */
 function walk(buf: Buffer, t: Tlv, limit: number, depth: number): number {
-  assert.ok(Number.isSafeInteger(t.start) && Number.isSafeInteger(t.bodyStart) && Number.isSafeInteger(t.end), `integer offsets: ${JSON.stringify(t)}`);
-  assert.ok(t.start < t.bodyStart && t.bodyStart <= t.end && t.end <= limit, `value inside its container (limit ${limit}): ${JSON.stringify(t)}`);
+  assert.ok(
+    Number.isSafeInteger(t.start) && Number.isSafeInteger(t.bodyStart) && Number.isSafeInteger(t.end),
+    `integer offsets: ${JSON.stringify(t)}`,
+  );
+  assert.ok(
+    t.start < t.bodyStart && t.bodyStart <= t.end && t.end <= limit,
+    `value inside its container (limit ${limit}): ${JSON.stringify(t)}`,
+  );
   let seen = 1;
   if ((t.tag & 0x20) !== 0 && depth < 64) for (const c of children(buf, t)) seen += walk(buf, c, t.end, depth + 1);
   return seen;
@@ -43,7 +54,7 @@ function walk(buf: Buffer, t: Tlv, limit: number, depth: number): number {
 
 function walkAll(buf: Buffer): void {
   try {
-    for (let pos = 0; pos < buf.length;) {
+    for (let pos = 0; pos < buf.length; ) {
       const t = readTlv(buf, pos);
       walk(buf, t, buf.length, 0);
       pos = t.end;
@@ -67,7 +78,12 @@ before(async () => {
 
 describe('property: DER walker', () => {
   it('random bytes: every value it returns lies inside its container, or DerError', (t) => {
-    checkTimed(t, fc.uint8Array({ maxLength: 512 }).map((a) => Buffer.from(a)), walkAll, 2_000);
+    checkTimed(
+      t,
+      fc.uint8Array({ maxLength: 512 }).map((a) => Buffer.from(a)),
+      walkAll,
+      2_000,
+    );
   });
 
   it('mutated real CRLs: the same', (t) => {
@@ -89,7 +105,10 @@ describe('property: CRL parser', () => {
     if (hasErrors(findings)) return;
     // Accepted: then it says exactly what the CA signed, nothing a mutation slipped in.
     assert.equal(crl.parts.length, 1);
-    assert.ok(Buffer.from(crl.parts[0]?.tbs ?? []).equals(Buffer.from(original.parts[0]?.tbs ?? [])), 'an accepted CRL carries the signed content unchanged');
+    assert.ok(
+      Buffer.from(crl.parts[0]?.tbs ?? []).equals(Buffer.from(original.parts[0]?.tbs ?? [])),
+      'an accepted CRL carries the signed content unchanged',
+    );
     assert.deepEqual(serials(crl), serials(original), 'an accepted CRL revokes exactly what the CA revoked');
   }
 
@@ -102,7 +121,12 @@ describe('property: CRL parser', () => {
   });
 
   it('random bytes: PkiError or a finding', (t) => {
-    checkTimed(t, fc.uint8Array({ maxLength: 600 }).map((a) => Buffer.from(a)), check, 1_000);
+    checkTimed(
+      t,
+      fc.uint8Array({ maxLength: 600 }).map((a) => Buffer.from(a)),
+      check,
+      1_000,
+    );
   });
 });
 
@@ -121,10 +145,15 @@ describe('property: certificate parser', () => {
   });
 
   it('random bytes: a Finding', (t) => {
-    checkTimed(t, fc.uint8Array({ maxLength: 400 }).map((a) => Buffer.from(a)), (b) => {
-      const parsed = parseCertificate(b, 'ca');
-      assert.ok(isFinding(parsed) || 'summary' in parsed);
-    }, 1_000);
+    checkTimed(
+      t,
+      fc.uint8Array({ maxLength: 400 }).map((a) => Buffer.from(a)),
+      (b) => {
+        const parsed = parseCertificate(b, 'ca');
+        assert.ok(isFinding(parsed) || 'summary' in parsed);
+      },
+      1_000,
+    );
   });
 });
 
@@ -132,31 +161,51 @@ describe('property: key parser', () => {
   it('mutated encrypted keys: findings only, from inspection and from decryption with the right password', (t) => {
     const server = parsedCert(pki.server.cert, 'server-cert');
     const key = readFileSync(pki.server.keyEncrypted);
-    checkTimed(t, mutated(key), (bytes) => {
-      assert.ok(inspectServerKey(bytes).every(isFinding));
-      const { findings, keyPem } = validateServerKey(bytes, pki.password, server.summary);
-      assert.ok(findings.every(isFinding));
-      // A key that decrypts must still be the certificate's key, or be refused.
-      if (!hasErrors(findings)) assert.equal(typeof keyPem, 'string');
-    }, 150);
+    checkTimed(
+      t,
+      mutated(key),
+      (bytes) => {
+        assert.ok(inspectServerKey(bytes).every(isFinding));
+        const { findings, keyPem } = validateServerKey(bytes, pki.password, server.summary);
+        assert.ok(findings.every(isFinding));
+        // A key that decrypts must still be the certificate's key, or be refused.
+        if (!hasErrors(findings)) assert.equal(typeof keyPem, 'string');
+      },
+      150,
+    );
   });
 });
 
 describe('property: PEM', () => {
   it('any text: isPem and pemBlocks never throw', (t) => {
-    const text = fc.oneof(fc.string({ maxLength: 300 }), fc.constantFrom('-----BEGIN X509 CRL-----\n', '-----END X509 CRL-----\n', 'AAAA\n', '\r\n').chain((piece) => fc.array(fc.constant(piece), { maxLength: 20 }).map((xs) => xs.join(''))));
-    checkTimed(t, text, (s) => {
-      const b = Buffer.from(s);
-      isPem(b);
-      for (const block of pemBlocks(b, 'X509 CRL')) assert.ok(Buffer.isBuffer(block));
-    }, 1_000);
+    const text = fc.oneof(
+      fc.string({ maxLength: 300 }),
+      fc
+        .constantFrom('-----BEGIN X509 CRL-----\n', '-----END X509 CRL-----\n', 'AAAA\n', '\r\n')
+        .chain((piece) => fc.array(fc.constant(piece), { maxLength: 20 }).map((xs) => xs.join(''))),
+    );
+    checkTimed(
+      t,
+      text,
+      (s) => {
+        const b = Buffer.from(s);
+        isPem(b);
+        for (const block of pemBlocks(b, 'X509 CRL')) assert.ok(Buffer.isBuffer(block));
+      },
+      1_000,
+    );
   });
 
   it('toPem then pemBlocks gives the DER back', (t) => {
-    checkTimed(t, fc.uint8Array({ minLength: 1, maxLength: 300 }), (der) => {
-      const back = pemBlocks(Buffer.from(toPem(der, 'CERTIFICATE')), 'CERTIFICATE');
-      assert.equal(back.length, 1);
-      assert.ok((back[0] as Buffer).equals(Buffer.from(der)));
-    }, 500);
+    checkTimed(
+      t,
+      fc.uint8Array({ minLength: 1, maxLength: 300 }),
+      (der) => {
+        const back = pemBlocks(Buffer.from(toPem(der, 'CERTIFICATE')), 'CERTIFICATE');
+        assert.equal(back.length, 1);
+        assert.ok((back[0] as Buffer).equals(Buffer.from(der)));
+      },
+      500,
+    );
   });
 });

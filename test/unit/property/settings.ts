@@ -14,7 +14,9 @@ export const RUN_BOUND_MS = 2_000;
 
 /** numRuns: FC_RUNS when set, else this property's default. */
 export function runs(defaultRuns: number): number {
-  return RUNS_OVERRIDE !== undefined && Number.isSafeInteger(RUNS_OVERRIDE) && RUNS_OVERRIDE > 0 ? RUNS_OVERRIDE : defaultRuns;
+  return RUNS_OVERRIDE !== undefined && Number.isSafeInteger(RUNS_OVERRIDE) && RUNS_OVERRIDE > 0
+    ? RUNS_OVERRIDE
+    : defaultRuns;
 }
 
 /** The only failure a parser of untrusted bytes may show: a typed error with a code. */
@@ -26,7 +28,12 @@ export function isTypedError(err: unknown): boolean {
  * Checks `property` with the shared seed, timing every run: fails when one run exceeds
  * RUN_BOUND_MS, and reports the run count, the slowest run and the total in a diagnostic.
  */
-export function checkTimed<T>(t: TestContext, arb: fc.Arbitrary<T>, property: (value: T) => void, defaultRuns: number): void {
+export function checkTimed<T>(
+  t: TestContext,
+  arb: fc.Arbitrary<T>,
+  property: (value: T) => void,
+  defaultRuns: number,
+): void {
   let slowest = 0;
   const numRuns = runs(defaultRuns);
   const t0 = performance.now();
@@ -40,7 +47,9 @@ export function checkTimed<T>(t: TestContext, arb: fc.Arbitrary<T>, property: (v
     }),
     { seed: SEED, numRuns },
   );
-  t.diagnostic(`${numRuns} runs (seed ${SEED}) in ${(performance.now() - t0).toFixed(0)} ms, slowest run ${slowest.toFixed(1)} ms`);
+  t.diagnostic(
+    `${numRuns} runs (seed ${SEED}) in ${(performance.now() - t0).toFixed(0)} ms, slowest run ${slowest.toFixed(1)} ms`,
+  );
 }
 
 /** Mutations of real bytes: flip bits, overwrite, truncate, insert, delete, or splice a DER length. */
@@ -58,8 +67,12 @@ export function mutated(original: Buffer): fc.Arbitrary<Buffer> {
     return b;
   });
   const truncate = fc.nat({ max: len }).map((n) => original.subarray(0, n));
-  const insert = fc.tuple(at, fc.uint8Array({ minLength: 1, maxLength: 16 })).map(([i, bytes]) => Buffer.concat([original.subarray(0, i), bytes, original.subarray(i)]));
-  const remove = fc.tuple(at, fc.integer({ min: 1, max: 32 })).map(([i, n]) => Buffer.concat([original.subarray(0, i), original.subarray(i + n)]));
+  const insert = fc
+    .tuple(at, fc.uint8Array({ minLength: 1, maxLength: 16 }))
+    .map(([i, bytes]) => Buffer.concat([original.subarray(0, i), bytes, original.subarray(i)]));
+  const remove = fc
+    .tuple(at, fc.integer({ min: 1, max: 32 }))
+    .map(([i, n]) => Buffer.concat([original.subarray(0, i), original.subarray(i + n)]));
   // A length byte pointing past, short of, or far beyond its value: the walker's hardest case.
   const lengths = [0x00, 0x01, 0x7f, 0x80, 0x81, 0x82, 0x83, 0x84, 0x85, 0x88, 0xff];
   const splice = fc.tuple(at, fc.constantFrom(...lengths), fc.constantFrom(...lengths)).map(([i, a, c]) => {

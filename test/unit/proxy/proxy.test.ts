@@ -10,32 +10,64 @@ import { buildCountingLimit, isDeclaredTooLarge } from '../../../src/proxy/body-
 import { parseRequestId } from '../../../src/proxy/request-id.js';
 import { buildUpstream } from '../../../src/proxy/plugin.js';
 
-const identity = { serial: '1A', subject: 'CN=a', xfcc: 'Hash=00;Subject="CN=a"', issuerKey: 'cn=ca', serialKey: undefined, serialHash: 0 };
+const identity = {
+  serial: '1A',
+  subject: 'CN=a',
+  xfcc: 'Hash=00;Subject="CN=a"',
+  issuerKey: 'cn=ca',
+  serialKey: undefined,
+  serialHash: 0,
+};
 
 describe('proxy headers', () => {
   it('removes hop-by-hop and forgeable identity headers, then sets our own', () => {
     const out = buildUpstreamHeaders(
-      { host: 'x', 'keep-alive': '1', te: 'trailers', 'x-forwarded-client-cert': 'Hash=evil', 'x-forwarded-host': 'evil', forwarded: 'for=1.2.3.4', 'x-real-ip': '1.2.3.4', 'ssl-client-subject-dn': 'CN=root', 'x-ssl-client-cert': 'x', 'content-type': 'image/jpeg' },
+      {
+        host: 'x',
+        'keep-alive': '1',
+        te: 'trailers',
+        'x-forwarded-client-cert': 'Hash=evil',
+        'x-forwarded-host': 'evil',
+        forwarded: 'for=1.2.3.4',
+        'x-real-ip': '1.2.3.4',
+        'ssl-client-subject-dn': 'CN=root',
+        'x-ssl-client-cert': 'x',
+        'content-type': 'image/jpeg',
+      },
       identity,
       '127.0.0.1',
       'rid',
     );
-    assert.deepEqual(out, { host: 'x', 'content-type': 'image/jpeg', 'x-forwarded-client-cert': identity.xfcc, 'x-forwarded-for': '127.0.0.1', 'x-forwarded-proto': 'https', 'x-request-id': 'rid' });
+    assert.deepEqual(out, {
+      host: 'x',
+      'content-type': 'image/jpeg',
+      'x-forwarded-client-cert': identity.xfcc,
+      'x-forwarded-for': '127.0.0.1',
+      'x-forwarded-proto': 'https',
+      'x-request-id': 'rid',
+    });
   });
 
   it('keeps ordinary headers', () => {
-    for (const name of ['authorization', 'content-length', 'accept', 'x-custom']) assert.equal(isSpoofable(name), false, name);
+    for (const name of ['authorization', 'content-length', 'accept', 'x-custom'])
+      assert.equal(isSpoofable(name), false, name);
   });
 
   it('drops hop-by-hop and Connection-listed headers from the engine answer and sets the request id', () => {
-    const out = buildDownstreamHeaders({ connection: 'close, x-secret', 'x-secret': '1', 'keep-alive': 'timeout=5', 'content-type': 'application/json' }, 'rid');
+    const out = buildDownstreamHeaders(
+      { connection: 'close, x-secret', 'x-secret': '1', 'keep-alive': 'timeout=5', 'content-type': 'application/json' },
+      'rid',
+    );
     assert.deepEqual(out, { 'content-type': 'application/json', 'x-request-id': 'rid' });
   });
 });
 
 describe('engine errors', () => {
   it('maps refused and reset to 502 and timeouts to 504, hiding internals', () => {
-    const wrap = (code: string): Error => Object.assign(new Error('Internal'), { cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8080'), { code }) });
+    const wrap = (code: string): Error =>
+      Object.assign(new Error('Internal'), {
+        cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8080'), { code }),
+      });
     assert.equal(mapEngineError(wrap('ECONNREFUSED')).status, 502);
     assert.equal(mapEngineError(wrap('ECONNRESET')).status, 502);
     assert.equal(mapEngineError(wrap('UND_ERR_SOCKET')).status, 502);
@@ -61,10 +93,25 @@ describe('body limit', () => {
 
   it('fails a chunked body once it passes the limit, and passes one at the limit', async () => {
     let tripped = false;
-    await assert.rejects(pipeline(Readable.from([Buffer.alloc(600), Buffer.alloc(600)]), buildCountingLimit(1024, () => (tripped = true)), async function* (s) { for await (const _ of s) yield _; }), { code: 'FRONT_BODY_TOO_LARGE' });
+    await assert.rejects(
+      pipeline(
+        Readable.from([Buffer.alloc(600), Buffer.alloc(600)]),
+        buildCountingLimit(1024, () => (tripped = true)),
+        async function* (s) {
+          for await (const _ of s) yield _;
+        },
+      ),
+      { code: 'FRONT_BODY_TOO_LARGE' },
+    );
     assert.equal(tripped, true);
     const seen: Buffer[] = [];
-    await pipeline(Readable.from([Buffer.alloc(512), Buffer.alloc(512)]), buildCountingLimit(1024, () => assert.fail('tripped')), async (s: AsyncIterable<Buffer>) => { for await (const c of s) seen.push(c); });
+    await pipeline(
+      Readable.from([Buffer.alloc(512), Buffer.alloc(512)]),
+      buildCountingLimit(1024, () => assert.fail('tripped')),
+      async (s: AsyncIterable<Buffer>) => {
+        for await (const c of s) seen.push(c);
+      },
+    );
     assert.equal(Buffer.concat(seen).length, 1024);
   });
 });

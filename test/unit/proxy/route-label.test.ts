@@ -13,7 +13,11 @@ describe('engine route labels for metrics', () => {
   });
 
   it('puts every other path under one label, so clients cannot grow the series', () => {
-    const labels = new Set(['/x', '/v2/models/a/b/infer', '/v2/models//infer', '/v2/things/m/infer', `/${'a'.repeat(200)}`].map(engineRouteLabel));
+    const labels = new Set(
+      ['/x', '/v2/models/a/b/infer', '/v2/models//infer', '/v2/things/m/infer', `/${'a'.repeat(200)}`].map(
+        engineRouteLabel,
+      ),
+    );
     assert.deepEqual([...labels], ['other']);
   });
 });

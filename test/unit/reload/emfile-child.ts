@@ -33,10 +33,12 @@ const front = {
   },
 };
 let isRefused = false;
-const log = (level: string) => (fields: object, msg: string): void => {
-  if ((fields as { event?: string }).event === 'reload_refused') isRefused = true;
-  emit({ level, ...fields, msg });
-};
+const log =
+  (level: string) =>
+  (fields: object, msg: string): void => {
+    if ((fields as { event?: string }).event === 'reload_refused') isRefused = true;
+    emit({ level, ...fields, msg });
+  };
 const metrics = {
   countReloadFailure: (material: string, reason: string) => emit({ event: 'failure_counted', material, reason }),
   countReloadApplied: () => undefined,
@@ -82,7 +84,11 @@ for (const fd of held) closeSync(fd);
 const releasedAt = performance.now();
 emit({ event: 'released', failedLoads });
 const isLive = await until(() => appliedAt !== undefined, 15_000);
-emit({ event: 'end', isLive, liveAfterReleaseMs: appliedAt === undefined ? undefined : Math.round(appliedAt - releasedAt) });
+emit({
+  event: 'end',
+  isLive,
+  liveAfterReleaseMs: appliedAt === undefined ? undefined : Math.round(appliedAt - releasedAt),
+});
 reloader.close();
 await loader.close();
 process.exit(0);

@@ -109,8 +109,16 @@ describe('MaterialFileWatcher', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  function startWatcher(recorder: Recorder, options: Partial<Omit<FileWatchOptions, 'onChange'>> = {}): MaterialFileWatcher {
-    const w = new MaterialFileWatcher({ pollMs: POLL_MS, debounceMs: DEBOUNCE_MS, ...options, onChange: recorder.onChange });
+  function startWatcher(
+    recorder: Recorder,
+    options: Partial<Omit<FileWatchOptions, 'onChange'>> = {},
+  ): MaterialFileWatcher {
+    const w = new MaterialFileWatcher({
+      pollMs: POLL_MS,
+      debounceMs: DEBOUNCE_MS,
+      ...options,
+      onChange: recorder.onChange,
+    });
     watchers.push(w);
     return w;
   }
@@ -220,7 +228,11 @@ describe('MaterialFileWatcher', () => {
     await symlink('b.crt', join(dir, 'ca.crt.tmp'));
     await rename(join(dir, 'ca.crt.tmp'), linkPath);
     const [sa, sb] = await Promise.all([stat(a, { bigint: true }), stat(b, { bigint: true })]);
-    assert.deepEqual([sa.ino, sa.size, sa.mtimeNs, sa.ctimeNs], [sb.ino, sb.size, sb.mtimeNs, sb.ctimeNs], 'the two targets must stat alike');
+    assert.deepEqual(
+      [sa.ino, sa.size, sa.mtimeNs, sa.ctimeNs],
+      [sb.ino, sb.size, sb.mtimeNs, sb.ctimeNs],
+      'the two targets must stat alike',
+    );
     await rec.waitForCalls(1, 'symlink swap to an identical-stat target');
     assert.deepEqual(rec.calls, [[linkPath]]);
   });
@@ -270,7 +282,7 @@ describe('MaterialFileWatcher', () => {
     await w.setPaths([newFile]);
     await writeFile(oldFile, 'no longer watched');
     await sleep(POLL_MS * 6 + DEBOUNCE_MS);
-    assert.deepEqual(rec.calls, [], 'neither the old path nor the new path\'s earlier change may fire');
+    assert.deepEqual(rec.calls, [], "neither the old path nor the new path's earlier change may fire");
     await writeFile(newFile, 'changed while watched');
     await rec.waitForCalls(1, 'write to the new path');
     assert.deepEqual(rec.calls, [[newFile]]);
@@ -311,7 +323,7 @@ describe('MaterialFileWatcher', () => {
     await mkdir(join(dir, 'keys'));
     await writeFile(cert, 'two');
     await writeFile(conf, 'b');
-    await rec.waitForCalls(2, 'recreated file, seen through the other folder\'s event');
+    await rec.waitForCalls(2, "recreated file, seen through the other folder's event");
     await sleep(DEBOUNCE_MS * 3);
     const before = rec.calls.length;
     await writeFile(cert, 'three, through the re-opened watch');
@@ -332,7 +344,10 @@ describe('MaterialFileWatcher', () => {
     writeFileSync(cert, 'two');
     await rec.waitForCalls(1, 'folder replaced');
     await sleep(DEBOUNCE_MS * 4);
-    await rec.expectNoticed(() => writeFile(cert, 'three, through the re-opened watch'), 'write in the recreated folder');
+    await rec.expectNoticed(
+      () => writeFile(cert, 'three, through the re-opened watch'),
+      'write in the recreated folder',
+    );
     assertOnlyPath(rec, cert);
   });
 
@@ -409,7 +424,10 @@ describe('MaterialFileWatcher', () => {
       await writeFile(file, 'three');
       await rec.waitForCalls(2, 'change after the throw');
       await sleep(20); // warnings are emitted on the next tick
-      assert.ok(warnings.some((m) => m.includes('reload blew up')), JSON.stringify(warnings));
+      assert.ok(
+        warnings.some((m) => m.includes('reload blew up')),
+        JSON.stringify(warnings),
+      );
     } finally {
       process.off('warning', onWarning);
     }
@@ -474,7 +492,10 @@ describe('MaterialFileWatcher', () => {
       await w.setPaths([file]);
       await writeFile(file, 'two');
       await sleep(150); // a poll timer and a debounce timer are live now
-      assert.ok(openWatchers.size > 0 && liveTimers.size > 0, 'the watcher should hold a watch and timers before close');
+      assert.ok(
+        openWatchers.size > 0 && liveTimers.size > 0,
+        'the watcher should hold a watch and timers before close',
+      );
       w.close();
       assert.equal(openWatchers.size, 0, 'folder watches left open');
       assert.equal(liveTimers.size, 0, 'timers left running');

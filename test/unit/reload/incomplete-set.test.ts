@@ -34,7 +34,11 @@ describe('a rotation with files missing for a while', () => {
     pki = await buildPki();
     runDir = newRunDir('sf-incomplete-');
     configPath = configPathOf(runDir);
-    await importInProcess(runDir, { ca: pki.ca.cert, serverCert: pki.server.cert, serverKey: pki.server.keyEncrypted, crl: pki.crls.good }, pki.password);
+    await importInProcess(
+      runDir,
+      { ca: pki.ca.cert, serverCert: pki.server.cert, serverKey: pki.server.keyEncrypted, crl: pki.crls.good },
+      pki.password,
+    );
     config = readFrontConfig((await loadConfigFile(configPath)).parsed);
     initial = await loadMaterial({ config, runDir, env: {}, now: new Date() });
     loader = new WorkerLoader({ configPath, runDir, env: {} });
@@ -92,7 +96,8 @@ describe('a rotation with files missing for a while', () => {
   function putFilesBack(): void {
     for (const name of KEY_FILES) renameSync(join(runDir, 'old-keys', name), join(runDir, 'keys', name));
   }
-  const failuresCounted = (): string => /streamfront_reload_failures_total\{[^}]*\} (\d+)/.exec(metrics.render())?.[1] ?? '0';
+  const failuresCounted = (): string =>
+    /streamfront_reload_failures_total\{[^}]*\} (\d+)/.exec(metrics.render())?.[1] ?? '0';
 
   it('files missing for 10 s (an import that takes long): no failure counted, no error, /readyz status names the missing file', async () => {
     moveOldFilesAway();
@@ -102,7 +107,10 @@ describe('a rotation with files missing for a while', () => {
     mock.timers.tick(8_000);
     await settle();
     assert.equal(failuresCounted(), '0', 'a rotation in progress is not a failure');
-    assert.deepEqual(lines.filter((l) => l.level === 'error'), []);
+    assert.deepEqual(
+      lines.filter((l) => l.level === 'error'),
+      [],
+    );
     const waiting = lines.filter((l) => l.event === 'reload_waiting');
     assert.equal(waiting.length, 1, 'one line while it waits');
     assert.equal(waiting[0]?.level, 'info');

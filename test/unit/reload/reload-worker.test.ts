@@ -15,7 +15,11 @@ import { configPathOf, importInProcess, newRunDir } from '../../fixtures/import-
 
 async function importedRunDir(pki: Pki): Promise<{ runDir: string; configPath: string }> {
   const runDir = newRunDir('sf-reload-');
-  await importInProcess(runDir, { ca: pki.ca.cert, serverCert: pki.server.cert, serverKey: pki.server.keyEncrypted, crl: pki.crls.good }, pki.password);
+  await importInProcess(
+    runDir,
+    { ca: pki.ca.cert, serverCert: pki.server.cert, serverKey: pki.server.keyEncrypted, crl: pki.crls.good },
+    pki.password,
+  );
   return { runDir, configPath: configPathOf(runDir) };
 }
 
@@ -72,7 +76,7 @@ describe('reload through the worker thread', () => {
     assert.equal(loadedConfig.serverKeyMm, config.serverKeyMm);
   });
 
-  it('refuses a CRL of another CA with the loader\'s code and the file as the config names it', async () => {
+  it("refuses a CRL of another CA with the loader's code and the file as the config names it", async () => {
     replaceKeysFile(runDir, 'ca.crl', pki.crls.otherCa);
     try {
       await assert.rejects(loader.load(), (err: unknown) => {
@@ -91,7 +95,16 @@ describe('reload through the worker thread', () => {
     const metrics = new FrontMetrics({ serverName: 'test' });
     const initial = await loadMaterial({ config, runDir, env: {}, now: new Date() });
     const front = await startFront({ config: { ...config, serverPort: 0 }, material: initial, logger, metrics });
-    const reloader = new MaterialReloader({ config, configPath, runDir, front, load: (now) => loader.load(now), metrics, logger, settleMs: 1000 });
+    const reloader = new MaterialReloader({
+      config,
+      configPath,
+      runDir,
+      front,
+      load: (now) => loader.load(now),
+      metrics,
+      logger,
+      settleMs: 1000,
+    });
     try {
       await loader.load(); // the worker is warm, as it is after the first reload
       // Three loads of different 100,000-entry CRLs; the best of three is the figure, so that the
@@ -107,10 +120,16 @@ describe('reload through the worker thread', () => {
             await reloader.idle();
           }),
         );
-        assert.equal(front.material.crl?.revokedSerials.has(large.serials[99_999] as string), true, 'the large CRL is live');
+        assert.equal(
+          front.material.crl?.revokedSerials.has(large.serials[99_999] as string),
+          true,
+          'the large CRL is live',
+        );
       }
       const stall = Math.min(...stalls);
-      t.diagnostic(`longest event-loop stall while loading and committing a 100,000-entry CRL: ${stalls.map((s) => s.toFixed(1)).join(', ')} ms (best ${stall.toFixed(1)})`);
+      t.diagnostic(
+        `longest event-loop stall while loading and committing a 100,000-entry CRL: ${stalls.map((s) => s.toFixed(1)).join(', ')} ms (best ${stall.toFixed(1)})`,
+      );
       assert.equal(front.material.crl?.revokedSerials.size, 100_000);
       assert.equal(reloader.status().isStale, false);
       assert.ok(stall < 50, `event loop stalled ${stall.toFixed(1)} ms`);
@@ -123,13 +142,34 @@ describe('reload through the worker thread', () => {
 
   it('reports a refused replacement once, keeps the last good set and clears the stale mark when a good file lands', async () => {
     const lines: Array<Record<string, unknown>> = [];
-    const logger = pino({ level: 'info' }, { write: (s: string) => lines.push(JSON.parse(s) as Record<string, unknown>) });
+    const logger = pino(
+      { level: 'info' },
+      { write: (s: string) => lines.push(JSON.parse(s) as Record<string, unknown>) },
+    );
     const metrics = new FrontMetrics({ serverName: 'test' });
     const initial = await loadMaterial({ config, runDir, env: {}, now: new Date() });
-    const front = await startFront({ config: { ...config, serverPort: 0, accessLog: false }, material: initial, logger, metrics });
-    const reloader = new MaterialReloader({ config, configPath, runDir, front, load: (now) => loader.load(now), metrics, logger, settleMs: 50 });
+    const front = await startFront({
+      config: { ...config, serverPort: 0, accessLog: false },
+      material: initial,
+      logger,
+      metrics,
+    });
+    const reloader = new MaterialReloader({
+      config,
+      configPath,
+      runDir,
+      front,
+      load: (now) => loader.load(now),
+      metrics,
+      logger,
+      settleMs: 50,
+    });
     try {
-      const expired = await buildCrl(pki, { revoke: [], thisUpdate: new Date(Date.now() - 3 * 86_400_000), nextUpdate: new Date(Date.now() - 86_400_000) });
+      const expired = await buildCrl(pki, {
+        revoke: [],
+        thisUpdate: new Date(Date.now() - 3 * 86_400_000),
+        nextUpdate: new Date(Date.now() - 86_400_000),
+      });
       replaceKeysFile(runDir, 'ca.crl', expired);
       reloader.request('change');
       await reloader.idle();
@@ -165,11 +205,23 @@ describe('reload through the worker thread', () => {
 
   it('tells the operator which changed config items need a restart', async () => {
     const lines: Array<Record<string, unknown>> = [];
-    const logger = pino({ level: 'info' }, { write: (s: string) => lines.push(JSON.parse(s) as Record<string, unknown>) });
+    const logger = pino(
+      { level: 'info' },
+      { write: (s: string) => lines.push(JSON.parse(s) as Record<string, unknown>) },
+    );
     const metrics = new FrontMetrics({ serverName: 'test' });
     const initial = await loadMaterial({ config, runDir, env: {}, now: new Date() });
     const fakeFront = { material: initial, applyMaterial: () => assert.fail('nothing changed in the material') };
-    const reloader = new MaterialReloader({ config: { ...config, engineTimeoutMs: config.engineTimeoutMs + 1 }, configPath, runDir, front: fakeFront, load: (now) => loader.load(now), metrics, logger, settleMs: 50 });
+    const reloader = new MaterialReloader({
+      config: { ...config, engineTimeoutMs: config.engineTimeoutMs + 1 },
+      configPath,
+      runDir,
+      front: fakeFront,
+      load: (now) => loader.load(now),
+      metrics,
+      logger,
+      settleMs: 50,
+    });
     reloader.request('signal');
     await reloader.idle();
     reloader.close();

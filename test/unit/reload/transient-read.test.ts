@@ -15,12 +15,18 @@ import { buildCrl, buildPki, type Pki } from '../../fixtures/pki.js';
 
 const CHILD = fileURLToPath(new URL('./emfile-child.js', import.meta.url));
 
-interface ChildRecord { readonly event?: string; readonly level?: string; readonly [k: string]: unknown }
+interface ChildRecord {
+  readonly event?: string;
+  readonly level?: string;
+  readonly [k: string]: unknown;
+}
 
 /** Runs the child under a descriptor limit of 64 (soft and hard, so node cannot raise it) and collects its records. */
 function runStarvedChild(runDir: string, stagedCrl: string): Promise<ChildRecord[]> {
   return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['-c', 'ulimit -n 64 && exec "$0" "$@"', process.execPath, CHILD, runDir, stagedCrl], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('bash', ['-c', 'ulimit -n 64 && exec "$0" "$@"', process.execPath, CHILD, runDir, stagedCrl], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -29,7 +35,13 @@ function runStarvedChild(runDir: string, stagedCrl: string): Promise<ChildRecord
     child.once('exit', (code) => {
       clearTimeout(timer);
       if (code !== 0) reject(new Error(`child exited ${String(code)}: ${err}\n${out}`));
-      else resolve(out.trim().split('\n').map((l) => JSON.parse(l) as ChildRecord));
+      else
+        resolve(
+          out
+            .trim()
+            .split('\n')
+            .map((l) => JSON.parse(l) as ChildRecord),
+        );
     });
   });
 }
@@ -40,7 +52,11 @@ describe('reload after a transient read failure', () => {
   before(async () => {
     pki = await buildPki();
     runDir = newRunDir('sf-emfile-');
-    await importInProcess(runDir, { ca: pki.ca.cert, serverCert: pki.server.cert, serverKey: pki.server.keyEncrypted, crl: pki.crls.good }, pki.password);
+    await importInProcess(
+      runDir,
+      { ca: pki.ca.cert, serverCert: pki.server.cert, serverKey: pki.server.keyEncrypted, crl: pki.crls.good },
+      pki.password,
+    );
   });
   after(() => rmSync(runDir, { recursive: true, force: true }));
 
@@ -51,22 +67,36 @@ describe('reload after a transient read failure', () => {
     chmodSync(staged, 0o400);
     const records = await runStarvedChild(runDir, staged);
     const text = records.map((r) => JSON.stringify(r)).join('\n');
-    assert.equal(records.find((r) => r.event === 'exhausted')?.code, 'EMFILE', 'the child really ran out of descriptors');
+    assert.equal(
+      records.find((r) => r.event === 'exhausted')?.code,
+      'EMFILE',
+      'the child really ran out of descriptors',
+    );
     const end = records.find((r) => r.event === 'end');
     assert.equal(end?.isLive, true, `the new CRL never went live after the descriptors were freed: ${text}`);
     const failed = records.filter((r) => r.event === 'load_failed');
     assert.ok(failed.length >= 1, text);
-    for (const f of failed) assert.equal(f.code, 'MATERIAL_READ_TRANSIENT', `a load starved of descriptors: ${JSON.stringify(f)}`);
+    for (const f of failed)
+      assert.equal(f.code, 'MATERIAL_READ_TRANSIENT', `a load starved of descriptors: ${JSON.stringify(f)}`);
     assert.ok(!text.includes('CONFIG_UNREADABLE'), 'a shortage is never blamed on the config');
-    assert.equal(records.filter((r) => r.event === 'reload_refused' || r.event === 'failure_counted').length, 0, `not a refusal, not a failure: ${text}`);
+    assert.equal(
+      records.filter((r) => r.event === 'reload_refused' || r.event === 'failure_counted').length,
+      0,
+      `not a refusal, not a failure: ${text}`,
+    );
     const retrying = records.find((r) => r.event === 'reload_retrying');
     assert.equal(retrying?.level, 'warn');
     assert.equal(retrying?.file, configPathOf(runDir), 'names the file it could not read');
     assert.match(String(retrying?.reason), /EMFILE/);
     const applied = records.find((r) => r.event === 'applied');
     assert.ok(applied !== undefined, `the new CRL was never applied: ${text}`);
-    assert.ok((applied.revoked as string[]).includes(pki.clients.good.serial), 'the client the new CRL revokes is refused');
-    t.diagnostic(`live ${String(end?.liveAfterReleaseMs)} ms after the descriptors were freed (${failed.length} starved loads retried)`);
+    assert.ok(
+      (applied.revoked as string[]).includes(pki.clients.good.serial),
+      'the client the new CRL revokes is refused',
+    );
+    t.diagnostic(
+      `live ${String(end?.liveAfterReleaseMs)} ms after the descriptors were freed (${failed.length} starved loads retried)`,
+    );
     assert.ok((end?.liveAfterReleaseMs as number) < 10_000);
   });
 
@@ -83,12 +113,25 @@ describe('reload after a transient read failure', () => {
         configPath: '/run/config/streamserver.conf',
         runDir: '/run',
         front: { material, applyMaterial: () => assert.fail('nothing changed') },
-        metrics: { countReloadFailure: (m, r) => counted.push(`${m}/${r}`), countReloadApplied: () => undefined, setLastGoodLoad: () => undefined, setStaleMaterial: () => undefined, setMaterialExpiry: () => undefined },
-        logger: { info: () => undefined, warn: (o) => warnings.push(String((o as { event?: string }).event)), error: () => assert.fail('a transient failure is not an error') },
+        metrics: {
+          countReloadFailure: (m, r) => counted.push(`${m}/${r}`),
+          countReloadApplied: () => undefined,
+          setLastGoodLoad: () => undefined,
+          setStaleMaterial: () => undefined,
+          setMaterialExpiry: () => undefined,
+        },
+        logger: {
+          info: () => undefined,
+          warn: (o) => warnings.push(String((o as { event?: string }).event)),
+          error: () => assert.fail('a transient failure is not an error'),
+        },
         settleMs: 2_000,
         load: async (): Promise<LoadedSet> => {
           calls++;
-          if (isShort) throw new StreamfrontError('MATERIAL_READ_TRANSIENT', 'config file could not be read just now (EMFILE)', { file: '/run/config/streamserver.conf' });
+          if (isShort)
+            throw new StreamfrontError('MATERIAL_READ_TRANSIENT', 'config file could not be read just now (EMFILE)', {
+              file: '/run/config/streamserver.conf',
+            });
           return { config: { caCrt: '', serverCrt: '', serverKey: '', crl: '' } as never, material };
         },
       });

@@ -20,7 +20,16 @@ describe('reload failures outside the catalogue', () => {
     copyInto(f, pki.ca.cert, 'ca.crt', 0o644);
     copyInto(f, pki.server.cert, 'server.crt', 0o644);
     copyInto(f, pki.server.keyEncrypted, 'server.key', 0o600);
-    const imported = f.run('certImport.sh', ['-c', 'ca.crt', '-s', 'server.crt', '-k', 'server.key', '--password-file', f.passwordFile(pki.password)]);
+    const imported = f.run('certImport.sh', [
+      '-c',
+      'ca.crt',
+      '-s',
+      'server.crt',
+      '-k',
+      'server.key',
+      '--password-file',
+      f.passwordFile(pki.password),
+    ]);
     assert.equal(imported.status, 0, imported.stderr);
   });
   after(() => f.remove());
@@ -48,7 +57,9 @@ describe('reload failures outside the catalogue', () => {
   });
 
   it('keeps only the first line of an unexpected error (no stack, no input bytes)', () => {
-    const carried = carryError(new Error('boom: first line\n    at secret (/x.js:1:1)\n-----BEGIN ENCRYPTED PRIVATE KEY-----'));
+    const carried = carryError(
+      new Error('boom: first line\n    at secret (/x.js:1:1)\n-----BEGIN ENCRYPTED PRIVATE KEY-----'),
+    );
     assert.deepEqual(carried, { code: 'MATERIAL_INVALID', message: 'reload failed unexpectedly (boom: first line)' });
   });
 });

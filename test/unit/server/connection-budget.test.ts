@@ -6,7 +6,9 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { ConnectionBudget, type TurnedAwayReason } from '../../../src/server/connection-budget.js';
 
 function listen(server: Server): Promise<number> {
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)),
+  );
 }
 
 interface Client {
@@ -21,10 +23,13 @@ async function open(port: number, count: () => number): Promise<Client> {
   const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
   await new Promise((resolve) => socket.once('connect', resolve));
   // The server side has seen it (or dropped it) once the server's count moved or it closed.
-  await Promise.race([closed, new Promise<void>((resolve) => {
-    const poll = (): void => (count() > before ? resolve() : void setTimeout(poll, 5));
-    poll();
-  })]);
+  await Promise.race([
+    closed,
+    new Promise<void>((resolve) => {
+      const poll = (): void => (count() > before ? resolve() : void setTimeout(poll, 5));
+      poll();
+    }),
+  ]);
   return { socket, closed };
 }
 
@@ -32,13 +37,18 @@ describe('connection budget', () => {
   it('closes the oldest unauthenticated connection for a new one, never an authenticated one, and drops at the ceiling', async () => {
     const turnedAway: TurnedAwayReason[] = [];
     const server = createServer(() => undefined);
-    const budget = new ConnectionBudget({ maxAuthenticated: 2, maxUnauthenticated: 2, onTurnedAway: (reason) => turnedAway.push(reason) });
+    const budget = new ConnectionBudget({
+      maxAuthenticated: 2,
+      maxUnauthenticated: 2,
+      onTurnedAway: (reason) => turnedAway.push(reason),
+    });
     budget.attach(server);
     let seen = 0;
     server.on('connection', () => seen++);
     server.on('drop', () => seen++);
     const port = await listen(server);
-    const authenticate = (client: Client): void => budget.markAuthenticated({ remoteAddress: '127.0.0.1', remotePort: client.socket.localPort });
+    const authenticate = (client: Client): void =>
+      budget.markAuthenticated({ remoteAddress: '127.0.0.1', remotePort: client.socket.localPort });
     const clients: Client[] = [];
     try {
       const count = (): number => seen;

@@ -14,17 +14,26 @@ describe('daily certificate expiry check', () => {
     mock.timers.enable({ apis: ['setInterval', 'Date'], now: start });
     const lines: Array<[string, Record<string, unknown>]> = [];
     const expiry: Record<string, Date | undefined> = {};
-    const material = { serverCert: { subject: 'CN=server', notAfter: new Date(start + 40 * DAY + 3_600_000) }, ca: { subject: 'CN=ca', notAfter: new Date(start + 3650 * DAY) } };
+    const material = {
+      serverCert: { subject: 'CN=server', notAfter: new Date(start + 40 * DAY + 3_600_000) },
+      ca: { subject: 'CN=ca', notAfter: new Date(start + 3650 * DAY) },
+    };
     const watch = startExpiryWatch({
       material: () => material,
       metrics: { setMaterialExpiry: (kind, at) => void (expiry[kind] = at) },
-      logger: { warn: (o) => lines.push(['warn', o as Record<string, unknown>]), error: (o) => lines.push(['error', o as Record<string, unknown>]) },
+      logger: {
+        warn: (o) => lines.push(['warn', o as Record<string, unknown>]),
+        error: (o) => lines.push(['error', o as Record<string, unknown>]),
+      },
     });
     assert.equal(expiry.server_cert?.getTime(), material.serverCert.notAfter.getTime());
     mock.timers.tick(9 * DAY); // 31 days + 1 h left: not yet
     assert.equal(lines.length, 0);
     mock.timers.tick(DAY); // 30 days left
-    assert.deepEqual(lines.map(([l, o]) => [l, o.kind, o.threshold, o.daysLeft]), [['warn', 'server_cert', 30, 30]]);
+    assert.deepEqual(
+      lines.map(([l, o]) => [l, o.kind, o.threshold, o.daysLeft]),
+      [['warn', 'server_cert', 30, 30]],
+    );
     mock.timers.tick(22 * DAY); // 8 days: same band, no repeat
     assert.equal(lines.length, 1);
     mock.timers.tick(DAY); // 7 days
@@ -40,7 +49,10 @@ describe('daily certificate expiry check', () => {
     mock.timers.enable({ apis: ['setInterval', 'Date'], now: start });
     const lines: string[] = [];
     const expiry: Record<string, Date | undefined> = {};
-    let material = { serverCert: { subject: 'CN=s', notAfter: new Date(start + 20 * DAY) }, ca: { subject: 'CN=ca', notAfter: new Date(start + 3650 * DAY) } };
+    let material = {
+      serverCert: { subject: 'CN=s', notAfter: new Date(start + 20 * DAY) },
+      ca: { subject: 'CN=ca', notAfter: new Date(start + 3650 * DAY) },
+    };
     const watch = startExpiryWatch({
       material: () => material,
       metrics: { setMaterialExpiry: (kind, at) => void (expiry[kind] = at) },

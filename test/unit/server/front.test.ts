@@ -11,14 +11,26 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { startFront, type FrontHandle, type FrontMaterial, type FrontServingConfig } from '../../../src/server/front.js';
+import {
+  startFront,
+  type FrontHandle,
+  type FrontMaterial,
+  type FrontServingConfig,
+} from '../../../src/server/front.js';
 import { buildTestPki, type Pair, type TestPki } from '../tls/pki-openssl.js';
 import { RevokedSerials } from '../../../src/pki/revoked-serials.js';
 import { subjectKeyOfCertificate } from '../../../src/pki/issuer-key.js';
 
 /** A CRL of the test CA as the front takes it: the serials listed, until nextUpdate. */
-function crlOf(serials: string[], nextUpdate: Date | undefined): { revokedSerials: RevokedSerials; issuerKey: string; nextUpdate: Date | undefined } {
-  return { revokedSerials: RevokedSerials.fromHex(serials), issuerKey: subjectKeyOfCertificate(new X509Certificate(pki.caPem).raw), nextUpdate };
+function crlOf(
+  serials: string[],
+  nextUpdate: Date | undefined,
+): { revokedSerials: RevokedSerials; issuerKey: string; nextUpdate: Date | undefined } {
+  return {
+    revokedSerials: RevokedSerials.fromHex(serials),
+    issuerKey: subjectKeyOfCertificate(new X509Certificate(pki.caPem).raw),
+    nextUpdate,
+  };
 }
 
 interface Answer {
@@ -138,17 +150,29 @@ class Metrics {
 }
 
 const logLines: Array<Record<string, unknown>> = [];
-const logger = pino({ level: 'info' }, { write: (line: string) => void logLines.push(JSON.parse(line) as Record<string, unknown>) });
+const logger = pino(
+  { level: 'info' },
+  { write: (line: string) => void logLines.push(JSON.parse(line) as Record<string, unknown>) },
+);
 
 /** A refused client is told why in HTTP: the status and reason it reads, then the connection closes. */
-async function assertRefused(port: number, client: Pair | undefined, reason: string, opts: { agent?: Agent; body?: Buffer } = {}): Promise<void> {
+async function assertRefused(
+  port: number,
+  client: Pair | undefined,
+  reason: string,
+  opts: { agent?: Agent; body?: Buffer } = {},
+): Promise<void> {
   const answer = await call(port, { client, ...opts });
   assert.equal(answer.status, reason === 'revoked' ? 403 : 400, `status for ${reason}`);
   assert.equal((JSON.parse(answer.body.toString()) as { reason?: string }).reason, reason);
   assert.equal(answer.headers.connection, 'close');
 }
 
-async function withFront<T>(over: Partial<FrontServingConfig>, fn: (front: FrontHandle, metrics: Metrics) => Promise<T>, mat = material()): Promise<T> {
+async function withFront<T>(
+  over: Partial<FrontServingConfig>,
+  fn: (front: FrontHandle, metrics: Metrics) => Promise<T>,
+  mat = material(),
+): Promise<T> {
   const metrics = new Metrics();
   const front = await startFront({ config: config(over), material: mat, logger, metrics });
   try {
@@ -158,7 +182,18 @@ async function withFront<T>(over: Partial<FrontServingConfig>, fn: (front: Front
   }
 }
 
-function call(port: number, opts: { client?: Pair | undefined; path?: string; method?: string; headers?: Record<string, string>; body?: Buffer; chunked?: boolean; agent?: Agent }): Promise<Answer> {
+function call(
+  port: number,
+  opts: {
+    client?: Pair | undefined;
+    path?: string;
+    method?: string;
+    headers?: Record<string, string>;
+    body?: Buffer;
+    chunked?: boolean;
+    agent?: Agent;
+  },
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string | number> = { ...(opts.headers ?? {}) };
     if (opts.body !== undefined && opts.chunked !== true) headers['content-length'] = opts.body.length;
@@ -177,7 +212,9 @@ function call(port: number, opts: { client?: Pair | undefined; path?: string; me
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+        );
         res.on('error', reject);
       },
     );
@@ -236,7 +273,12 @@ describe('front: mutual TLS', () => {
       {},
       async (front, metrics) => {
         const seenBefore = upstreamSeen.length;
-        const cases: Array<[Pair | undefined, string]> = [[undefined, 'no-certificate'], [pki.otherCa, 'unknown-ca'], [pki.expired, 'expired'], [pki.revoked, 'revoked']];
+        const cases: Array<[Pair | undefined, string]> = [
+          [undefined, 'no-certificate'],
+          [pki.otherCa, 'unknown-ca'],
+          [pki.expired, 'expired'],
+          [pki.revoked, 'revoked'],
+        ];
         for (const [client, reason] of cases) {
           await assertRefused(front.port, client, reason);
           // With a body too: the client reads the refusal instead of a reset while it uploads.
@@ -244,7 +286,16 @@ describe('front: mutual TLS', () => {
         }
         // The refused requests, sent right behind the handshake, never reached the engine.
         assert.deepEqual(upstreamSeen.slice(seenBefore), []);
-        assert.deepEqual(metrics.refused, ['no-certificate', 'no-certificate', 'unknown-ca', 'unknown-ca', 'expired', 'expired', 'revoked', 'revoked']);
+        assert.deepEqual(metrics.refused, [
+          'no-certificate',
+          'no-certificate',
+          'unknown-ca',
+          'unknown-ca',
+          'expired',
+          'expired',
+          'revoked',
+          'revoked',
+        ]);
         assert.equal((await call(front.port, { client: pki.good })).status, 200);
       },
       material({ crl }),
@@ -255,13 +306,22 @@ describe('front: mutual TLS', () => {
 describe('front: TLS 1.2 renegotiation', () => {
   it('refuses a client that tries to renegotiate, and serves it normally otherwise', async () => {
     await withFront({}, async (front) => {
-      const socket = tlsConnect({ host: '127.0.0.1', port: front.port, ca: pki.caPem, cert: pki.good.cert, key: pki.good.key, maxVersion: 'TLSv1.2' });
+      const socket = tlsConnect({
+        host: '127.0.0.1',
+        port: front.port,
+        ca: pki.caPem,
+        cert: pki.good.cert,
+        key: pki.good.key,
+        maxVersion: 'TLSv1.2',
+      });
       await new Promise((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject));
       assert.equal(socket.getProtocol(), 'TLSv1.2');
       const outcome = await new Promise<string>((resolve) => {
         socket.once('error', (err: NodeJS.ErrnoException) => resolve(`error ${err.code ?? ''} ${err.message}`));
         socket.once('close', () => resolve('closed'));
-        const isStarted = socket.renegotiate({}, (err) => resolve(err === null || err === undefined ? 'renegotiated' : `error ${err.message}`));
+        const isStarted = socket.renegotiate({}, (err) =>
+          resolve(err === null || err === undefined ? 'renegotiated' : `error ${err.message}`),
+        );
         if (!isStarted) resolve('not started');
         socket.write('GET /headers HTTP/1.1\r\nhost: localhost\r\n\r\n');
       });
@@ -309,14 +369,25 @@ describe('front: metrics', () => {
       } finally {
         agent.destroy();
       }
-      for (let waited = 0; (metrics.open as number) !== 0 && waited < 2000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+      for (let waited = 0; (metrics.open as number) !== 0 && waited < 2000; waited += 20)
+        await new Promise((r) => setTimeout(r, 20));
       assert.equal(metrics.open, 0);
     });
   });
 
   it('counts proxied requests under the engine path pattern, not the catch-all', async () => {
     await withFront({}, async (front, metrics) => {
-      assert.equal((await call(front.port, { client: pki.good, path: '/v2/models/resnet/infer', method: 'POST', body: Buffer.from('{}') })).status, 200);
+      assert.equal(
+        (
+          await call(front.port, {
+            client: pki.good,
+            path: '/v2/models/resnet/infer',
+            method: 'POST',
+            body: Buffer.from('{}'),
+          })
+        ).status,
+        200,
+      );
       assert.deepEqual(metrics.requests.at(-1), ['/v2/models/:name/infer', 200]);
     });
   });
@@ -328,24 +399,43 @@ describe('front: headers', () => {
       const res = await call(front.port, {
         client: pki.good,
         path: '/headers',
-        headers: { 'x-forwarded-client-cert': 'Hash=evil', 'x-ssl-client-dn': 'CN=admin', 'x-forwarded-for': '10.0.0.1', forwarded: 'for=10.0.0.1', 'x-real-ip': '10.0.0.1', 'x-client-cert': 'x' },
+        headers: {
+          'x-forwarded-client-cert': 'Hash=evil',
+          'x-ssl-client-dn': 'CN=admin',
+          'x-forwarded-for': '10.0.0.1',
+          forwarded: 'for=10.0.0.1',
+          'x-real-ip': '10.0.0.1',
+          'x-client-cert': 'x',
+        },
       });
       assert.equal(res.status, 200);
       const seen = JSON.parse(res.body.toString()) as Record<string, string>;
       const der = new X509Certificate(pki.good.cert).raw;
-      assert.equal(seen['x-forwarded-client-cert'], `Hash=${sha(der)};Subject="O=Front Test,CN=good client";URI=spiffe://test/client`);
+      assert.equal(
+        seen['x-forwarded-client-cert'],
+        `Hash=${sha(der)};Subject="O=Front Test,CN=good client";URI=spiffe://test/client`,
+      );
       assert.equal(seen['x-forwarded-for'], '127.0.0.1');
       assert.equal(seen['x-forwarded-proto'], 'https');
-      for (const name of ['x-ssl-client-dn', 'forwarded', 'x-real-ip', 'x-client-cert']) assert.equal(seen[name], undefined, name);
+      for (const name of ['x-ssl-client-dn', 'forwarded', 'x-real-ip', 'x-client-cert'])
+        assert.equal(seen[name], undefined, name);
     });
   });
 
   it('keeps a sane x-request-id and replaces a bad one', async () => {
     await withFront({}, async (front) => {
-      const kept = await call(front.port, { client: pki.good, path: '/headers', headers: { 'x-request-id': 'abc-123' } });
+      const kept = await call(front.port, {
+        client: pki.good,
+        path: '/headers',
+        headers: { 'x-request-id': 'abc-123' },
+      });
       assert.equal(kept.headers['x-request-id'], 'abc-123');
       assert.equal((JSON.parse(kept.body.toString()) as Record<string, string>)['x-request-id'], 'abc-123');
-      const replaced = await call(front.port, { client: pki.good, path: '/headers', headers: { 'x-request-id': 'bad id <script>' } });
+      const replaced = await call(front.port, {
+        client: pki.good,
+        path: '/headers',
+        headers: { 'x-request-id': 'bad id <script>' },
+      });
       assert.match(String(replaced.headers['x-request-id']), /^[0-9a-f-]{36}$/);
       const generated = await call(front.port, { client: pki.good });
       assert.match(String(generated.headers['x-request-id']), /^[0-9a-f-]{36}$/);
@@ -404,7 +494,9 @@ describe('front: engine faults and limits', () => {
       const declared = await call(front.port, { client: pki.good, body: big });
       assert.equal(declared.status, 413);
       assert.deepEqual(JSON.parse(declared.body.toString()), { error: 'request body too large' });
-      const chunked = await call(front.port, { client: pki.good, body: randomBytes(1024 * 1024), chunked: true }).catch((err: Error) => err);
+      const chunked = await call(front.port, { client: pki.good, body: randomBytes(1024 * 1024), chunked: true }).catch(
+        (err: Error) => err,
+      );
       assert.ok(!(chunked instanceof Error), `chunked upload failed: ${String(chunked)}`);
       assert.equal((chunked as Answer).status, 413);
       const fits = await call(front.port, { client: pki.good, body: randomBytes(64 * 1024), chunked: true });
@@ -460,7 +552,18 @@ describe('front: live material', () => {
         const reused: boolean[] = [];
         for (let i = 0; i < 2; i++) {
           const res = await new Promise<IncomingMessage>((resolve, reject) => {
-            const req = httpsRequest({ host: '127.0.0.1', port: front.port, path: '/headers', ca: pki.caPem, cert: pki.revoked.cert, key: pki.revoked.key, agent }, resolve);
+            const req = httpsRequest(
+              {
+                host: '127.0.0.1',
+                port: front.port,
+                path: '/headers',
+                ca: pki.caPem,
+                cert: pki.revoked.cert,
+                key: pki.revoked.key,
+                agent,
+              },
+              resolve,
+            );
             req.on('error', reject);
             req.end();
           });

@@ -4,7 +4,12 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import { PassThrough } from 'node:stream';
-import { findHeaderProblem, handleClientError, headersCountSetting, toOriginForm } from '../../../src/server/http-edges.js';
+import {
+  findHeaderProblem,
+  handleClientError,
+  headersCountSetting,
+  toOriginForm,
+} from '../../../src/server/http-edges.js';
 
 function req(url: string, host = 'front'): IncomingMessage {
   return { url, headers: { host } } as unknown as IncomingMessage;
@@ -35,7 +40,10 @@ describe('http edges', () => {
 
   it('keeps the connection for bytes after a Connection: close request; answers a parse error and closes', () => {
     const kept = new PassThrough();
-    handleClientError(Object.assign(new Error('Data after Connection: close'), { code: 'HPE_CLOSED_CONNECTION' }), kept);
+    handleClientError(
+      Object.assign(new Error('Data after Connection: close'), { code: 'HPE_CLOSED_CONNECTION' }),
+      kept,
+    );
     assert.equal(kept.destroyed, false);
     const broken = new PassThrough();
     let written = '';

@@ -11,7 +11,10 @@ import { cleanEnv, copyInto, errorLines, makeRunFolder, type RunFolder } from '.
  * Starts ./run.sh and waits for it to end; if it is still running `graceMs` after printing its
  * refusal, it is killed and reported as not having exited by itself.
  */
-function runUntilRefused(f: RunFolder, graceMs: number): Promise<{ stderr: string; status: number | null; exitedByItself: boolean }> {
+function runUntilRefused(
+  f: RunFolder,
+  graceMs: number,
+): Promise<{ stderr: string; status: number | null; exitedByItself: boolean }> {
   return new Promise((resolve) => {
     const child = spawn('bash', ['./run.sh'], { cwd: f.dir, env: cleanEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
@@ -56,7 +59,16 @@ describe('run.sh when a port is taken', () => {
     copyInto(f, pki.ca.cert, 'ca.crt', 0o644);
     copyInto(f, pki.server.cert, 'server.crt', 0o644);
     copyInto(f, pki.server.keyEncrypted, 'server.key', 0o600);
-    const imported = f.run('certImport.sh', ['-c', 'ca.crt', '-s', 'server.crt', '-k', 'server.key', '--password-file', f.passwordFile(pki.password)]);
+    const imported = f.run('certImport.sh', [
+      '-c',
+      'ca.crt',
+      '-s',
+      'server.crt',
+      '-k',
+      'server.key',
+      '--password-file',
+      f.passwordFile(pki.password),
+    ]);
     assert.equal(imported.status, 0, imported.stderr);
   });
   after(() => {
@@ -74,7 +86,12 @@ describe('run.sh when a port is taken', () => {
   });
 
   it('refuses to start when admin_port is taken: ADMIN_LISTEN_FAILED naming admin_port, then exits 1 by itself', async () => {
-    f.setConfigItems({ server_ip: '127.0.0.1', server_port: '0', admin_ip: '127.0.0.1', admin_port: String(held.port) });
+    f.setConfigItems({
+      server_ip: '127.0.0.1',
+      server_port: '0',
+      admin_ip: '127.0.0.1',
+      admin_port: String(held.port),
+    });
     const res = await runUntilRefused(f, 5_000);
     assert.deepEqual(errorLines(res.stderr, 'run'), [
       `run: error: item admin_port: admin listener cannot listen on 127.0.0.1:${held.port} (EADDRINUSE); fix: choose a free admin_port in streamserver.conf [ADMIN_LISTEN_FAILED]`,

@@ -20,7 +20,9 @@ async function endDestination(destination: unknown): Promise<void> {
 }
 
 const byNumber = (names: string[]): string[] =>
-  names.filter((n) => /^streamfront\.\d+\.log$/.test(n)).sort((a, b) => Number(a.split('.')[1]) - Number(b.split('.')[1]));
+  names
+    .filter((n) => /^streamfront\.\d+\.log$/.test(n))
+    .sort((a, b) => Number(a.split('.')[1]) - Number(b.split('.')[1]));
 
 describe('front log files', () => {
   const runDir = mkdtempSync(join(tmpdir(), 'sf-logs-'));
@@ -40,8 +42,15 @@ describe('front log files', () => {
     const dir = join(runDir, 'logs');
     const logs = byNumber(readdirSync(dir));
     assert.equal(logs.length, 3, `kept ${logs.join(', ')}`);
-    for (const name of logs) assert.ok(statSync(join(dir, name)).size < 1024 * 1024 + 64 * 1024, `${name} at most one piece past 1 MB: ${logs.map((n) => `${n} ${statSync(join(dir, n)).size}`).join(', ')}`);
-    const last = readFileSync(join(dir, logs.at(-1) as string), 'utf8').trim().split('\n').at(-1) as string;
+    for (const name of logs)
+      assert.ok(
+        statSync(join(dir, name)).size < 1024 * 1024 + 64 * 1024,
+        `${name} at most one piece past 1 MB: ${logs.map((n) => `${n} ${statSync(join(dir, n)).size}`).join(', ')}`,
+      );
+    const last = readFileSync(join(dir, logs.at(-1) as string), 'utf8')
+      .trim()
+      .split('\n')
+      .at(-1) as string;
     assert.equal((JSON.parse(last) as { i: number }).i, 4499, 'the last line is in the newest file');
   });
 
@@ -54,7 +63,12 @@ describe('front log files', () => {
     const destination = buildLogDestination({ dir, maxMb: 1, files: 1 }, runDir);
     pino({ base: null }, destination).info('after restart');
     await endDestination(destination);
-    assert.deepEqual(readdirSync(dir).sort(), ['notes.txt', 'streamfront.5.log', 'streamfront.6.log', 'streamfront.log.bak']);
+    assert.deepEqual(readdirSync(dir).sort(), [
+      'notes.txt',
+      'streamfront.5.log',
+      'streamfront.6.log',
+      'streamfront.log.bak',
+    ]);
     assert.match(readFileSync(join(dir, 'streamfront.6.log'), 'utf8'), /after restart/);
   });
 
@@ -71,7 +85,10 @@ describe('front log files', () => {
   });
 
   it('linePieces cuts after newlines near the piece size, keeps a longer line whole, and loses nothing', () => {
-    const lines = ['a'.repeat(5), 'b'.repeat(3), 'c'.repeat(20), 'd'.repeat(2), 'e'].map((l) => `${l}\n`).join('').concat('tail');
+    const lines = ['a'.repeat(5), 'b'.repeat(3), 'c'.repeat(20), 'd'.repeat(2), 'e']
+      .map((l) => `${l}\n`)
+      .join('')
+      .concat('tail');
     const pieces = [...linePieces(lines, 8)];
     assert.equal(pieces.join(''), lines);
     assert.deepEqual(pieces, ['aaaaa\n', 'bbb\n', `${'c'.repeat(20)}\n`, 'dd\ne\n', 'tail']);

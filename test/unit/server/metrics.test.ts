@@ -4,7 +4,11 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { FrontMetrics, escapeLabelValue } from '../../../src/server/metrics.js';
 
-interface Sample { name: string; labels: Record<string, string>; value: number }
+interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
 
 const NAME = '[a-zA-Z_:][a-zA-Z0-9_:]*';
 const SAMPLE = new RegExp(`^(${NAME})(\\{(.*)\\})? (\\S+)$`);
@@ -72,8 +76,14 @@ describe('FrontMetrics', () => {
     m.observeRequest('/v2/models/:name/infer', 200);
     m.observeRequest('/v2/models/:name/infer', 502);
     const { samples } = parseExposition(m.render());
-    assert.equal(find(samples, 'streamfront_requests_total', { route: '/v2/models/:name/infer', status: '200' })?.value, 2);
-    assert.equal(find(samples, 'streamfront_requests_total', { route: '/v2/models/:name/infer', status: '502' })?.value, 1);
+    assert.equal(
+      find(samples, 'streamfront_requests_total', { route: '/v2/models/:name/infer', status: '200' })?.value,
+      2,
+    );
+    assert.equal(
+      find(samples, 'streamfront_requests_total', { route: '/v2/models/:name/infer', status: '502' })?.value,
+      1,
+    );
   });
 
   it('keeps a cumulative latency histogram whose +Inf bucket equals the count', () => {
@@ -88,7 +98,11 @@ describe('FrontMetrics', () => {
     assert.equal(find(samples, `${h}_count`)?.value, 5);
     assert.ok(Math.abs((find(samples, `${h}_sum`)?.value ?? 0) - 127.403) < 1e-9);
     const buckets = samples.filter((s) => s.name === `${h}_bucket`).map((s) => s.value);
-    assert.deepEqual(buckets, [...buckets].sort((a, b) => a - b), 'buckets never decrease');
+    assert.deepEqual(
+      buckets,
+      [...buckets].sort((a, b) => a - b),
+      'buckets never decrease',
+    );
   });
 
   it('escapes label values so a hostile reason cannot break the format', () => {
@@ -111,10 +125,19 @@ describe('FrontMetrics', () => {
     m.setMaterialExpiry('ca', new Date('2030-01-01T00:00:00Z'));
     m.setMaterialExpiry('ca', undefined);
     const { samples } = parseExposition(m.render());
-    assert.equal(find(samples, 'streamfront_material_expiry_timestamp_seconds', { kind: 'server_cert' })?.value, Date.UTC(2026, 0, 31) / 1000);
-    assert.equal(find(samples, 'streamfront_material_expiry_timestamp_seconds', { kind: 'crl_next_update' })?.value, Date.UTC(2025, 11, 31, 12) / 1000 + 0.5);
+    assert.equal(
+      find(samples, 'streamfront_material_expiry_timestamp_seconds', { kind: 'server_cert' })?.value,
+      Date.UTC(2026, 0, 31) / 1000,
+    );
+    assert.equal(
+      find(samples, 'streamfront_material_expiry_timestamp_seconds', { kind: 'crl_next_update' })?.value,
+      Date.UTC(2025, 11, 31, 12) / 1000 + 0.5,
+    );
     assert.equal(find(samples, 'streamfront_material_expiry_timestamp_seconds', { kind: 'ca' }), undefined);
-    assert.equal(samples.some((x) => x.name === 'streamfront_material_expiry_days'), false);
+    assert.equal(
+      samples.some((x) => x.name === 'streamfront_material_expiry_days'),
+      false,
+    );
   });
 
   it('counts reloads, handshakes by outcome with their durations, and the engine probe', () => {
@@ -133,8 +156,14 @@ describe('FrontMetrics', () => {
     assert.equal(find(samples, 'streamfront_reloads_total', { outcome: 'applied' })?.value, 1);
     assert.equal(find(samples, 'streamfront_reloads_total', { outcome: 'refused' })?.value, 1);
     assert.equal(find(samples, 'streamfront_tls_handshakes_total', { outcome: 'accepted' })?.value, 2);
-    assert.equal(find(samples, 'streamfront_tls_handshake_duration_seconds_bucket', { outcome: 'accepted', le: '0.005' })?.value, 1);
-    assert.equal(find(samples, 'streamfront_tls_handshake_duration_seconds_bucket', { outcome: 'accepted', le: '+Inf' })?.value, 2);
+    assert.equal(
+      find(samples, 'streamfront_tls_handshake_duration_seconds_bucket', { outcome: 'accepted', le: '0.005' })?.value,
+      1,
+    );
+    assert.equal(
+      find(samples, 'streamfront_tls_handshake_duration_seconds_bucket', { outcome: 'accepted', le: '+Inf' })?.value,
+      2,
+    );
     assert.equal(find(samples, 'streamfront_tls_handshake_duration_seconds_count', { outcome: 'refused' })?.value, 1);
     assert.equal(find(samples, 'streamfront_engine_up')?.value, 0);
     assert.equal(find(samples, 'streamfront_engine_probe_duration_seconds')?.value, 2);
@@ -144,7 +173,15 @@ describe('FrontMetrics', () => {
     const m = new FrontMetrics({ serverName: 's', withProcess: true });
     const { samples } = parseExposition(m.render());
     m.stop();
-    for (const name of ['process_resident_memory_bytes', 'process_cpu_seconds_total', 'process_open_fds', 'process_max_fds', 'process_start_time_seconds', 'nodejs_eventloop_lag_seconds', 'nodejs_heap_size_used_bytes']) {
+    for (const name of [
+      'process_resident_memory_bytes',
+      'process_cpu_seconds_total',
+      'process_open_fds',
+      'process_max_fds',
+      'process_start_time_seconds',
+      'nodejs_eventloop_lag_seconds',
+      'nodejs_heap_size_used_bytes',
+    ]) {
       const sample = find(samples, name);
       assert.ok(sample !== undefined && Number.isFinite(sample.value), `${name} present`);
     }
@@ -173,7 +210,10 @@ describe('FrontMetrics', () => {
 
   it('counts answers cut off after their head, by cause, both series present from the start', () => {
     const m = new FrontMetrics({ serverName: 's' });
-    assert.equal(find(parseExposition(m.render()).samples, 'streamfront_responses_truncated_total', { cause: 'engine' })?.value, 0);
+    assert.equal(
+      find(parseExposition(m.render()).samples, 'streamfront_responses_truncated_total', { cause: 'engine' })?.value,
+      0,
+    );
     m.countTruncatedResponse('engine');
     m.countTruncatedResponse('client');
     m.countTruncatedResponse('engine');

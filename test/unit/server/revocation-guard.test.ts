@@ -19,7 +19,11 @@ function logCapture(): { logger: pino.Logger; lines: Array<{ level: number; msg:
   return { logger: pino({ level: 'info' }, sink), lines };
 }
 
-const crlUntil = (nextUpdate: Date): FrontCrl => ({ revokedSerials: RevokedSerials.fromHex(['1']), issuerKey: 'cn=ca', nextUpdate });
+const crlUntil = (nextUpdate: Date): FrontCrl => ({
+  revokedSerials: RevokedSerials.fromHex(['1']),
+  issuerKey: 'cn=ca',
+  nextUpdate,
+});
 
 describe('revocation guard', () => {
   it('refuse-all: refuses every client once nextUpdate passes, until a fresh CRL lands', async () => {

@@ -22,15 +22,16 @@ describe('buildTls13Suites', () => {
   });
 
   it('maps AES-128-GCM entries to TLS_AES_128_GCM_SHA256 only, once', () => {
-    assert.deepEqual(buildTls13Suites('ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-GCM-SHA256'), ['TLS_AES_128_GCM_SHA256']);
+    assert.deepEqual(buildTls13Suites('ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-GCM-SHA256'), [
+      'TLS_AES_128_GCM_SHA256',
+    ]);
   });
 
   it('follows the order of cipher_list', () => {
-    assert.deepEqual(buildTls13Suites('ECDHE-ECDSA-AES128-CCM:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384'), [
-      'TLS_AES_128_CCM_SHA256',
-      'TLS_AES_128_GCM_SHA256',
-      'TLS_AES_256_GCM_SHA384',
-    ]);
+    assert.deepEqual(
+      buildTls13Suites('ECDHE-ECDSA-AES128-CCM:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384'),
+      ['TLS_AES_128_CCM_SHA256', 'TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384'],
+    );
   });
 
   it('gives AES-256-CCM no TLS 1.3 suite (TLS 1.3 defines none)', () => {
@@ -41,12 +42,16 @@ describe('buildTls13Suites', () => {
   it('never yields ChaCha20 nor anything but AES-GCM/CCM, for every subset of the allowed suites', () => {
     for (let mask = 1; mask < 1 << ALLOWED_CIPHERS.length; mask++) {
       const list = ALLOWED_CIPHERS.filter((_, i) => (mask & (1 << i)) !== 0).join(':');
-      for (const suite of buildTls13Suites(list)) assert.match(suite, /^TLS_AES_(128|256)_(GCM|CCM)_SHA(256|384)$/, list);
+      for (const suite of buildTls13Suites(list))
+        assert.match(suite, /^TLS_AES_(128|256)_(GCM|CCM)_SHA(256|384)$/, list);
     }
   });
 
   it('refuses a name the config rules would have refused', () => {
-    assert.throws(() => buildTls13Suites('ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-CHACHA20-POLY1305'), /ECDHE-RSA-CHACHA20-POLY1305/);
+    assert.throws(
+      () => buildTls13Suites('ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-CHACHA20-POLY1305'),
+      /ECDHE-RSA-CHACHA20-POLY1305/,
+    );
   });
 });
 
@@ -58,8 +63,14 @@ describe('buildSecureContextOptions: the TLS versions and suites a client can us
   after(() => pki?.cleanup());
 
   async function withServer(cipherList: string, body: (port: number) => Promise<void>): Promise<void> {
-    const options = buildSecureContextOptions({ cipherList }, { caPem: pki.caPem, certPem: pki.server.cert, keyPem: pki.server.key });
-    const server: Server = createServer({ ...options, requestCert: true, rejectUnauthorized: true }, (socket: TLSSocket) => socket.end());
+    const options = buildSecureContextOptions(
+      { cipherList },
+      { caPem: pki.caPem, certPem: pki.server.cert, keyPem: pki.server.key },
+    );
+    const server: Server = createServer(
+      { ...options, requestCert: true, rejectUnauthorized: true },
+      (socket: TLSSocket) => socket.end(),
+    );
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       await body((server.address() as AddressInfo).port);
@@ -68,7 +79,11 @@ describe('buildSecureContextOptions: the TLS versions and suites a client can us
     }
   }
 
-  const client = (): { ca: string; cert: string; key: string } => ({ ca: pki.caPem, cert: pki.good.cert, key: pki.good.key });
+  const client = (): { ca: string; cert: string; key: string } => ({
+    ca: pki.caPem,
+    cert: pki.good.cert,
+    key: pki.good.key,
+  });
 
   it('default cipher_list: TLS 1.3 accepts the AES-GCM suites only; a client offering only ChaCha20 is refused', async () => {
     await withServer(DEFAULT_CIPHER_LIST, async (port) => {

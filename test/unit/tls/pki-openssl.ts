@@ -39,17 +39,54 @@ export function buildTestPki(): TestPki {
   writeFileSync(join(dir, 'index.txt'), '');
   writeFileSync(join(dir, 'serial'), '1000\n');
   ossl(dir, ['req', '-x509', ...EC, '-keyout', 'ca.key', '-out', 'ca.crt', '-subj', '/CN=Front Test CA', '-days', '2']);
-  ossl(dir, ['req', '-x509', ...EC, '-keyout', 'other.key', '-out', 'other.crt', '-subj', '/CN=Other CA', '-days', '2']);
+  ossl(dir, [
+    'req',
+    '-x509',
+    ...EC,
+    '-keyout',
+    'other.key',
+    '-out',
+    'other.crt',
+    '-subj',
+    '/CN=Other CA',
+    '-days',
+    '2',
+  ]);
   const issue = (name: string, cn: string, ext: string, dates: string[] = ['-days', '2'], caName = 'ca'): Pair => {
     ossl(dir, ['req', ...EC, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/O=Front Test/CN=${cn}`]);
-    ossl(dir, ['ca', '-batch', '-config', 'ca.conf', '-cert', `${caName}.crt`, '-keyfile', `${caName}.key`, '-extensions', ext, '-notext', '-in', `${name}.csr`, '-out', `${name}.crt`, ...dates]);
-    return { cert: readFileSync(join(dir, `${name}.crt`), 'utf8'), key: readFileSync(join(dir, `${name}.key`), 'utf8') };
+    ossl(dir, [
+      'ca',
+      '-batch',
+      '-config',
+      'ca.conf',
+      '-cert',
+      `${caName}.crt`,
+      '-keyfile',
+      `${caName}.key`,
+      '-extensions',
+      ext,
+      '-notext',
+      '-in',
+      `${name}.csr`,
+      '-out',
+      `${name}.crt`,
+      ...dates,
+    ]);
+    return {
+      cert: readFileSync(join(dir, `${name}.crt`), 'utf8'),
+      key: readFileSync(join(dir, `${name}.key`), 'utf8'),
+    };
   };
   const server = issue('server', '127.0.0.1', 'server'); // serial 1000
   const server2 = issue('server2', '127.0.0.1', 'server'); // 1001
   const good = issue('good', 'good client', 'client'); // 1002
   const revoked = issue('revoked', 'revoked client', 'client'); // 1003
-  const expired = issue('expired', 'expired client', 'client', ['-startdate', '20200101000000Z', '-enddate', '20200102000000Z']);
+  const expired = issue('expired', 'expired client', 'client', [
+    '-startdate',
+    '20200101000000Z',
+    '-enddate',
+    '20200102000000Z',
+  ]);
   const otherCa = issue('otherca', 'stranger', 'client', ['-days', '2'], 'other');
   return {
     dir,

@@ -36,12 +36,47 @@ function buildChainPki(): ChainPki {
     execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
   };
   writeFileSync(join(dir, 'ca.ext'), 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n');
-  writeFileSync(join(dir, 'server.ext'), 'basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1\n');
+  writeFileSync(
+    join(dir, 'server.ext'),
+    'basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1\n',
+  );
   writeFileSync(join(dir, 'client.ext'), 'basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n');
-  ossl(['req', '-x509', ...EC, '-keyout', 'root.key', '-out', 'root.crt', '-subj', '/CN=Chain Test Root', '-days', '2', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+  ossl([
+    'req',
+    '-x509',
+    ...EC,
+    '-keyout',
+    'root.key',
+    '-out',
+    'root.crt',
+    '-subj',
+    '/CN=Chain Test Root',
+    '-days',
+    '2',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+  ]);
   const issue = (name: string, cn: string, key: string, signer: string, ext: string): void => {
     ossl(['req', '-new', '-key', key, '-out', `${name}.csr`, '-subj', `/CN=${cn}`]);
-    ossl(['x509', '-req', '-in', `${name}.csr`, '-CA', `${signer}.crt`, '-CAkey', `${signer}.key`, '-CAcreateserial', '-out', `${name}.crt`, '-days', '2', '-extfile', ext]);
+    ossl([
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      `${signer}.crt`,
+      '-CAkey',
+      `${signer}.key`,
+      '-CAcreateserial',
+      '-out',
+      `${name}.crt`,
+      '-days',
+      '2',
+      '-extfile',
+      ext,
+    ]);
   };
   ossl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', 'intermediate.key']);
   ossl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', 'server.key']);
@@ -64,7 +99,9 @@ function buildChainPki(): ChainPki {
 }
 
 const subjects = (pem: string): string[] =>
-  (pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? []).map((b) => new X509Certificate(b).subject);
+  (pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? []).map(
+    (b) => new X509Certificate(b).subject,
+  );
 
 let pki: ChainPki;
 before(() => {
@@ -74,11 +111,17 @@ after(() => rmSync(pki.dir, { recursive: true, force: true }));
 
 describe('buildServedChain', () => {
   it('adds the intermediate from the CA bundle, never the root', () => {
-    assert.deepEqual(subjects(buildServedChain(pki.server, pki.root + pki.intermediate)), ['CN=127.0.0.1', 'CN=Chain Test Intermediate']);
+    assert.deepEqual(subjects(buildServedChain(pki.server, pki.root + pki.intermediate)), [
+      'CN=127.0.0.1',
+      'CN=Chain Test Intermediate',
+    ]);
   });
 
   it('keeps the intermediates of the server certificate file and drops a root pasted into it', () => {
-    assert.deepEqual(subjects(buildServedChain(pki.server + pki.root + pki.intermediate, pki.root)), ['CN=127.0.0.1', 'CN=Chain Test Intermediate']);
+    assert.deepEqual(subjects(buildServedChain(pki.server + pki.root + pki.intermediate, pki.root)), [
+      'CN=127.0.0.1',
+      'CN=Chain Test Intermediate',
+    ]);
   });
 
   it('leaves a certificate issued directly by the root alone', () => {
@@ -92,11 +135,17 @@ describe('buildServedChain', () => {
 
 describe('what a client is sent, from buildSecureContextOptions', () => {
   async function withServer(certPem: string, caPem: string, body: (port: number) => Promise<void>): Promise<void> {
-    const options = buildSecureContextOptions({ cipherList: 'ECDHE-ECDSA-AES128-GCM-SHA256' }, { caPem, certPem, keyPem: pki.serverKey });
+    const options = buildSecureContextOptions(
+      { cipherList: 'ECDHE-ECDSA-AES128-GCM-SHA256' },
+      { caPem, certPem, keyPem: pki.serverKey },
+    );
     // The server answers with its verdict on the client certificate: OpenSSL still checks it against `ca`.
-    const server: Server = createServer({ ...options, requestCert: true, rejectUnauthorized: false }, (socket: TLSSocket) => {
-      socket.end(`authorized=${String(socket.authorized)}\n`);
-    });
+    const server: Server = createServer(
+      { ...options, requestCert: true, rejectUnauthorized: false },
+      (socket: TLSSocket) => {
+        socket.end(`authorized=${String(socket.authorized)}\n`);
+      },
+    );
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       await body((server.address() as AddressInfo).port);
@@ -107,10 +156,26 @@ describe('what a client is sent, from buildSecureContextOptions', () => {
 
   it('a PKI with an intermediate: the server certificate and the intermediate, no self-signed certificate; the client is verified', async () => {
     await withServer(pki.server, pki.root + pki.intermediate, async (port) => {
-      const files = { ca: join(pki.dir, 'root.crt'), cert: join(pki.dir, 'client.crt'), key: join(pki.dir, 'client.key') };
+      const files = {
+        ca: join(pki.dir, 'root.crt'),
+        cert: join(pki.dir, 'client.crt'),
+        key: join(pki.dir, 'client.key'),
+      };
       for (const version of ['-tls1_2', '-tls1_3']) {
-        const sent = await showServerCertificates(port, [version, '-CAfile', files.ca, '-cert', files.cert, '-key', files.key]);
-        assert.deepEqual(sent.map((c) => c.subject), ['CN=127.0.0.1', 'CN=Chain Test Intermediate'], version);
+        const sent = await showServerCertificates(port, [
+          version,
+          '-CAfile',
+          files.ca,
+          '-cert',
+          files.cert,
+          '-key',
+          files.key,
+        ]);
+        assert.deepEqual(
+          sent.map((c) => c.subject),
+          ['CN=127.0.0.1', 'CN=Chain Test Intermediate'],
+          version,
+        );
         assert.deepEqual(sent.filter(isSelfSigned), [], version);
       }
       const verdict = await new Promise<string>((resolve, reject) => {

@@ -24,8 +24,14 @@ describe('tls rules', () => {
   it('names refusal reasons', () => {
     assert.equal(parseRefusalReason('CERT_HAS_EXPIRED'), 'expired');
     assert.equal(parseRefusalReason('UNABLE_TO_VERIFY_LEAF_SIGNATURE'), 'unknown-ca');
-    assert.equal(parseRefusalReason(Object.assign(new Error('x'), { code: 'ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE' })), 'no-certificate');
-    assert.equal(parseRefusalReason(Object.assign(new Error('x'), { code: 'ERR_TLS_HANDSHAKE_TIMEOUT' })), 'handshake-timeout');
+    assert.equal(
+      parseRefusalReason(Object.assign(new Error('x'), { code: 'ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE' })),
+      'no-certificate',
+    );
+    assert.equal(
+      parseRefusalReason(Object.assign(new Error('x'), { code: 'ERR_TLS_HANDSHAKE_TIMEOUT' })),
+      'handshake-timeout',
+    );
   });
 
   it('answers each refusal with a status and a JSON body naming the reason', () => {
@@ -39,9 +45,21 @@ describe('tls rules', () => {
   });
 
   it('tracks revocation changes', () => {
-    const a = buildRevocationState({ revokedSerials: RevokedSerials.fromHex(['1']), issuerKey: 'cn=ca', nextUpdate: new Date(1000) });
-    const b = buildRevocationState({ revokedSerials: RevokedSerials.fromHex(['1']), issuerKey: 'cn=ca', nextUpdate: undefined });
-    const c = buildRevocationState({ revokedSerials: RevokedSerials.fromHex(['2']), issuerKey: 'cn=ca', nextUpdate: undefined });
+    const a = buildRevocationState({
+      revokedSerials: RevokedSerials.fromHex(['1']),
+      issuerKey: 'cn=ca',
+      nextUpdate: new Date(1000),
+    });
+    const b = buildRevocationState({
+      revokedSerials: RevokedSerials.fromHex(['1']),
+      issuerKey: 'cn=ca',
+      nextUpdate: undefined,
+    });
+    const c = buildRevocationState({
+      revokedSerials: RevokedSerials.fromHex(['2']),
+      issuerKey: 'cn=ca',
+      nextUpdate: undefined,
+    });
     assert.equal(isSameRevocation(a, b), true);
     assert.equal(isSameRevocation(a, c), false);
   });
@@ -51,13 +69,22 @@ describe('tls rules', () => {
     try {
       const id = parsePeerIdentity(new X509Certificate(pki.good.cert));
       assert.equal(id?.serial, pki.goodSerial);
-      assert.match(id?.xfcc ?? '', /^Hash=[0-9a-f]{64};Subject="O=Front Test,CN=good client";URI=spiffe:\/\/test\/client$/);
-      const options = buildSecureContextOptions({ cipherList: 'ECDHE-ECDSA-AES128-GCM-SHA256' }, { caPem: pki.caPem, certPem: pki.server.cert, keyPem: pki.server2.key });
-      assert.throws(() => validateSecureContext(options), (err: Error & { code: string }) => {
-        assert.equal(err.code, 'FRONT_TLS_CONTEXT');
-        assert.doesNotMatch(err.message, /PRIVATE KEY|BEGIN/);
-        return true;
-      });
+      assert.match(
+        id?.xfcc ?? '',
+        /^Hash=[0-9a-f]{64};Subject="O=Front Test,CN=good client";URI=spiffe:\/\/test\/client$/,
+      );
+      const options = buildSecureContextOptions(
+        { cipherList: 'ECDHE-ECDSA-AES128-GCM-SHA256' },
+        { caPem: pki.caPem, certPem: pki.server.cert, keyPem: pki.server2.key },
+      );
+      assert.throws(
+        () => validateSecureContext(options),
+        (err: Error & { code: string }) => {
+          assert.equal(err.code, 'FRONT_TLS_CONTEXT');
+          assert.doesNotMatch(err.message, /PRIVATE KEY|BEGIN/);
+          return true;
+        },
+      );
     } finally {
       pki.cleanup();
     }

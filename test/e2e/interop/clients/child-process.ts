@@ -44,7 +44,9 @@ export function runProcess(command: string, args: readonly string[], opts: Proce
 }
 
 function describeEnd(what: string, r: ProcessResult): string {
-  const end = r.isTimedOut ? 'was killed at its deadline' : `exited ${String(r.code)}${r.signal === null ? '' : ` (${r.signal})`}`;
+  const end = r.isTimedOut
+    ? 'was killed at its deadline'
+    : `exited ${String(r.code)}${r.signal === null ? '' : ` (${r.signal})`}`;
   return `${what} ${end}\n--- stderr (end) ---\n${r.stderr.slice(-3000)}\n--- stdout (end) ---\n${r.stdout.slice(-1000)}`;
 }
 

@@ -32,15 +32,26 @@ function curlVersion(): string {
 
 function segment(spec: BatchSpec, variant: CurlVariant, cell: CellSpec, bodyOut: string): string[] {
   return [
-    '--silent', '--show-error',
-    '--max-time', String(Math.ceil(spec.requestTimeoutMs / 1000)),
-    '--cacert', spec.caFile, '--cert', spec.certFile, '--key', spec.keyFile,
-    '-H', 'Content-Type: application/json',
+    '--silent',
+    '--show-error',
+    '--max-time',
+    String(Math.ceil(spec.requestTimeoutMs / 1000)),
+    '--cacert',
+    spec.caFile,
+    '--cert',
+    spec.certFile,
+    '--key',
+    spec.keyFile,
+    '-H',
+    'Content-Type: application/json',
     ...variant.extraArgs,
     ...(cell.isChunked ? ['-H', 'Transfer-Encoding: chunked'] : []),
-    '--data-binary', `@${cell.bodyFile}`,
-    '--output', bodyOut,
-    '--write-out', `${MARK} ${cell.name} %{http_code} %{num_connects} %{local_port} %{exitcode} %{errormsg}\\n`,
+    '--data-binary',
+    `@${cell.bodyFile}`,
+    '--output',
+    bodyOut,
+    '--write-out',
+    `${MARK} ${cell.name} %{http_code} %{num_connects} %{local_port} %{exitcode} %{errormsg}\\n`,
     `${spec.baseUrl}${cell.path}`,
   ];
 }
@@ -84,10 +95,16 @@ async function runCurl(spec: BatchSpec, variant: CurlVariant, version: string): 
     // curl's exit code is the last transfer's; every transfer's outcome is in its -w line.
     const lines = result.stdout.split('\n').filter((l) => l.startsWith(`${MARK} `));
     if (result.isTimedOut || lines.length !== bodyFiles.length) {
-      throw new Error(`curl printed ${lines.length} of ${bodyFiles.length} results (exit ${String(result.code)}${result.isTimedOut ? ', killed at its deadline' : ''}):\n${result.stderr.slice(-3000)}`);
+      throw new Error(
+        `curl printed ${lines.length} of ${bodyFiles.length} results (exit ${String(result.code)}${result.isTimedOut ? ', killed at its deadline' : ''}):\n${result.stderr.slice(-3000)}`,
+      );
     }
     const outcomes = lines.map((line, i) => parseLine(line, bodyFiles[i] as string));
-    return { client: `curl${variant.extraArgs.length > 0 ? ` ${variant.extraArgs.join(' ')}` : ''}`, version, outcomes };
+    return {
+      client: `curl${variant.extraArgs.length > 0 ? ` ${variant.extraArgs.join(' ')}` : ''}`,
+      version,
+      outcomes,
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -105,10 +122,28 @@ function curlRunner(variant: CurlVariant): ClientRunner {
   };
 }
 
-export const curlDefault = curlRunner({ id: 'curl', title: 'curl (default settings)', extraArgs: [], canChunk: true, keepAliveConnections: 1 });
+export const curlDefault = curlRunner({
+  id: 'curl',
+  title: 'curl (default settings)',
+  extraArgs: [],
+  canChunk: true,
+  keepAliveConnections: 1,
+});
 
 /** HTTP/1.0 has neither chunked bodies nor keep-alive unless asked; curl asks for neither. */
-export const curlHttp10 = curlRunner({ id: 'curl-http1_0', title: 'curl --http1.0', extraArgs: ['--http1.0'], canChunk: false, keepAliveConnections: null });
+export const curlHttp10 = curlRunner({
+  id: 'curl-http1_0',
+  title: 'curl --http1.0',
+  extraArgs: ['--http1.0'],
+  canChunk: false,
+  keepAliveConnections: null,
+});
 
 /** An empty Expect header stops curl from sending `Expect: 100-continue` with large bodies. */
-export const curlNoExpect = curlRunner({ id: 'curl-no-expect', title: "curl -H 'Expect:'", extraArgs: ['-H', 'Expect:'], canChunk: true, keepAliveConnections: 1 });
+export const curlNoExpect = curlRunner({
+  id: 'curl-no-expect',
+  title: "curl -H 'Expect:'",
+  extraArgs: ['-H', 'Expect:'],
+  canChunk: true,
+  keepAliveConnections: 1,
+});

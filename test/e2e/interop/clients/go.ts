@@ -32,7 +32,8 @@ function buildClient(): Promise<string> {
       GOTOOLCHAIN: 'local',
     };
     const result = await runProcess('go', ['build', '-o', binary, SOURCE], { env, timeoutMs: BUILD_TIMEOUT_MS });
-    if (result.code !== 0) throw new Error(`go build ${SOURCE} failed (exit ${String(result.code)}):\n${result.stderr.slice(-3000)}`);
+    if (result.code !== 0)
+      throw new Error(`go build ${SOURCE} failed (exit ${String(result.code)}):\n${result.stderr.slice(-3000)}`);
     return binary;
   })();
   return built;
@@ -47,7 +48,10 @@ function goRunner(id: string, title: string, isExpectContinue: boolean): ClientR
     prepare: async () => void (await buildClient()),
     run: async (spec) => {
       const binary = await buildClient();
-      const result = await runProcess(binary, [], { input: JSON.stringify({ ...spec, expectContinue: isExpectContinue }), timeoutMs: BATCH_TIMEOUT_MS });
+      const result = await runProcess(binary, [], {
+        input: JSON.stringify({ ...spec, expectContinue: isExpectContinue }),
+        timeoutMs: BATCH_TIMEOUT_MS,
+      });
       return parseReport(`the Go client (${binary})`, result);
     },
   };

@@ -32,19 +32,38 @@ function pythonRunner(client: PythonClient): ClientRunner {
     run: async (spec) => {
       // No __pycache__ written into the source tree.
       const env = { ...process.env, PYTHONDONTWRITEBYTECODE: '1' };
-      const result = await runProcess(DEBIAN_PYTHON, [script, ...client.args], { input: JSON.stringify(spec), env, timeoutMs: BATCH_TIMEOUT_MS });
+      const result = await runProcess(DEBIAN_PYTHON, [script, ...client.args], {
+        input: JSON.stringify(spec),
+        env,
+        timeoutMs: BATCH_TIMEOUT_MS,
+      });
       return parseReport(`${DEBIAN_PYTHON} ${script} ${client.args.join(' ')}`, result);
     },
   };
 }
 
 export const pythonRequests = pythonRunner({
-  id: 'requests', title: 'Python requests (Session, defaults)', script: 'requests', args: [], modules: [['requests', 'python3-requests']],
+  id: 'requests',
+  title: 'Python requests (Session, defaults)',
+  script: 'requests',
+  args: [],
+  modules: [['requests', 'python3-requests']],
 });
 export const pythonHttpx = pythonRunner({
-  id: 'httpx', title: 'Python httpx (Client, defaults)', script: 'httpx', args: [], modules: [['httpx', 'python3-httpx']],
+  id: 'httpx',
+  title: 'Python httpx (Client, defaults)',
+  script: 'httpx',
+  args: [],
+  modules: [['httpx', 'python3-httpx']],
 });
 /** Offers h2 first in ALPN: the front speaks HTTP/1.1 only, so this checks the fallback. */
 export const pythonHttpxHttp2 = pythonRunner({
-  id: 'httpx-h2', title: 'Python httpx (Client(http2=True))', script: 'httpx', args: ['--http2'], modules: [['httpx', 'python3-httpx'], ['h2', 'python3-h2']],
+  id: 'httpx-h2',
+  title: 'Python httpx (Client(http2=True))',
+  script: 'httpx',
+  args: ['--http2'],
+  modules: [
+    ['httpx', 'python3-httpx'],
+    ['h2', 'python3-h2'],
+  ],
 });

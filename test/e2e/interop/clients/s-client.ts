@@ -27,18 +27,40 @@ interface Connection {
 function openConnection(spec: BatchSpec, versionFlag: string, ordinal: number): Connection {
   const { hostname, port } = new URL(spec.baseUrl);
   const args = [
-    's_client', '-connect', `${hostname}:${port}`, versionFlag,
-    '-CAfile', spec.caFile, '-cert', spec.certFile, '-key', spec.keyFile,
+    's_client',
+    '-connect',
+    `${hostname}:${port}`,
+    versionFlag,
+    '-CAfile',
+    spec.caFile,
+    '-cert',
+    spec.certFile,
+    '-key',
+    spec.keyFile,
     // -quiet: only the server's bytes on stdout (and -ign_eof); the front's certificate must verify.
-    '-quiet', '-verify_return_error', '-verify_ip', hostname,
+    '-quiet',
+    '-verify_return_error',
+    '-verify_ip',
+    hostname,
   ];
   const child = spawn('openssl', args, { stdio: ['pipe', 'pipe', 'pipe'] });
-  const conn: Connection = { child, reader: new AnswerReader(), ordinal, requests: 0, isExited: false, exitCode: null, stderr: '', onChange: () => undefined };
+  const conn: Connection = {
+    child,
+    reader: new AnswerReader(),
+    ordinal,
+    requests: 0,
+    isExited: false,
+    exitCode: null,
+    stderr: '',
+    onChange: () => undefined,
+  };
   child.stdout.on('data', (chunk: Buffer) => {
     conn.reader.push(chunk);
     conn.onChange();
   });
-  child.stderr.setEncoding('utf8').on('data', (text: string) => void (conn.stderr = (conn.stderr + text).slice(-STDERR_KEPT)));
+  child.stderr
+    .setEncoding('utf8')
+    .on('data', (text: string) => void (conn.stderr = (conn.stderr + text).slice(-STDERR_KEPT)));
   // Writes into a connection the front closed fail here; the answer (or its absence) is what counts.
   child.stdin.on('error', () => undefined);
   child.once('close', (code) => {
@@ -53,7 +75,9 @@ function openConnection(spec: BatchSpec, versionFlag: string, ordinal: number): 
 function writeRequest(conn: Connection, spec: BatchSpec, cell: CellSpec, body: Buffer): void {
   const { host } = new URL(spec.baseUrl);
   const framing = cell.isChunked ? 'Transfer-Encoding: chunked' : `Content-Length: ${body.length}`;
-  conn.child.stdin.write(`POST ${cell.path} HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\n${framing}\r\n\r\n`);
+  conn.child.stdin.write(
+    `POST ${cell.path} HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\n${framing}\r\n\r\n`,
+  );
   if (!cell.isChunked) {
     conn.child.stdin.write(body);
     return;
@@ -86,7 +110,9 @@ function nextAnswer(conn: Connection, timeoutMs: number): Promise<HttpAnswer | s
       if (answer !== undefined) return finish(answer);
       if (conn.isExited) {
         const what = conn.reader.pending > 0 ? 'in the middle of an answer' : 'without an answer';
-        finish(`s_client exited ${String(conn.exitCode)} ${what}: ${conn.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+        finish(
+          `s_client exited ${String(conn.exitCode)} ${what}: ${conn.stderr.trim().split('\n').slice(-3).join(' | ')}`,
+        );
       }
     }
     conn.onChange = check;
@@ -151,5 +177,13 @@ function sClientRunner(id: string, title: string, versionFlag: string): ClientRu
   };
 }
 
-export const sClientTls12 = sClientRunner('s_client-tls1_2', 'openssl s_client -tls1_2 (hand-written HTTP/1.1)', '-tls1_2');
-export const sClientTls13 = sClientRunner('s_client-tls1_3', 'openssl s_client -tls1_3 (hand-written HTTP/1.1)', '-tls1_3');
+export const sClientTls12 = sClientRunner(
+  's_client-tls1_2',
+  'openssl s_client -tls1_2 (hand-written HTTP/1.1)',
+  '-tls1_2',
+);
+export const sClientTls13 = sClientRunner(
+  's_client-tls1_3',
+  'openssl s_client -tls1_3 (hand-written HTTP/1.1)',
+  '-tls1_3',
+);

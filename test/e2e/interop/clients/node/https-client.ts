@@ -6,20 +6,29 @@ import { headOf, type BatchSpec } from '../../matrix.js';
 import { describeError, piecesOf, runBatch, type Client } from './batch.js';
 
 function makeClient(spec: BatchSpec): Client {
-  const tls: RequestOptions = { ca: readFileSync(spec.caFile), cert: readFileSync(spec.certFile), key: readFileSync(spec.keyFile) };
+  const tls: RequestOptions = {
+    ca: readFileSync(spec.caFile),
+    cert: readFileSync(spec.certFile),
+    key: readFileSync(spec.keyFile),
+  };
   const send: Client['send'] = (cell, body) =>
     new Promise((resolve) => {
       let status = 0;
       let connection: string | null = null;
       let isNewConnection: boolean | null = null;
-      const done = (error: string | null, head: string): void => resolve({ status, error, bodyHead: head, connection, isNewConnection });
-      const req = request(`${spec.baseUrl}${cell.path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, ...tls }, (res) => {
-        status = res.statusCode ?? 0;
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => done(null, headOf(Buffer.concat(chunks).toString('utf8'))));
-        res.on('error', (err) => done(describeError(err), headOf(Buffer.concat(chunks).toString('utf8'))));
-      });
+      const done = (error: string | null, head: string): void =>
+        resolve({ status, error, bodyHead: head, connection, isNewConnection });
+      const req = request(
+        `${spec.baseUrl}${cell.path}`,
+        { method: 'POST', headers: { 'content-type': 'application/json' }, ...tls },
+        (res) => {
+          status = res.statusCode ?? 0;
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => done(null, headOf(Buffer.concat(chunks).toString('utf8'))));
+          res.on('error', (err) => done(describeError(err), headOf(Buffer.concat(chunks).toString('utf8'))));
+        },
+      );
       req.on('socket', (socket) => {
         // reusedSocket: the agent handed over a kept-alive connection. The local port names it.
         isNewConnection = !req.reusedSocket;
@@ -27,7 +36,9 @@ function makeClient(spec: BatchSpec): Client {
         if (socket.localPort !== undefined) name();
         else socket.once('connect', name);
       });
-      req.setTimeout(spec.requestTimeoutMs, () => req.destroy(new Error(`no answer within ${spec.requestTimeoutMs} ms`)));
+      req.setTimeout(spec.requestTimeoutMs, () =>
+        req.destroy(new Error(`no answer within ${spec.requestTimeoutMs} ms`)),
+      );
       req.on('error', (err) => {
         // An error after the answer ended changes nothing the client saw.
         if (status === 0) done(describeError(err), '');

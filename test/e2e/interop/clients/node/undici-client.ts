@@ -12,7 +12,9 @@ import { describeError, piecesOf, runBatch, type Client } from './batch.js';
 const undiciVersion = (createRequire(import.meta.url)('undici/package.json') as { version: string }).version;
 
 function makeClient(spec: BatchSpec): Client {
-  const dispatcher = new Agent({ connect: { ca: readFileSync(spec.caFile), cert: readFileSync(spec.certFile), key: readFileSync(spec.keyFile) } });
+  const dispatcher = new Agent({
+    connect: { ca: readFileSync(spec.caFile), cert: readFileSync(spec.certFile), key: readFileSync(spec.keyFile) },
+  });
   // Requests go one at a time, so the last values seen belong to the request in flight.
   let opened = 0;
   let port: string | null = null;
@@ -39,7 +41,13 @@ function makeClient(spec: BatchSpec): Client {
       const text = await res.body.text();
       return { status, error: null, bodyHead: headOf(text), connection: port, isNewConnection: opened > openedBefore };
     } catch (err) {
-      return { status, error: describeError(err), bodyHead: '', connection: port, isNewConnection: opened > openedBefore };
+      return {
+        status,
+        error: describeError(err),
+        bodyHead: '',
+        connection: port,
+        isNewConnection: opened > openedBefore,
+      };
     }
   };
   return { send, close: () => dispatcher.close() };
