@@ -1,7 +1,6 @@
 // The mTLS front: Fastify over HTTPS with client certificates, per-connection identity,
 // per-request revocation, live material swap and graceful shutdown; proxies to the engine.
 import Fastify, { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
-import { randomBytes } from 'node:crypto';
 import type { Server as HttpsServer } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
@@ -13,6 +12,7 @@ import { buildRequestId } from '../proxy/request-id.js';
 import { buildSecureContextOptions, validateSecureContext } from '../tls/context.js';
 import { peerOf, refusalOf, type PeerRefusal } from '../tls/peer.js';
 import { refusalAnswer } from '../tls/refusal.js';
+import { TicketKeys } from '../tls/ticket-keys.js';
 import type { FrontServingConfig } from '../config/items.js';
 import type { FrontMaterial } from '../tls/types.js';
 import type { ServingMetrics } from './metrics.js';
@@ -108,6 +108,7 @@ export async function startFront<M extends FrontMaterial>(opts: StartFrontOption
   const server = app.server as unknown as HttpsServer;
   server.headersTimeout = Math.min(config.headerTimeoutMs, config.requestTimeoutMs);
   server.maxHeadersCount = headersCountSetting(config.maxHeaderFields);
+  const ticketKeys = new TicketKeys(server);
 
   const gate = new TlsGate({ config, logger, metrics, revocation });
   gate.attach(server);
@@ -207,13 +208,14 @@ export async function startFront<M extends FrontMaterial>(opts: StartFrontOption
       material = next;
       if (isChanged) {
         // setSecureContext keeps the old ticket keys: a revoked client could resume with them.
-        server.setTicketKeys(randomBytes(48));
+        ticketKeys.rotate();
         const closed = gate.closeRevoked();
         logger.info({ revoked: revocation.revokedCount, closedConnections: closed }, 'revocation set changed');
       }
     },
     async shutdown(graceMs: number): Promise<void> {
       revocation.stop();
+      ticketKeys.stop();
       logger.info({ graceMs, open: gate.accepted.size }, 'front shutting down');
       await closeGracefully(app, gate.accepted, graceMs);
       logger.info('front closed');
