@@ -8,8 +8,12 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
+import { parseConfigText, readFrontConfig, setConfigItems } from '../../../src/config/index.js';
+import { isLoopbackAddress } from '../../../src/config/loopback.js';
 import { CONFIG_ITEMS } from '../../../src/config/items.js';
 import { CREDENTIAL_NAME } from '../../../src/kmc/operator-secret.js';
+import { ADMIN_PATHS, buildAdminServer } from '../../../src/server/admin.js';
+import { FrontMetrics } from '../../../src/server/metrics.js';
 import { projectRoot } from '../../fixtures/project-root.js';
 
 const DOCKER = join(projectRoot, 'docker');
@@ -270,6 +274,7 @@ describe('docker/k8s manifests', () => {
       'v1 Service': ['Service', 'kubernetes-types/core/v1'],
       'v1 Secret': ['Secret', 'kubernetes-types/core/v1'],
       'policy/v1 PodDisruptionBudget': ['PodDisruptionBudget', 'kubernetes-types/policy/v1'],
+      'networking.k8s.io/v1 NetworkPolicy': ['NetworkPolicy', 'kubernetes-types/networking/v1'],
       'cert-manager.io/v1 Certificate': ['Certificate', './cert-manager'],
     };
     const dir = join(projectRoot, '.build', 'k8s-check');
@@ -330,15 +335,19 @@ export interface Certificate { apiVersion: 'cert-manager.io/v1'; kind: 'Certific
     assert.equal(pod.securityContext.runAsNonRoot, true);
     assert.equal(String(pod.securityContext.runAsUser), /STREAMFRONT_UID=(\d+)/.exec(read('docker/Dockerfile'))?.[1]);
     assert.ok(Number.isInteger(pod.securityContext.fsGroup));
-    for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) {
-      const [node, script, url] = c[probe].exec.command;
-      assert.equal(node, 'node');
-      assert.equal(script, `${APP}/docker/healthcheck.mjs`);
-      assert.match(url, new RegExp(`^http://127\\.0\\.0\\.1:${ADMIN_PORT}/(healthz|readyz)$`));
-    }
-    assert.equal(c.readinessProbe.exec.command[2].endsWith('/readyz'), true);
+    assert.deepEqual(
+      Object.fromEntries(['startupProbe', 'readinessProbe', 'livenessProbe'].map((p) => [p, c[p].httpGet])),
+      {
+        startupProbe: { path: ADMIN_PATHS.liveness, port: 'admin' },
+        readinessProbe: { path: ADMIN_PATHS.readiness, port: 'admin' },
+        livenessProbe: { path: ADMIN_PATHS.liveness, port: 'admin' },
+      },
+    );
     assert.ok(c.resources.requests.cpu && c.resources.requests.memory && c.resources.limits.memory);
-    assert.deepEqual(c.ports, [{ name: 'mtls', containerPort: TLS_PORT, protocol: 'TCP' }]);
+    assert.deepEqual(c.ports, [
+      { name: 'mtls', containerPort: TLS_PORT, protocol: 'TCP' },
+      { name: 'admin', containerPort: ADMIN_PORT, protocol: 'TCP' },
+    ]);
     assert.ok(
       pod.terminationGracePeriodSeconds * 1000 > Number(CONFIG_ITEMS.shutdownGraceMs.defaultText) + 5_000,
       'grace covers shutdown_grace_ms and the preStop pause',
@@ -364,6 +373,63 @@ export interface Certificate { apiVersion: 'cert-manager.io/v1'; kind: 'Certific
       'server.key',
       'streamserver.conf',
     ]);
+  });
+
+  it('the probes reach the admin listener: the config the Secret carries binds it to the pod address, on the probed port', async () => {
+    // The items the Secret example tells the operator to set, applied to the shipped config and
+    // read by the front's own config reader: a non-loopback admin_ip without admin_allow_remote=on
+    // would stop the front at start, and a probe on another port would never be answered.
+    const comment = read('docker/k8s/secret-material.example.yaml');
+    const items = Object.fromEntries(
+      ['server_ip', 'admin_ip', 'admin_allow_remote'].map((item) => [
+        item,
+        new RegExp(`^\\s*#.*\\b${item}=(\\S+)`, 'm').exec(comment)?.[1] ?? 'missing',
+      ]),
+    );
+    const text = setConfigItems(read('config/streamserver.conf'), items);
+    const config = readFrontConfig(parseConfigText(text, 'keys/streamserver.conf'));
+    assert.equal(isLoopbackAddress(config.adminIp), false, `admin_ip ${config.adminIp}: the kubelet cannot reach it`);
+    assert.equal(isLoopbackAddress(config.serverIp), false, `server_ip ${config.serverIp}`);
+    const [c] = byKind('Deployment').spec.template.spec.containers;
+    const probed = c.ports.find((p: { name: string }) => p.name === 'admin');
+    assert.equal(probed?.containerPort, config.adminPort);
+    for (const [item, value] of Object.entries(items))
+      assert.ok(read('README.md').includes(`${item}=${value}`), `README, Kubernetes: ${item}=${value}`);
+
+    // And the front's admin listener answers the probed paths 200 when live and ready.
+    const admin = buildAdminServer({
+      metrics: new FrontMetrics({ serverName: 's' }),
+      serverName: 's',
+      readiness: async () => ({ ready: true, details: {} }),
+      logger: { warn: () => {}, info: () => {} },
+      allowRemote: config.adminAllowRemote,
+    });
+    const port = await admin.listen(config.adminIp, 0);
+    try {
+      for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe'])
+        assert.equal((await fetch(`http://127.0.0.1:${port}${c[probe].httpGet.path}`)).status, 200, probe);
+    } finally {
+      await admin.close();
+    }
+  });
+
+  it('the NetworkPolicy opens the mTLS port to clients and the admin port only to named scrapers', () => {
+    const policy = byKind('NetworkPolicy');
+    assert.deepEqual(policy.spec.podSelector.matchLabels, byKind('Deployment').spec.template.metadata.labels);
+    assert.deepEqual(policy.spec.policyTypes, ['Ingress']);
+    const rules = policy.spec.ingress as Array<{ from?: unknown[]; ports: Array<{ port: string }> }>;
+    const portNames = byKind('Deployment').spec.template.spec.containers[0].ports.map((p: { name: string }) => p.name);
+    for (const rule of rules)
+      for (const p of rule.ports) assert.ok(portNames.includes(p.port), `${p.port} is no container port`);
+    const mtls = rules.filter((r) => r.ports.some((p) => p.port === 'mtls'));
+    const admin = rules.filter((r) => r.ports.some((p) => p.port === 'admin'));
+    assert.deepEqual(
+      mtls.map((r) => r.from),
+      [undefined],
+      'every client may reach mTLS',
+    );
+    assert.equal(admin.length, 1);
+    assert.ok((admin[0]?.from?.length ?? 0) > 0, 'the admin port is not open to everyone');
   });
 
   it('the Service and the PodDisruptionBudget select the Deployment pods; the Certificate names an RSA key the import accepts', () => {
