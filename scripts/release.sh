@@ -16,7 +16,7 @@ mkdir -p "$stage/src/cli" "$stage/dist" "$stage/keys"
 chmod 700 "$stage/keys"
 # Only what runs: the compiled sources (not the compiled tests), the wrappers and what they read.
 cp -R dist/src "$stage/dist/src"
-cp run.sh certImport.sh package.json package-lock.json README.md "$stage/"
+cp run.sh certImport.sh kmc.sh package.json package-lock.json README.md "$stage/"
 cp src/cli/ensure-built.sh "$stage/src/cli/"
 cp -R config docs "$stage/"
 (cd "$stage" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --prefer-offline --loglevel=error) >&2

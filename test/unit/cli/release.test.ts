@@ -1,6 +1,7 @@
 // npm run release, as a serving host gets it: unpacked into a root-owned folder and run by an
-// unprivileged user, it imports and answers --check without compiling, even with source files
-// newer than its build (the old run.sh then tried to build and failed with EACCES).
+// unprivileged user, it imports, answers --check and runs the kmc command without compiling,
+// even with source files newer than its build (the old run.sh then tried to build and failed
+// with EACCES).
 import assert from 'node:assert/strict';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import {
@@ -11,6 +12,7 @@ import {
   mkdtempSync,
   readdirSync,
   rmSync,
+  symlinkSync,
   utimesSync,
   writeFileSync,
 } from 'node:fs';
@@ -57,6 +59,7 @@ describe('the release artifact', { skip: isRoot ? false : 'needs root to unpack 
     for (const f of [
       'run.sh',
       'certImport.sh',
+      'kmc.sh',
       'dist/.release',
       'dist/src/cli/front.js',
       'node_modules/fastify/package.json',
@@ -74,6 +77,15 @@ describe('the release artifact', { skip: isRoot ? false : 'needs root to unpack 
     utimesSync(join(install, 'package.json'), future, future);
     utimesSync(join(install, 'src', 'cli', 'ensure-built.sh'), future, future);
   });
+
+  /** A command as the service user would type it in its run folder: unprivileged, no build tools needed. */
+  const asNobody = (command: string, args: string[], path = process.env.PATH ?? ''): SpawnSyncReturns<string> =>
+    spawnSync('runuser', ['-u', 'nobody', '--', command, ...args], {
+      cwd: runDir,
+      encoding: 'utf8',
+      env: { ...cleanEnv(), HOME: runDir, PATH: path },
+      timeout: 60_000,
+    });
 
   it('run as nobody from a root-owned install: certImport.sh imports and run.sh --check passes, nothing compiled', () => {
     assert.ok(install !== undefined, 'the release was unpacked');
@@ -93,14 +105,8 @@ describe('the release artifact', { skip: isRoot ? false : 'needs root to unpack 
     ])
       chownSync(p, NOBODY, NOBODY);
     const config = join(runDir, 'config', 'streamserver.conf');
-    const asNobody = (script: string, args: string[]): SpawnSyncReturns<string> =>
-      spawnSync('runuser', ['-u', 'nobody', '--', 'bash', join(install, script), ...args], {
-        cwd: runDir,
-        encoding: 'utf8',
-        env: { ...cleanEnv(), HOME: runDir },
-        timeout: 60_000,
-      });
-    const imported = asNobody('certImport.sh', [
+    const imported = asNobody('bash', [
+      join(install, 'certImport.sh'),
       '-c',
       'ca.crt',
       '-s',
@@ -113,9 +119,42 @@ describe('the release artifact', { skip: isRoot ? false : 'needs root to unpack 
       'pass',
     ]);
     assert.equal(imported.status, 0, `${imported.stdout}\n${imported.stderr}`);
-    const checked = asNobody('run.sh', ['--check', '--config', config]);
+    const checked = asNobody('bash', [join(install, 'run.sh'), '--check', '--config', config]);
     assert.equal(checked.status, 0, checked.stderr);
     assert.match(checked.stdout, /check passed/);
     assert.doesNotMatch(`${imported.stderr}${checked.stderr}`, /building|installing|EACCES/);
+  });
+  it('the kmc command runs from the unpacked release as nobody: kmc.sh, a streamfront-kmc symlink to it, and npm --prefix', () => {
+    assert.ok(runDir !== undefined, 'the import made a keystore in the run folder');
+    // The operator's way to put it on PATH; the wrapper follows the link back to the install.
+    const bin = join(base, 'bin');
+    mkdirSync(bin, { mode: 0o755 });
+    symlinkSync(join(install, 'kmc.sh'), join(bin, 'streamfront-kmc'));
+    const runs = {
+      'kmc.sh status': asNobody(join(install, 'kmc.sh'), ['status']),
+      'streamfront-kmc status': asNobody('streamfront-kmc', ['status'], `${bin}:${process.env.PATH ?? ''}`),
+      'npm --prefix <install> run kmc -- status': asNobody('npm', [
+        '--prefix',
+        install,
+        'run',
+        '--silent',
+        'kmc',
+        '--',
+        'status',
+      ]),
+    };
+    for (const [how, res] of Object.entries(runs)) {
+      const out = `${res.stdout}\n${res.stderr}`;
+      assert.equal(res.status, 0, `${how}: ${out}`);
+      // The keystore the import made in this run folder, not one in the install.
+      assert.match(res.stdout, new RegExp(`copy ${join(runDir, 'keys', 'kmc.ks')}: good, generation 1`), how);
+      assert.match(res.stdout, /^ {2}id 1 {2}active/m, how);
+      assert.doesNotMatch(out, /building|installing|EACCES/, how);
+    }
+    const help = asNobody(join(install, 'kmc.sh'), ['--help']);
+    assert.equal(help.status, 0, help.stderr);
+    assert.match(help.stdout, /kmc\.sh <verb>/);
+    const usage = asNobody(join(install, 'kmc.sh'), ['frobnicate']);
+    assert.equal(usage.status, 2, `${usage.stdout}${usage.stderr}`);
   });
 });

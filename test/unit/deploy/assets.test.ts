@@ -73,6 +73,7 @@ describe('shell scripts', () => {
     for (const expected of [
       'run.sh',
       'certImport.sh',
+      'kmc.sh',
       'src/cli/ensure-built.sh',
       '.ci/run',
       'docker/entrypoint.sh',
