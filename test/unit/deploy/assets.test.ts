@@ -12,6 +12,7 @@ import { parseConfigText, readFrontConfig, setConfigItems } from '../../../src/c
 import { isLoopbackAddress } from '../../../src/config/loopback.js';
 import { CONFIG_ITEMS } from '../../../src/config/items.js';
 import { CREDENTIAL_NAME } from '../../../src/kmc/operator-secret.js';
+import { ADVISED_RSA_KEY_BITS } from '../../../src/pki/certificate.js';
 import { ADMIN_PATHS, buildAdminServer } from '../../../src/server/admin.js';
 import { FrontMetrics } from '../../../src/server/metrics.js';
 import { projectRoot } from '../../fixtures/project-root.js';
@@ -439,8 +440,30 @@ export interface Certificate { apiVersion: 'cert-manager.io/v1'; kind: 'Certific
     assert.deepEqual(service.spec.selector, labels);
     assert.deepEqual(service.spec.ports, [{ name: 'mtls', port: TLS_PORT, targetPort: 'mtls', protocol: 'TCP' }]);
     assert.deepEqual(byKind('PodDisruptionBudget').spec.selector.matchLabels, labels);
+  });
+
+  it('the cert-manager Certificate: a key the import takes without a warning, for the Service name, re-imported as the README says', () => {
     const cert = byKind('Certificate');
-    assert.deepEqual([cert.spec.privateKey.algorithm, cert.spec.privateKey.size >= 2048], ['RSA', true]);
-    assert.ok(cert.spec.usages.includes('server auth'));
+    assert.equal(cert.spec.privateKey.algorithm, 'RSA');
+    assert.ok(cert.spec.privateKey.size >= ADVISED_RSA_KEY_BITS, `size ${cert.spec.privateKey.size}`);
+    assert.equal(cert.spec.privateKey.rotationPolicy, 'Always');
+    assert.ok(cert.spec.usages.includes('server auth'), 'the import requires the serverAuth extended key usage');
+    const service = byKind('Service').metadata.name as string;
+    assert.equal(cert.spec.dnsNames[0], service);
+    for (const name of cert.spec.dnsNames as string[])
+      assert.ok(name === service || name.startsWith(`${service}.`), `${name} does not name the Service`);
+    assert.ok(cert.spec.renewBefore !== undefined, 'renewal before expiry leaves time for the re-import');
+    // cert-manager's Secret holds an unencrypted tls.key, which the import refuses: it must never
+    // be the mounted one. The README's re-import reads exactly this Secret with the shipped script.
+    const mounted = byKind('Deployment').spec.template.spec.volumes[0].secret.secretName;
+    assert.notEqual(cert.spec.secretName, mounted);
+    const readme = read('README.md');
+    for (const field of ['tls\\.crt', 'tls\\.key'])
+      assert.ok(
+        readme.includes(`kubectl get secret ${cert.spec.secretName} -o jsonpath='{.data.${field}}'`),
+        `README reads ${field} of ${cert.spec.secretName}`,
+      );
+    assert.match(readme, /^docker\/k8s\/reimport\.sh run tls\.crt tls\.key/m);
+    assert.ok((statSync(join(DOCKER, 'k8s', 'reimport.sh')).mode & 0o111) !== 0, 'reimport.sh is executable');
   });
 });
