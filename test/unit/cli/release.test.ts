@@ -11,6 +11,7 @@ import {
   mkdirSync,
   mkdtempSync,
   readdirSync,
+  readFileSync,
   rmSync,
   symlinkSync,
   utimesSync,
@@ -19,7 +20,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { buildPki, type Pki } from '../../fixtures/pki.js';
+import { buildPki, buildServerPair, type Pki } from '../../fixtures/pki.js';
 import { projectRoot } from '../../fixtures/project-root.js';
 import { cleanEnv, isRoot } from '../errors/run-folder.js';
 
@@ -60,6 +61,9 @@ describe('the release artifact', { skip: isRoot ? false : 'needs root to unpack 
       'run.sh',
       'certImport.sh',
       'kmc.sh',
+      'docker/systemd/streamfront.service',
+      'docker/k8s/reimport.sh',
+      'docker/k8s/deployment.yaml',
       'dist/.release',
       'dist/src/cli/front.js',
       'node_modules/fastify/package.json',
@@ -123,6 +127,17 @@ describe('the release artifact', { skip: isRoot ? false : 'needs root to unpack 
     assert.equal(checked.status, 0, checked.stderr);
     assert.match(checked.stdout, /check passed/);
     assert.doesNotMatch(`${imported.stderr}${checked.stderr}`, /building|installing|EACCES/);
+    // The packed systemd unit's ExecStart, from its WorkingDirectory with no --config: the README's
+    // layout (the release linked as /opt/streamfront, config/ in the run folder) finds everything.
+    const unit = readFileSync(join(install, 'docker', 'systemd', 'streamfront.service'), 'utf8');
+    const [node, script] = (/^ExecStart=(.*)$/m.exec(unit)?.[1] ?? '').split(' ');
+    assert.equal(node, '/usr/bin/node');
+    const asUnit = asNobody(process.execPath, [
+      (script ?? '').replace(/^\/opt\/streamfront\//, `${install}/`),
+      '--check',
+    ]);
+    assert.equal(asUnit.status, 0, `${asUnit.stdout}${asUnit.stderr}`);
+    assert.match(asUnit.stdout, /check passed/);
   });
   it('the kmc command runs from the unpacked release as nobody: kmc.sh, a streamfront-kmc symlink to it, and npm --prefix', () => {
     assert.ok(runDir !== undefined, 'the import made a keystore in the run folder');
@@ -156,5 +171,27 @@ describe('the release artifact', { skip: isRoot ? false : 'needs root to unpack 
     assert.match(help.stdout, /kmc\.sh <verb>/);
     const usage = asNobody(join(install, 'kmc.sh'), ['frobnicate']);
     assert.equal(usage.status, 2, `${usage.stdout}${usage.stderr}`);
+  });
+  it('docker/k8s/reimport.sh from the unpacked release, as nobody: a plain key as cert-manager writes it is re-imported', async () => {
+    assert.ok(runDir !== undefined, 'the first import was made');
+    const issued = await buildServerPair(pki);
+    for (const [from, name] of [
+      [issued.cert, 'tls.crt'],
+      [issued.keyPlain, 'tls.key'],
+    ] as const) {
+      copyFileSync(from, join(runDir, name));
+      chmodSync(join(runDir, name), 0o600);
+      chownSync(join(runDir, name), NOBODY, NOBODY);
+    }
+    const before = readFileSync(join(runDir, 'config', 'streamserver.conf'), 'utf8');
+    const done = asNobody(join(install, 'docker', 'k8s', 'reimport.sh'), [runDir, 'tls.crt', 'tls.key']);
+    assert.equal(done.status, 0, `${done.stdout}${done.stderr}`);
+    assert.match(done.stdout, /reimport: imported/);
+    assert.equal(readFileSync(join(runDir, 'keys', 'server.crt'), 'utf8'), readFileSync(issued.cert, 'utf8'));
+    const mm = (text: string): string | undefined => /^server_key_mm=(.*)$/m.exec(text)?.[1];
+    assert.notEqual(mm(readFileSync(join(runDir, 'config', 'streamserver.conf'), 'utf8')), mm(before));
+    const checked = asNobody(join(install, 'run.sh'), ['--check']);
+    assert.equal(checked.status, 0, `${checked.stdout}${checked.stderr}`);
+    assert.doesNotMatch(`${done.stderr}${checked.stderr}`, /building|installing|EACCES/);
   });
 });
