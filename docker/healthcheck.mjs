@@ -1,6 +1,7 @@
-// Docker HEALTHCHECK and Kubernetes exec probe: GET the admin listener's /healthz (or the URL
-// given) and exit 0 on 200. The admin listener is loopback-only, so the check runs inside the
-// container; it reads admin_port from the run folder's config so a changed port needs no edit.
+// Docker HEALTHCHECK: GET the admin listener's /healthz (or the URL given) and exit 0 on 200.
+// The admin listener is loopback by default, so the check runs inside the container; it reads
+// admin_port from the run folder's config so a changed port needs no edit. (Kubernetes probes
+// with httpGet instead: docker/k8s/deployment.yaml.)
 import { request } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -16,9 +16,12 @@ mkdir -p "$stage/src/cli" "$stage/dist" "$stage/keys"
 chmod 700 "$stage/keys"
 # Only what runs: the compiled sources (not the compiled tests), the wrappers and what they read.
 cp -R dist/src "$stage/dist/src"
-cp run.sh certImport.sh package.json package-lock.json README.md "$stage/"
+cp run.sh certImport.sh kmc.sh package.json package-lock.json README.md "$stage/"
 cp src/cli/ensure-built.sh "$stage/src/cli/"
 cp -R config docs "$stage/"
+# The systemd unit and the Kubernetes files with reimport.sh, which the README runs from the install.
+mkdir -p "$stage/docker"
+cp -R docker/systemd docker/k8s "$stage/docker/"
 (cd "$stage" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --prefer-offline --loglevel=error) >&2
 # The marker ensure-built.sh trusts: this folder is a finished build, never to be compiled.
 printf '%s\n' "$version" > "$stage/dist/.release"

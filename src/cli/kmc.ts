@@ -22,7 +22,7 @@ import {
 const ITEM = 'server_key_mm';
 
 export const KMC_USAGE = `Usage: npm run kmc -- <verb> [options]
-       (or: node dist/src/cli/kmc.js <verb> [options])
+       (or: <install>/kmc.sh <verb> [options], the same without npm)
 
 Inspect and maintain the KMC keystore (keys/kmc.ks and its standby copy keys/StandbyKsf.ks).
 Run from the run folder; key bytes and passwords are never printed.

@@ -111,6 +111,11 @@ export function parseCertificate(bytes: Uint8Array, role: MaterialRole): ParsedC
   }
 }
 
+/** Below this an RSA key is refused (PKI_KEY_TOO_SMALL). Deployment examples that issue keys follow it too. */
+export const MIN_RSA_KEY_BITS = 2048;
+/** Below this an RSA key is accepted with a warning (PKI_KEY_BELOW_ADVICE): the SDK's advice. */
+export const ADVISED_RSA_KEY_BITS = 3072;
+
 /** Key type/size, signature algorithm and validity: the rules both certificates share. */
 function commonRules(c: ParsedCert, role: MaterialRole, now: Date): Finding[] {
   const what = ROLE_LABELS[role];
@@ -125,21 +130,21 @@ function commonRules(c: ParsedCert, role: MaterialRole, now: Date): Finding[] {
         'issue the certificate for an RSA key of 3072 bits or more',
       ),
     );
-  } else if (s.keyBits < 2048) {
+  } else if (s.keyBits < MIN_RSA_KEY_BITS) {
     out.push(
       error(
         'PKI_KEY_TOO_SMALL',
         role,
-        `the ${what} '${s.subject}' has an RSA key of ${s.keyBits} bits; at least 2048 are required`,
+        `the ${what} '${s.subject}' has an RSA key of ${s.keyBits} bits; at least ${MIN_RSA_KEY_BITS} are required`,
         'issue it for an RSA key of 3072 bits: openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:3072',
       ),
     );
-  } else if (s.keyBits < 3072) {
+  } else if (s.keyBits < ADVISED_RSA_KEY_BITS) {
     out.push(
       warning(
         'PKI_KEY_BELOW_ADVICE',
         role,
-        `the ${what} '${s.subject}' has an RSA key of ${s.keyBits} bits; the SDK advises 3072 or more`,
+        `the ${what} '${s.subject}' has an RSA key of ${s.keyBits} bits; the SDK advises ${ADVISED_RSA_KEY_BITS} or more`,
         'plan to reissue it with an RSA key of 3072 bits or more',
       ),
     );

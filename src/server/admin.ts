@@ -32,6 +32,13 @@ export interface AdminServer {
   close(): Promise<void>;
 }
 
+/**
+ * The paths the admin listener serves. The Kubernetes probes and the container health check name
+ * them too; test/unit/deploy checks the manifests against these, so a rename cannot strand a probe.
+ */
+export const ADMIN_PATHS = { liveness: '/healthz', readiness: '/readyz', metrics: '/metrics' } as const;
+const ADMIN_PATH_LIST = Object.values(ADMIN_PATHS);
+
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
 export { isLoopbackAddress };
@@ -55,9 +62,9 @@ export function buildAdminServer(opts: AdminServerOptions): AdminServer {
       return send(res, 405, 'application/json', JSON.stringify({ error: 'method not allowed' }));
     }
     switch (path) {
-      case '/healthz':
+      case ADMIN_PATHS.liveness:
         return send(res, 200, 'application/json', JSON.stringify({ status: 'up', serverName }));
-      case '/readyz': {
+      case ADMIN_PATHS.readiness: {
         let result: AdminReadiness;
         try {
           result = await readiness();
@@ -72,15 +79,10 @@ export function buildAdminServer(opts: AdminServerOptions): AdminServer {
         const body = JSON.stringify({ status: result.ready ? 'ready' : 'not ready', serverName, ...result.details });
         return send(res, result.ready ? 200 : 503, 'application/json', body);
       }
-      case '/metrics':
+      case ADMIN_PATHS.metrics:
         return send(res, 200, METRICS_CONTENT_TYPE, metrics.render());
       default:
-        return send(
-          res,
-          404,
-          'application/json',
-          JSON.stringify({ error: 'not found', paths: ['/healthz', '/readyz', '/metrics'] }),
-        );
+        return send(res, 404, 'application/json', JSON.stringify({ error: 'not found', paths: ADMIN_PATH_LIST }));
     }
   }
 
@@ -96,7 +98,7 @@ export function buildAdminServer(opts: AdminServerOptions): AdminServer {
       if (!isLoopbackAddress(host) && opts.allowRemote === true) {
         logger.warn(
           { event: 'admin_remote', host },
-          `admin listener on ${host} (admin_allow_remote=on): other hosts can read /healthz, /readyz and /metrics without authentication; restrict it with a firewall or network policy`,
+          `admin listener on ${host} (admin_allow_remote=on): other hosts can read ${ADMIN_PATH_LIST.slice(0, -1).join(', ')} and ${ADMIN_PATH_LIST.at(-1)} without authentication; restrict it with a firewall or network policy`,
         );
       } else if (!isLoopbackAddress(host)) {
         return Promise.reject(

@@ -5,11 +5,26 @@
 // assets name against the repository and the config defaults. No cluster, no network.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
+import { parseConfigText, readFrontConfig } from '../../../src/config/index.js';
+import { isLoopbackAddress } from '../../../src/config/loopback.js';
 import { CONFIG_ITEMS } from '../../../src/config/items.js';
 import { CREDENTIAL_NAME } from '../../../src/kmc/operator-secret.js';
+import { ADVISED_RSA_KEY_BITS } from '../../../src/pki/certificate.js';
+import { ADMIN_PATHS, buildAdminServer } from '../../../src/server/admin.js';
+import { FrontMetrics } from '../../../src/server/metrics.js';
 import { projectRoot } from '../../fixtures/project-root.js';
 
 const DOCKER = join(projectRoot, 'docker');
@@ -69,6 +84,7 @@ describe('shell scripts', () => {
     for (const expected of [
       'run.sh',
       'certImport.sh',
+      'kmc.sh',
       'src/cli/ensure-built.sh',
       '.ci/run',
       'docker/entrypoint.sh',
@@ -270,6 +286,7 @@ describe('docker/k8s manifests', () => {
       'v1 Service': ['Service', 'kubernetes-types/core/v1'],
       'v1 Secret': ['Secret', 'kubernetes-types/core/v1'],
       'policy/v1 PodDisruptionBudget': ['PodDisruptionBudget', 'kubernetes-types/policy/v1'],
+      'networking.k8s.io/v1 NetworkPolicy': ['NetworkPolicy', 'kubernetes-types/networking/v1'],
       'cert-manager.io/v1 Certificate': ['Certificate', './cert-manager'],
     };
     const dir = join(projectRoot, '.build', 'k8s-check');
@@ -330,15 +347,19 @@ export interface Certificate { apiVersion: 'cert-manager.io/v1'; kind: 'Certific
     assert.equal(pod.securityContext.runAsNonRoot, true);
     assert.equal(String(pod.securityContext.runAsUser), /STREAMFRONT_UID=(\d+)/.exec(read('docker/Dockerfile'))?.[1]);
     assert.ok(Number.isInteger(pod.securityContext.fsGroup));
-    for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) {
-      const [node, script, url] = c[probe].exec.command;
-      assert.equal(node, 'node');
-      assert.equal(script, `${APP}/docker/healthcheck.mjs`);
-      assert.match(url, new RegExp(`^http://127\\.0\\.0\\.1:${ADMIN_PORT}/(healthz|readyz)$`));
-    }
-    assert.equal(c.readinessProbe.exec.command[2].endsWith('/readyz'), true);
+    assert.deepEqual(
+      Object.fromEntries(['startupProbe', 'readinessProbe', 'livenessProbe'].map((p) => [p, c[p].httpGet])),
+      {
+        startupProbe: { path: ADMIN_PATHS.liveness, port: 'admin' },
+        readinessProbe: { path: ADMIN_PATHS.readiness, port: 'admin' },
+        livenessProbe: { path: ADMIN_PATHS.liveness, port: 'admin' },
+      },
+    );
     assert.ok(c.resources.requests.cpu && c.resources.requests.memory && c.resources.limits.memory);
-    assert.deepEqual(c.ports, [{ name: 'mtls', containerPort: TLS_PORT, protocol: 'TCP' }]);
+    assert.deepEqual(c.ports, [
+      { name: 'mtls', containerPort: TLS_PORT, protocol: 'TCP' },
+      { name: 'admin', containerPort: ADMIN_PORT, protocol: 'TCP' },
+    ]);
     assert.ok(
       pod.terminationGracePeriodSeconds * 1000 > Number(CONFIG_ITEMS.shutdownGraceMs.defaultText) + 5_000,
       'grace covers shutdown_grace_ms and the preStop pause',
@@ -366,14 +387,103 @@ export interface Certificate { apiVersion: 'cert-manager.io/v1'; kind: 'Certific
     ]);
   });
 
+  it('the probes reach the admin listener: the config the Secret carries binds it to the pod address, on the probed port', async () => {
+    // The README's sed, run as written on a copy of the shipped config, read by the front's own
+    // config reader: a non-loopback admin_ip without admin_allow_remote=on would stop the front
+    // at start, and a probe on another port would never be answered.
+    const readme = read('README.md');
+    const sed = /^sed -i (?:.*\\\n)*.*run\/config\/streamserver\.conf$/m.exec(readme)?.[0];
+    assert.ok(sed !== undefined, 'README, Kubernetes: the sed that sets the listeners');
+    const dir = mkdtempSync(join(tmpdir(), 'sf-k8s-conf-'));
+    let text: string;
+    try {
+      const file = join(dir, 'streamserver.conf');
+      writeFileSync(file, read('config/streamserver.conf'));
+      const r = tool('bash', ['-c', sed.replace('run/config/streamserver.conf', file)], 'bash');
+      assert.equal(r.status, 0, r.out);
+      text = readFileSync(file, 'utf8');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const config = readFrontConfig(parseConfigText(text, 'keys/streamserver.conf'));
+    assert.equal(isLoopbackAddress(config.adminIp), false, `admin_ip ${config.adminIp}: the kubelet cannot reach it`);
+    assert.equal(isLoopbackAddress(config.serverIp), false, `server_ip ${config.serverIp}`);
+    const [c] = byKind('Deployment').spec.template.spec.containers;
+    const probed = c.ports.find((p: { name: string }) => p.name === 'admin');
+    assert.equal(probed?.containerPort, config.adminPort);
+    // The Secret example names the same settings.
+    const example = read('docker/k8s/secret-material.example.yaml');
+    for (const item of ['server_ip', 'admin_ip', 'admin_allow_remote']) {
+      const value = new RegExp(`^${item}=(.*)$`, 'm').exec(text)?.[1];
+      assert.match(example, new RegExp(`^\\s*#.*\\b${item}=${value}\\b`, 'm'), `the Secret example: ${item}=${value}`);
+    }
+
+    // And the front's admin listener answers the probed paths 200 when live and ready.
+    const admin = buildAdminServer({
+      metrics: new FrontMetrics({ serverName: 's' }),
+      serverName: 's',
+      readiness: async () => ({ ready: true, details: {} }),
+      logger: { warn: () => {}, info: () => {} },
+      allowRemote: config.adminAllowRemote,
+    });
+    const port = await admin.listen(config.adminIp, 0);
+    try {
+      for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe'])
+        assert.equal((await fetch(`http://127.0.0.1:${port}${c[probe].httpGet.path}`)).status, 200, probe);
+    } finally {
+      await admin.close();
+    }
+  });
+
+  it('the NetworkPolicy opens the mTLS port to clients and the admin port only to named scrapers', () => {
+    const policy = byKind('NetworkPolicy');
+    assert.deepEqual(policy.spec.podSelector.matchLabels, byKind('Deployment').spec.template.metadata.labels);
+    assert.deepEqual(policy.spec.policyTypes, ['Ingress']);
+    const rules = policy.spec.ingress as Array<{ from?: unknown[]; ports: Array<{ port: string }> }>;
+    const portNames = byKind('Deployment').spec.template.spec.containers[0].ports.map((p: { name: string }) => p.name);
+    for (const rule of rules)
+      for (const p of rule.ports) assert.ok(portNames.includes(p.port), `${p.port} is no container port`);
+    const mtls = rules.filter((r) => r.ports.some((p) => p.port === 'mtls'));
+    const admin = rules.filter((r) => r.ports.some((p) => p.port === 'admin'));
+    assert.deepEqual(
+      mtls.map((r) => r.from),
+      [undefined],
+      'every client may reach mTLS',
+    );
+    assert.equal(admin.length, 1);
+    assert.ok((admin[0]?.from?.length ?? 0) > 0, 'the admin port is not open to everyone');
+  });
+
   it('the Service and the PodDisruptionBudget select the Deployment pods; the Certificate names an RSA key the import accepts', () => {
     const labels = byKind('Deployment').spec.template.metadata.labels;
     const service = byKind('Service');
     assert.deepEqual(service.spec.selector, labels);
     assert.deepEqual(service.spec.ports, [{ name: 'mtls', port: TLS_PORT, targetPort: 'mtls', protocol: 'TCP' }]);
     assert.deepEqual(byKind('PodDisruptionBudget').spec.selector.matchLabels, labels);
+  });
+
+  it('the cert-manager Certificate: a key the import takes without a warning, for the Service name, re-imported as the README says', () => {
     const cert = byKind('Certificate');
-    assert.deepEqual([cert.spec.privateKey.algorithm, cert.spec.privateKey.size >= 2048], ['RSA', true]);
-    assert.ok(cert.spec.usages.includes('server auth'));
+    assert.equal(cert.spec.privateKey.algorithm, 'RSA');
+    assert.ok(cert.spec.privateKey.size >= ADVISED_RSA_KEY_BITS, `size ${cert.spec.privateKey.size}`);
+    assert.equal(cert.spec.privateKey.rotationPolicy, 'Always');
+    assert.ok(cert.spec.usages.includes('server auth'), 'the import requires the serverAuth extended key usage');
+    const service = byKind('Service').metadata.name as string;
+    assert.equal(cert.spec.dnsNames[0], service);
+    for (const name of cert.spec.dnsNames as string[])
+      assert.ok(name === service || name.startsWith(`${service}.`), `${name} does not name the Service`);
+    assert.ok(cert.spec.renewBefore !== undefined, 'renewal before expiry leaves time for the re-import');
+    // cert-manager's Secret holds an unencrypted tls.key, which the import refuses: it must never
+    // be the mounted one. The README's re-import reads exactly this Secret with the shipped script.
+    const mounted = byKind('Deployment').spec.template.spec.volumes[0].secret.secretName;
+    assert.notEqual(cert.spec.secretName, mounted);
+    const readme = read('README.md');
+    for (const field of ['tls\\.crt', 'tls\\.key'])
+      assert.ok(
+        readme.includes(`kubectl get secret ${cert.spec.secretName} -o jsonpath='{.data.${field}}'`),
+        `README reads ${field} of ${cert.spec.secretName}`,
+      );
+    assert.match(readme, /^docker\/k8s\/reimport\.sh run tls\.crt tls\.key/m);
+    assert.ok((statSync(join(DOCKER, 'k8s', 'reimport.sh')).mode & 0o111) !== 0, 'reimport.sh is executable');
   });
 });
