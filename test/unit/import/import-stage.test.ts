@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
@@ -9,23 +8,9 @@ import { isStreamfrontError } from '../../../src/errors/error.js';
 import { Keystore, keystorePathsIn } from '../../../src/kmc/index.js';
 import { buildPki, type Pki } from '../../fixtures/pki.js';
 import { importInProcess, newRunDir } from '../../fixtures/import-in-process.js';
+import { snapshot } from './snapshot.js';
 
 const CLI = fileURLToPath(new URL('../../../src/cli/cert-import.js', import.meta.url));
-
-/** A fingerprint of everything the import may touch: keys/ (names, modes, bytes) and the config. */
-function snapshot(runDir: string): string {
-  const hash = createHash('sha256');
-  const keys = join(runDir, 'keys');
-  if (existsSync(keys)) {
-    hash.update(`keys mode ${statSync(keys).mode}`);
-    for (const name of readdirSync(keys).sort()) {
-      hash.update(`${name} ${statSync(join(keys, name)).mode}`);
-      hash.update(readFileSync(join(keys, name)));
-    }
-  } else hash.update('no keys');
-  hash.update(readFileSync(join(runDir, 'config', 'streamserver.conf')));
-  return hash.digest('hex');
-}
 
 describe('import stage', () => {
   let pki: Pki;
