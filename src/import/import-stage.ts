@@ -323,7 +323,7 @@ async function stageCopies(
 }
 
 /** A staged copy that differs from what was checked (a disk fault, a writer racing us) stops the import. */
-function assertSameBytes(checked: MaterialFiles, staged: MaterialFiles): void {
+export function assertSameBytes(checked: MaterialFiles, staged: MaterialFiles): void {
   for (const role of Object.keys(TARGET_NAMES) as Role[]) {
     const a = checked[role];
     const b = staged[role];

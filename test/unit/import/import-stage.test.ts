@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { isStreamfrontError } from '../../../src/errors/error.js';
+import { assertSameBytes } from '../../../src/import/import-stage.js';
 import { Keystore, keystorePathsIn } from '../../../src/kmc/index.js';
 import { buildPki, type Pki } from '../../fixtures/pki.js';
 import { importInProcess, newRunDir } from '../../fixtures/import-in-process.js';
@@ -169,5 +170,26 @@ describe('import stage', () => {
     const record = JSON.parse(audit) as { outcome: string; files: Array<{ sha256: string }> };
     assert.equal(record.outcome, 'imported');
     assert.equal(record.files.length, 4);
+  });
+});
+
+describe('the staged copies', () => {
+  const file = (role: 'ca' | 'server-cert' | 'server-key' | 'crl', text: string) => ({
+    role,
+    label: role,
+    bytes: Buffer.from(text),
+  });
+  const set = (crl: string) => ({
+    ca: file('ca', 'ca'),
+    serverCert: file('server-cert', 'cert'),
+    serverKey: file('server-key', 'key'),
+    crl: file('crl', crl),
+  });
+
+  // The import reuses the verdict on the checked files for the staged copies (no second parse):
+  // that is only sound when the staged bytes are the checked bytes.
+  it('must be the bytes that were checked: a copy that differs stops the import, naming it', () => {
+    assert.doesNotThrow(() => assertSameBytes(set('crl'), set('crl')));
+    assert.throws(() => assertSameBytes(set('crl'), set('crl, changed on the way')), /staged copy ca\.crl differs/);
   });
 });
