@@ -77,4 +77,6 @@ process.on('message', (msg: { cmd: string }) => {
     });
   if (msg.cmd === 'exit') void front.shutdown(100).then(() => process.exit(0));
 });
+// The bench died (an exception, Ctrl-C): do not stay behind serving.
+process.on('disconnect', () => process.exit(0));
 process.send?.({ event: 'ready', port: front.port });
