@@ -63,6 +63,7 @@ function listing(dir: string): string[] {
 
 const mountPoint = mkdtempSync(join(tmpdir(), 'sf-diskfull-'));
 const whyNot = mountTmpfs(mountPoint, '8m');
+if (whyNot !== undefined) rmSync(mountPoint, { recursive: true, force: true });
 
 describe('import on a full disk (tmpfs)', { skip: whyNot }, () => {
   let pki: Pki;
