@@ -145,7 +145,8 @@ describe('certImport.sh and run.sh refusals, as the operator sees them', () => {
       seen += chunk.toString('utf8');
       if (!typed && seen.includes('Password of the server key: ')) {
         typed = true;
-        setTimeout(() => child.stdin.write('half-typed\u0003'), 200);
+        // Echo is off before the prompt is written (src/import/password.ts): type at once.
+        child.stdin.write('half-typed\u0003');
       }
     });
     const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
