@@ -12,6 +12,7 @@ import { startFront } from '../../../src/server/front.js';
 import { FrontMetrics } from '../../../src/server/metrics.js';
 import { buildCrl, buildPki, writeLargeCrl, type Pki } from '../../fixtures/pki.js';
 import { configPathOf, importInProcess, newRunDir } from '../../fixtures/import-in-process.js';
+import { waitUntil } from '../../fixtures/wait.js';
 
 async function importedRunDir(pki: Pki): Promise<{ runDir: string; configPath: string }> {
   const runDir = newRunDir('sf-reload-');
@@ -34,14 +35,19 @@ function replaceKeysFile(runDir: string, name: string, from: string): void {
 async function longestStallMs(work: () => Promise<void>): Promise<number> {
   let last = performance.now();
   let longest = 0;
+  let onTick: (() => void) | undefined;
   const timer = setInterval(() => {
     const now = performance.now();
     longest = Math.max(longest, now - last);
     last = now;
+    onTick?.();
   }, 1);
   try {
     await work();
-    await new Promise((r) => setTimeout(r, 20));
+    // One more tick after the work: a stall at its very end is measured too.
+    await new Promise<void>((r) => {
+      onTick = r;
+    });
   } finally {
     clearInterval(timer);
   }
@@ -174,7 +180,8 @@ describe('reload through the worker thread', () => {
       reloader.request('change');
       await reloader.idle();
       assert.equal(reloader.status().isStale, false, 'a failure right after a change waits for the files to settle');
-      await new Promise((r) => setTimeout(r, 200));
+      // The settle retry (settleMs 50) reports it: wait for that line, not for the clock.
+      await waitUntil('the refusal after the files settled', () => lines.some((l) => l.event === 'reload_refused'));
       await reloader.idle();
       reloader.request('signal');
       await reloader.idle();
