@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import { loadConfigFile, readFrontConfig, type FrontConfig } from '../../../src/config/index.js';
 import { isStreamfrontError } from '../../../src/errors/error.js';
-import { loadMaterial } from '../../../src/material/load.js';
+import { loadMaterial, type TlsMaterial } from '../../../src/material/load.js';
 import { MaterialReloader } from '../../../src/reload/reloader.js';
 import { WorkerLoader } from '../../../src/reload/worker-loader.js';
 import { startFront } from '../../../src/server/front.js';
@@ -54,12 +54,31 @@ async function longestStallMs(work: () => Promise<void>): Promise<number> {
   return longest;
 }
 
+/** What a reload test drives the loop with: a logger whose lines it reads, metrics, the set loaded now. */
+interface ReloadSetup {
+  readonly lines: Array<Record<string, unknown>>;
+  readonly logger: pino.Logger;
+  readonly metrics: FrontMetrics;
+  readonly initial: TlsMaterial;
+}
+
 describe('reload through the worker thread', () => {
   let pki: Pki;
   let runDir: string;
   let configPath: string;
   let config: FrontConfig;
   let loader: WorkerLoader;
+
+  async function reloadSetup(): Promise<ReloadSetup> {
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = pino(
+      { level: 'info' },
+      { write: (s: string) => lines.push(JSON.parse(s) as Record<string, unknown>) },
+    );
+    const metrics = new FrontMetrics({ serverName: 'test' });
+    const initial = await loadMaterial({ config, runDir, env: {}, now: new Date() });
+    return { lines, logger, metrics, initial };
+  }
 
   before(async () => {
     pki = await buildPki();
@@ -147,13 +166,7 @@ describe('reload through the worker thread', () => {
   });
 
   it('reports a refused replacement once, keeps the last good set and clears the stale mark when a good file lands', async () => {
-    const lines: Array<Record<string, unknown>> = [];
-    const logger = pino(
-      { level: 'info' },
-      { write: (s: string) => lines.push(JSON.parse(s) as Record<string, unknown>) },
-    );
-    const metrics = new FrontMetrics({ serverName: 'test' });
-    const initial = await loadMaterial({ config, runDir, env: {}, now: new Date() });
+    const { lines, logger, metrics, initial } = await reloadSetup();
     const front = await startFront({
       config: { ...config, serverPort: 0, accessLog: false },
       material: initial,
@@ -211,13 +224,7 @@ describe('reload through the worker thread', () => {
   });
 
   it('tells the operator which changed config items need a restart', async () => {
-    const lines: Array<Record<string, unknown>> = [];
-    const logger = pino(
-      { level: 'info' },
-      { write: (s: string) => lines.push(JSON.parse(s) as Record<string, unknown>) },
-    );
-    const metrics = new FrontMetrics({ serverName: 'test' });
-    const initial = await loadMaterial({ config, runDir, env: {}, now: new Date() });
+    const { lines, logger, metrics, initial } = await reloadSetup();
     const fakeFront = { material: initial, applyMaterial: () => assert.fail('nothing changed in the material') };
     const reloader = new MaterialReloader({
       config: { ...config, engineTimeoutMs: config.engineTimeoutMs + 1 },
