@@ -485,6 +485,7 @@ describe('MaterialFileWatcher', () => {
     await witness.settle();
     assert.ok(control.calls.length > 0, 'the witness saw the changes');
     assert.deepEqual(rec.calls, []);
+    await w.settle(); // closed: nothing can be pending, so it resolves at once
     await w.setPaths([file]); // after close: a no-op, not a restart
     await writeFile(file, 'four');
     const seenByWitness = control.calls.length;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { copyFileSync, rmSync } from 'node:fs';
+import { copyFileSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
@@ -89,6 +89,23 @@ describe('reload through the worker thread', () => {
   after(async () => {
     await loader.close();
     rmSync(runDir, { recursive: true, force: true });
+  });
+
+  it('start() runs the worker thread before any load, and starts nothing once closed', async () => {
+    // Linux counts a process's threads in /proc: the worker is one of them.
+    const threads = (): number => Number(/^Threads:\s+(\d+)/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1]);
+    const early = new WorkerLoader({ configPath, runDir, env: {} });
+    const before = threads();
+    early.start();
+    early.start(); // one thread, however often it is asked
+    await waitUntil('the worker thread running', () => threads() > before);
+    const running = threads();
+    const { material } = await early.load();
+    assert.equal(threads(), running, 'the first load started no thread of its own');
+    assert.equal(material.serverCert.serial, pki.server.serial);
+    await early.close();
+    early.start();
+    await assert.rejects(early.load(), /the reload worker is closed/);
   });
 
   it('loads the same material as the loader on the main thread', async () => {
