@@ -9,6 +9,7 @@ import { execFile } from 'node:child_process';
 import { connect as netConnect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { clientOptions, startFrontProcess, type FrontProcess } from '../../fixtures/front-process.js';
+import { waitUntil } from '../../fixtures/wait.js';
 import { call, metricSum, scrape, sleep } from '../front/client.js';
 
 const SILENT = 1030;
@@ -69,6 +70,7 @@ describe('e2e hostile: no pre-auth lockout', () => {
         (err: NodeJS.ErrnoException) => err.code ?? err.message,
       );
       good.push({ status, ms: performance.now() - t0 });
+      // Pacing of the good client (one request every ~50 ms), not a wait for something to happen.
       await sleep(50);
     }
     const report = await attack;
@@ -123,14 +125,12 @@ describe('e2e hostile: handshake timeout', () => {
     });
     t.diagnostic(`closed after ${closedAfter.toFixed(0)} ms`);
     assert.ok(closedAfter >= HANDSHAKE_MS - 50, `closed after ${closedAfter.toFixed(0)} ms`);
-    let counted = 0;
-    for (let i = 0; i < 40 && counted === 0; i++) {
-      counted = metricSum(await scrape(front.adminPort), 'streamfront_tls_handshakes_refused_total', {
+    const countedNow = async (): Promise<number> =>
+      metricSum(await scrape(front.adminPort), 'streamfront_tls_handshakes_refused_total', {
         reason: 'handshake-timeout',
       });
-      if (counted === 0) await sleep(50);
-    }
-    assert.equal(counted, 1);
+    await waitUntil('the handshake timeout counted', async () => (await countedNow()) > 0);
+    assert.equal(await countedNow(), 1);
   });
 
   it('closes a refused TLS connection that never sends its request after the same time', async (t) => {

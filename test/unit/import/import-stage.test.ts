@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { isStreamfrontError } from '../../../src/errors/error.js';
 import { assertSameBytes } from '../../../src/import/import-stage.js';
 import { Keystore, keystorePathsIn } from '../../../src/kmc/index.js';
-import { buildPki, type Pki } from '../../fixtures/pki.js';
+import { buildPki, importArgsOf, type Pki } from '../../fixtures/pki.js';
 import { importInProcess, newRunDir } from '../../fixtures/import-in-process.js';
 import { snapshot } from './snapshot.js';
 
@@ -149,20 +149,7 @@ describe('import stage', () => {
     assert.equal(errorLines.length, 1);
     assert.match(errorLines[0] ?? '', /server\.key: .*password.*\[PKI_KEY_BAD_PASSWORD\]$/);
     assert.ok(!refused.stderr.includes('not-the-password') && !refused.stdout.includes('not-the-password'));
-    const ok = run(
-      [
-        '-c',
-        pki.ca.cert,
-        '-s',
-        pki.server.cert,
-        '-k',
-        pki.server.keyEncrypted,
-        '-r',
-        pki.crls.good,
-        '--password-stdin',
-      ],
-      `${pki.password}\n`,
-    );
+    const ok = run([...importArgsOf(pki), '--password-stdin'], `${pki.password}\n`);
     assert.equal(ok.status, 0, ok.stderr);
     assert.ok(!ok.stderr.includes(pki.password) && !ok.stdout.includes(pki.password));
     const audit = ok.stderr.split('\n').find((l) => l.includes('"event":"certificate-import"'));
