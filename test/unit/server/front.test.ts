@@ -101,6 +101,7 @@ function config(over: Partial<FrontServingConfig> = {}): FrontServingConfig {
     maxUnauthenticatedConnections: 50,
     handshakeTimeoutMs: 10000,
     maxHeaderFields: 100,
+    http2: false,
     accessLog: true,
     crlExpiredPolicy: 'keep-enforcing',
     ...over,
