@@ -36,6 +36,13 @@ export function findHeaderProblem(rawHeaders: readonly string[], maxFields: numb
   return undefined;
 }
 
+/** The same rule for an HTTP/2 stream: its pseudo-header fields (:method, :path, ...) do not count. */
+export function findStreamHeaderProblem(rawHeaders: readonly string[], maxFields: number): HeaderProblem | undefined {
+  let fields = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) if ((rawHeaders[i] as string).charCodeAt(0) !== 58 /* : */) fields++;
+  return fields > maxFields ? TOO_MANY_FIELDS : undefined;
+}
+
 /**
  * RFC 9112 3.2.2: a server must accept the absolute form (GET https://host/path) and take the
  * host from it. The router and the proxy work on the origin form, so the target is cut to it

@@ -148,6 +148,10 @@ class Metrics {
   countTruncatedResponse(cause: string): void {
     this.truncated.push(cause);
   }
+  http2Requests = 0;
+  countHttp2Request(): void {
+    this.http2Requests++;
+  }
 }
 
 const logLines: Array<Record<string, unknown>> = [];
