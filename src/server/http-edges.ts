@@ -2,6 +2,7 @@
 // application: 100-continue decided by the front, CONNECT answered, absolute-form targets,
 // header field count and duplicate Host, and parse errors that must not eat pipelined answers.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Http2SecureServer, Http2ServerResponse } from 'node:http2';
 import type { Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { markContinued } from '../proxy/early-answer.js';
@@ -75,14 +76,27 @@ export function installContinueGate(server: HttpsServer, shouldContinue: (req: I
 }
 
 const CONNECT_BODY = '{"error":"CONNECT is not supported: this is not a forward proxy"}';
+const CONNECT_ALLOW = 'GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH';
 const CONNECT_ANSWER =
-  'HTTP/1.1 405 Method Not Allowed\r\nAllow: GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH\r\n' +
+  `HTTP/1.1 405 Method Not Allowed\r\nAllow: ${CONNECT_ALLOW}\r\n` +
   `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(CONNECT_BODY)}\r\nConnection: close\r\n\r\n${CONNECT_BODY}`;
 
-/** Node hands CONNECT to a 'connect' listener and destroys the socket without one: answer 405. */
-export function installConnectAnswer(server: HttpsServer, onAnswered: (req: IncomingMessage) => void): void {
+/**
+ * Node hands CONNECT to a 'connect' listener and destroys the socket without one: answer 405.
+ * Over HTTP/2 (http2=on) the listener gets the stream's response object instead of a socket.
+ */
+export function installConnectAnswer(
+  server: HttpsServer | Http2SecureServer,
+  onAnswered: (req: IncomingMessage) => void,
+): void {
   server.on('connect', (req: IncomingMessage, socket: Duplex) => {
     onAnswered(req);
+    if (req.httpVersionMajor === 2) {
+      const res = socket as unknown as Http2ServerResponse;
+      res.writeHead(405, { allow: CONNECT_ALLOW, 'content-type': 'application/json; charset=utf-8' });
+      res.end(CONNECT_BODY);
+      return;
+    }
     socket.end(CONNECT_ANSWER);
   });
 }

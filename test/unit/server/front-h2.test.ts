@@ -118,7 +118,7 @@ function send(
 ): Promise<StreamAnswer> {
   return new Promise((resolve, reject) => {
     const headers: OutgoingHttpHeaders = {
-      ':path': path,
+      ...(path === '' ? {} : { ':path': path }),
       ':method': opts.body === undefined ? 'GET' : 'POST',
       ...opts.headers,
     };
@@ -229,6 +229,33 @@ describe('front over HTTP/2 (http2=on)', () => {
       assert.equal((await send(session, '/echo', { body, withLength: true })).status, 413);
       assert.equal((await send(session, '/echo', { body })).status, 413);
       assert.equal((await send(session, '/echo', { body: Buffer.from('ok') })).status, 200);
+      await close(session);
+    });
+  });
+
+  it('CONNECT gets 405 on its stream; 100-continue only for an upload the front will take', async () => {
+    await withFront({ maxContentLengthKb: 64 }, async (front) => {
+      const session = await open(front.port, pki.good);
+      const connect = await send(session, '', { headers: { ':method': 'CONNECT', ':authority': 'example.com:443' } });
+      assert.equal(connect.status, 405);
+      assert.match(connect.body.toString(), /CONNECT is not supported/);
+      const upload = (size: number): Promise<{ status: number; continued: boolean }> =>
+        new Promise((resolve, reject) => {
+          const stream = session.request(
+            { ':method': 'POST', ':path': '/echo', expect: '100-continue', 'content-length': size },
+            { endStream: false },
+          );
+          let continued = false;
+          stream.on('continue', () => {
+            continued = true;
+          });
+          stream.on('response', (h) => resolve({ status: Number(h[':status']), continued }));
+          stream.on('error', reject);
+          stream.resume();
+          stream.end(Buffer.alloc(size));
+        });
+      assert.deepEqual(await upload(1000), { status: 200, continued: true });
+      assert.deepEqual(await upload(100 * 1024), { status: 413, continued: false });
       await close(session);
     });
   });
