@@ -102,7 +102,9 @@ function onStreamTimeout(req: Http2ServerRequest, res: Http2ServerResponse): voi
  */
 export function limitStreamTime(req: IncomingMessage, res: object, ms: number): void {
   const stream = req as unknown as Http2ServerRequest;
-  if (stream.complete) return;
+  // A request without a body is complete with its headers: its answer may stream for as long
+  // as the engine takes (as over HTTP/1, where the timeout ends when the request has arrived).
+  if (stream.complete || stream.stream.endAfterHeaders) return;
   const timer = setTimeout(onStreamTimeout, ms, stream, res as Http2ServerResponse);
   stream.once('end', () => clearTimeout(timer));
   stream.once('close', () => clearTimeout(timer));

@@ -18,6 +18,7 @@ import { buildTestPki, type Pair, type TestPki } from '../tls/pki-openssl.js';
 let pki: TestPki;
 let upstream: Server;
 let upstreamPort: number;
+const early: ServerResponse[] = [];
 const logLines: Array<Record<string, unknown>> = [];
 const logger = pino(
   { level: 'info' },
@@ -34,6 +35,13 @@ function upstreamHandler(req: IncomingMessage, res: ServerResponse): void {
   }
   if (url.startsWith('/slow')) {
     setTimeout(() => res.end('slow done'), 400);
+    return;
+  }
+  if (url.startsWith('/early')) {
+    // Answers before the request body has arrived, and keeps the answer open.
+    res.writeHead(200);
+    res.write('started');
+    early.push(res);
     return;
   }
   const hash = createHash('sha256');
@@ -169,6 +177,7 @@ before(async () => {
 });
 
 after(async () => {
+  for (const res of early) res.destroy();
   upstream.closeAllConnections();
   await new Promise<void>((r) => upstream.close(() => r()));
   pki.cleanup();
@@ -307,7 +316,7 @@ describe('front over HTTP/2 (http2=on)', () => {
     });
   });
 
-  it('a stream whose body stalls past request_timeout_ms gets 408', async () => {
+  it('a stream whose body stalls past request_timeout_ms gets 408', { timeout: 15_000 }, async () => {
     await withFront({ requestTimeoutMs: 300 }, async (front) => {
       const session = await open(front.port, pki.good);
       const started = Date.now();
@@ -319,6 +328,39 @@ describe('front over HTTP/2 (http2=on)', () => {
       });
       assert.equal(answer, 408);
       assert.ok(Date.now() - started < 10_000, `answered after ${Date.now() - started} ms`);
+      session.destroy();
+    });
+  });
+
+  it('request_timeout_ms bounds the request, not the answer: a slow answer to a GET still arrives', async () => {
+    await withFront({ requestTimeoutMs: 200 }, async (front) => {
+      const session = await open(front.port, pki.good);
+      const answer = await send(session, '/slow');
+      assert.equal(answer.status, 200);
+      assert.equal(answer.body.toString(), 'slow done');
+      await close(session);
+    });
+  });
+
+  it('a stream whose answer started while its body stalls is reset at request_timeout_ms', {
+    timeout: 15_000,
+  }, async () => {
+    await withFront({ requestTimeoutMs: 300 }, async (front) => {
+      const session = await open(front.port, pki.good);
+      const started = Date.now();
+      const outcome = await new Promise<{ status: number; code: number }>((resolve) => {
+        const stream = session.request({ ':path': '/early', ':method': 'POST' }, { endStream: false });
+        let status = 0;
+        stream.write('partial');
+        stream.on('response', (h) => {
+          status = Number(h[':status']);
+        });
+        stream.resume();
+        stream.on('close', () => resolve({ status, code: stream.rstCode ?? -1 }));
+      });
+      assert.equal(outcome.status, 200);
+      assert.equal(outcome.code, 8 /* NGHTTP2_CANCEL */);
+      assert.ok(Date.now() - started < 10_000, `reset after ${Date.now() - started} ms`);
       session.destroy();
     });
   });
