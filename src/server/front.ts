@@ -178,7 +178,7 @@ export async function startFront<M extends FrontMaterial>(opts: StartFrontOption
       markUnsizedBody(raw);
     }
     const problem = isStream
-      ? findStreamHeaderProblem(raw.rawHeaders, config.maxHeaderFields)
+      ? findStreamHeaderProblem(raw.rawHeaders, config.maxHeaderFields, config.maxHeaderSizeKb * 1024)
       : findHeaderProblem(raw.rawHeaders, config.maxHeaderFields);
     // An HTTP/1 connection may be out of step after a bad header block; an h2 stream is on its own.
     if (problem !== undefined) return answerEarly(reply, problem.status, problem.body, !isStream);

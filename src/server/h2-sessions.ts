@@ -38,23 +38,28 @@ export interface Http2Options {
   readonly maxHeaderListPairs: number;
 }
 
+/** HPACK counts 32 octets per field on top of its name and value (RFC 7541 4.1). */
+const HPACK_FIELD_OVERHEAD = 32;
+
 /**
- * Limits that match the HTTP/1 ones: the header block as large as max_header_size_kb, and one
- * field more than max_header_fields let through so the front itself answers 431 (as it does for
- * HTTP/1, where Node keeps max_header_fields + 1).
+ * Limits that match the HTTP/1 ones: the header block as large as max_header_size_kb, and as
+ * many fields as such a block can hold, so that too many fields reach the front, which answers
+ * 431 itself (as for HTTP/1, where Node keeps max_header_fields + 1); Node would reset the stream.
  */
 export function buildHttp2Options(
   config: Pick<FrontServingConfig, 'maxHeaderSizeKb' | 'maxHeaderFields'>,
 ): Http2Options {
+  const blockBytes = config.maxHeaderSizeKb * 1024;
   return {
     allowHTTP1: true,
     settings: {
       maxConcurrentStreams: MAX_CONCURRENT_STREAMS,
       initialWindowSize: STREAM_WINDOW_BYTES,
-      maxHeaderListSize: config.maxHeaderSizeKb * 1024,
+      maxHeaderListSize: blockBytes,
       enablePush: false,
     },
-    maxHeaderListPairs: config.maxHeaderFields + 1 + PSEUDO_FIELDS,
+    maxHeaderListPairs:
+      Math.max(config.maxHeaderFields + 1, Math.ceil(blockBytes / HPACK_FIELD_OVERHEAD)) + PSEUDO_FIELDS,
   };
 }
 

@@ -37,10 +37,26 @@ export function findHeaderProblem(rawHeaders: readonly string[], maxFields: numb
   return undefined;
 }
 
-/** The same rule for an HTTP/2 stream: its pseudo-header fields (:method, :path, ...) do not count. */
-export function findStreamHeaderProblem(rawHeaders: readonly string[], maxFields: number): HeaderProblem | undefined {
+const BLOCK_TOO_LARGE: HeaderProblem = { status: 431, body: '{"error":"request header fields too large"}' };
+
+/**
+ * The same rules for an HTTP/2 stream: its pseudo-header fields (:method, :path, ...) do not
+ * count, and the block's size (names and values, as HTTP/1's limit counts its lines) is checked
+ * here because Node only advertises SETTINGS_MAX_HEADER_LIST_SIZE and does not enforce it.
+ */
+export function findStreamHeaderProblem(
+  rawHeaders: readonly string[],
+  maxFields: number,
+  maxBlockBytes: number,
+): HeaderProblem | undefined {
   let fields = 0;
-  for (let i = 0; i < rawHeaders.length; i += 2) if ((rawHeaders[i] as string).charCodeAt(0) !== 58 /* : */) fields++;
+  let bytes = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i] as string;
+    bytes += name.length + (rawHeaders[i + 1] as string).length;
+    if (name.charCodeAt(0) !== 58 /* : */) fields++;
+  }
+  if (bytes > maxBlockBytes) return BLOCK_TOO_LARGE;
   return fields > maxFields ? TOO_MANY_FIELDS : undefined;
 }
 

@@ -269,14 +269,26 @@ describe('front over HTTP/2 (http2=on)', () => {
     });
   });
 
-  it('more header fields than max_header_fields gets 431 on that stream only', async () => {
+  it('more header fields than max_header_fields gets 431 on that stream only, however many more', async () => {
     await withFront({ maxHeaderFields: 10 }, async (front) => {
       const session = await open(front.port, pki.good);
-      const headers: OutgoingHttpHeaders = {};
-      for (let i = 0; i < 11; i++) headers[`x-field-${i}`] = 'v';
-      const answer = await send(session, '/headers', { headers });
-      assert.equal(answer.status, 431);
+      for (const count of [11, 300]) {
+        const headers: OutgoingHttpHeaders = {};
+        for (let i = 0; i < count; i++) headers[`x-field-${i}`] = 'v';
+        assert.equal((await send(session, '/headers', { headers })).status, 431, `${count} fields`);
+      }
       assert.equal((await send(session, '/headers', { headers: { 'x-one': 'v' } })).status, 200);
+      await close(session);
+    });
+  });
+
+  it('a header block over max_header_size_kb gets 431 on that stream only', async () => {
+    await withFront({ maxHeaderSizeKb: 16 }, async (front) => {
+      const session = await open(front.port, pki.good);
+      const answer = await send(session, '/headers', { headers: { 'x-big': 'v'.repeat(17 * 1024) } });
+      assert.equal(answer.status, 431);
+      assert.match(answer.body.toString(), /request header fields too large/);
+      assert.equal((await send(session, '/headers', { headers: { 'x-one': 'v'.repeat(8 * 1024) } })).status, 200);
       await close(session);
     });
   });
