@@ -17,12 +17,14 @@ export const ALPN_WITH_H2 = ['h2', 'http/1.1', 'http/1.0'];
 /** Streams one client may have open at once on a connection (nginx's and Go's default is 100 to 250). */
 export const MAX_CONCURRENT_STREAMS = 128;
 /**
- * Receive windows: 1 MiB per stream lets a single upload run at LAN speed without waiting for
- * WINDOW_UPDATE each 64 KiB (the protocol's default); 4 MiB per connection keeps a few uploads
- * moving at once while bounding what one client can make the front buffer.
+ * Receive windows. The protocol's 64 KiB lets a client have at most 64 KiB in flight per round
+ * trip (6.5 MB/s at 10 ms); 1 MiB per stream and 2 MiB per connection lift that to LAN speed
+ * while bounding what one client can make the front buffer. npm run bench:h2-windows: on
+ * loopback the size makes no difference in speed, but with 4 MiB per connection Node's own h2
+ * client (default maxSessionMemory) broke off parallel 15 MB uploads now and then; 2 MiB did not.
  */
 export const STREAM_WINDOW_BYTES = 1024 * 1024;
-export const CONNECTION_WINDOW_BYTES = 4 * 1024 * 1024;
+export const CONNECTION_WINDOW_BYTES = 2 * 1024 * 1024;
 /** The HTTP/2 pseudo-header fields a request carries (:method, :scheme, :authority, :path). */
 const PSEUDO_FIELDS = 4;
 

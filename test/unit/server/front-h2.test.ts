@@ -231,6 +231,18 @@ describe('front over HTTP/2 (http2=on)', () => {
     });
   });
 
+  it('four parallel 15 MB uploads on one session all reach the engine intact', async () => {
+    await withFront({ maxContentLengthKb: 16 * 1024 }, async (front) => {
+      const session = await open(front.port, pki.good);
+      const body = randomBytes(15 * 1024 * 1024);
+      const digest = createHash('sha256').update(body).digest('hex');
+      const answers = await Promise.all([1, 2, 3, 4].map(() => send(session, '/echo', { body, withLength: true })));
+      for (const answer of answers)
+        assert.deepEqual(JSON.parse(answer.body.toString()), { sha256: digest, length: body.length });
+      await close(session);
+    });
+  });
+
   it('an over-limit body gets 413 (declared or counted) and the session serves the next stream', async () => {
     await withFront({ maxContentLengthKb: 64 }, async (front) => {
       const session = await open(front.port, pki.good);
