@@ -30,6 +30,7 @@ import {
 } from './http-edges.js';
 import {
   ALPN_WITH_H2,
+  alignHttp1Fallback,
   buildHttp2Options,
   connectionOf,
   H2Sessions,
@@ -133,7 +134,15 @@ export async function startFront<M extends FrontMaterial>(opts: StartFrontOption
   server.maxHeadersCount = headersCountSetting(config.maxHeaderFields);
   const ticketKeys = new TicketKeys(server);
   const h2 = config.http2 ? new H2Sessions() : undefined;
-  h2?.attach(server as unknown as Http2SecureServer);
+  if (h2 !== undefined) {
+    h2.attach(server as unknown as Http2SecureServer);
+    alignHttp1Fallback(server as unknown as Http2SecureServer, {
+      keepAliveTimeoutMs: config.keepAliveTimeoutMs,
+      requestTimeoutMs: config.requestTimeoutMs,
+      maxHeaderSizeBytes: tlsOptions.maxHeaderSize,
+      connectionsCheckingIntervalMs: tlsOptions.connectionsCheckingInterval,
+    });
+  }
 
   const gate = new TlsGate({ config, logger, metrics, revocation });
   gate.attach(server);

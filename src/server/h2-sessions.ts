@@ -65,6 +65,35 @@ export function buildHttp2Options(
   };
 }
 
+/** What node:https takes from the front's options and Node's HTTP/2 server does not. */
+export interface Http1Settings {
+  readonly keepAliveTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly maxHeaderSizeBytes: number;
+  readonly connectionsCheckingIntervalMs: number;
+}
+
+/**
+ * Node's HTTP/2 server hands HTTP/1 connections to the same parser as node:https, which reads its
+ * settings from the server object; but it takes none of the options node:https would (Fastify
+ * sets keep-alive and request timeouts on HTTP/1 servers only). Without this an HTTP/1.1 client
+ * of an http2=on front would get no keep-alive timeout, Nagle's delay, Node's 16 KB header
+ * limit whatever max_header_size_kb says, and no 400 for a request without Host.
+ */
+export function alignHttp1Fallback(server: Http2SecureServer, settings: Http1Settings): void {
+  Object.assign(server, {
+    keepAliveTimeout: settings.keepAliveTimeoutMs,
+    requestTimeout: settings.requestTimeoutMs,
+    maxHeaderSize: settings.maxHeaderSizeBytes,
+    // Read when the server starts listening, to schedule the header and request timeout checks.
+    connectionsCheckingInterval: settings.connectionsCheckingIntervalMs,
+    requireHostHeader: true,
+    rejectNonStandardBodyWrites: false,
+    httpAllowHalfOpen: false,
+    noDelay: true,
+  });
+}
+
 /** RFC 7301 3.1: each protocol name preceded by its length in one byte. */
 export function alpnWireFormat(protocols: readonly string[]): Buffer {
   return Buffer.concat(protocols.map((p) => Buffer.concat([Buffer.from([p.length]), Buffer.from(p, 'latin1')])));

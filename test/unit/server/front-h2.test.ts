@@ -169,6 +169,31 @@ function negotiated(port: number, protocols: string[]): Promise<string | false |
   });
 }
 
+/** Writes raw HTTP/1.1 over TLS (ALPN http/1.1) and collects what comes back until the front closes. */
+function rawHttp1(port: number, text: string): Promise<{ data: string; closedAfterMs: number }> {
+  return new Promise((resolve, reject) => {
+    const socket = tlsConnect({
+      host: '127.0.0.1',
+      port,
+      ca: pki.caPem,
+      cert: pki.good.cert,
+      key: pki.good.key,
+      ALPNProtocols: ['http/1.1'],
+    });
+    let data = '';
+    let sentAt = 0;
+    socket.once('secureConnect', () => {
+      sentAt = Date.now();
+      socket.write(text);
+    });
+    socket.on('data', (c: Buffer) => {
+      data += c.toString();
+    });
+    socket.on('close', () => resolve({ data, closedAfterMs: Date.now() - sentAt }));
+    socket.on('error', reject);
+  });
+}
+
 before(async () => {
   pki = buildTestPki();
   upstream = createServer(upstreamHandler);
@@ -402,6 +427,23 @@ describe('front over HTTP/2 (http2=on)', () => {
     assert.equal((await slow).body.toString(), 'slow done');
     await closed;
     session.destroy();
+  });
+
+  it("HTTP/1.1 on the same port keeps node:https's settings: header size and count, Host, keep-alive", {
+    timeout: 20_000,
+  }, async () => {
+    await withFront({ maxHeaderSizeKb: 4, maxHeaderFields: 10, keepAliveTimeoutMs: 300 }, async (front) => {
+      const big = await rawHttp1(front.port, `GET /headers HTTP/1.1\r\nHost: a\r\nx-big: ${'v'.repeat(6000)}\r\n\r\n`);
+      assert.match(big.data, /^HTTP\/1\.1 431/);
+      let many = 'GET /headers HTTP/1.1\r\nHost: a\r\n';
+      for (let i = 0; i < 11; i++) many += `x-field-${i}: v\r\n`;
+      assert.match((await rawHttp1(front.port, `${many}Connection: close\r\n\r\n`)).data, /^HTTP\/1\.1 431/);
+      assert.match((await rawHttp1(front.port, 'GET /headers HTTP/1.1\r\n\r\n')).data, /^HTTP\/1\.1 400/);
+      // An idle keep-alive connection is closed by the front (Node adds up to 1 s of grace).
+      const idle = await rawHttp1(front.port, 'GET /headers HTTP/1.1\r\nHost: a\r\n\r\n');
+      assert.match(idle.data, /^HTTP\/1\.1 200/);
+      assert.ok(idle.closedAfterMs < 10_000, `closed after ${idle.closedAfterMs} ms`);
+    });
   });
 
   it('HTTP/1.1 and HTTP/1.0 clients are still served on the same port', async () => {
