@@ -3,7 +3,7 @@
 import httpProxy, { type FastifyHttpProxyOptions } from '@fastify/http-proxy';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingHttpHeaders } from 'node:http';
-import { connectionOf } from '../server/h2-sessions.js';
+import { connectionOf, resetCutOffStream } from '../server/h2-sessions.js';
 import { peerOf } from '../tls/peer.js';
 import type { FrontServingConfig } from '../config/items.js';
 import type { ServingMetrics } from '../server/metrics.js';
@@ -53,6 +53,7 @@ function onEngineBodyError(this: WatchedBody, err: NodeJS.ErrnoException): void 
   const request = this[kRequestOf];
   if (request === undefined) return;
   (request.raw as MarkedRequest)[kEngineCutOff] = true;
+  resetCutOffStream(request.raw as MarkedRequest);
   request.log.warn(
     { requestId: request.id, err: { code: err.code, cause: (err.cause as NodeJS.ErrnoException | undefined)?.code } },
     'engine fault: the answer broke off mid-response; the client got a truncated body',

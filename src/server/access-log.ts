@@ -53,6 +53,15 @@ function onResponseClose(this: WatchedResponse): void {
   this[kRecorder]?.record(reply.request, reply, isCutOffByEngine(reply.request.raw) ? 'engine' : 'client');
 }
 
+/**
+ * Node ends an h2 answer with 'finish' even when its stream was reset, so the cut is read from
+ * the request: marked by the proxy when the engine broke off, aborted when the client reset it.
+ */
+function streamCutOffBy(raw: FastifyRequest['raw'], res: WatchedResponse): CutOffBy | undefined {
+  if (isCutOffByEngine(raw)) return 'engine';
+  return (raw as { aborted?: boolean }).aborted === true && res.headersSent ? 'client' : undefined;
+}
+
 /** Bytes this answer sent, headers included (nginx's $bytes_sent). */
 function sentBy(res: WatchedResponse): number | undefined {
   const before = res[kSentBefore];
@@ -94,10 +103,11 @@ export class AccessLog {
   }
 
   /** The answer's one line and count: from onResponse, or from its 'close' when it was cut off. */
-  record(request: FastifyRequest, reply: FastifyReply, cutOffBy?: CutOffBy): void {
+  record(request: FastifyRequest, reply: FastifyReply, cutOff?: CutOffBy): void {
     const res = reply.raw as WatchedResponse;
     if (res[kLogged] === true) return;
     res[kLogged] = true;
+    const cutOffBy = cutOff ?? (request.raw.httpVersionMajor === 2 ? streamCutOffBy(request.raw, res) : undefined);
     const { config, logger, metrics } = this.opts;
     const status = reply.statusCode;
     const path = pathOf(request.url);

@@ -120,6 +120,17 @@ export function sessionOf(socket: TLSSocket): ServerHttp2Session | undefined {
   return (socket as MarkedSocket)[kSession];
 }
 
+/**
+ * An answer the engine broke off after its head: on HTTP/1 the connection is destroyed and the
+ * client sees the cut; on h2 ending the stream would look like a complete answer (END_STREAM),
+ * so the stream is reset (INTERNAL_ERROR) and the client knows its body is short.
+ */
+export function resetCutOffStream(req: IncomingMessage): void {
+  if (req.httpVersionMajor !== 2) return;
+  const stream = (req as unknown as Http2ServerRequest).stream;
+  if (!stream.closed) stream.close(constants.NGHTTP2_INTERNAL_ERROR);
+}
+
 const TIMEOUT_BODY = '{"error":"request timeout"}';
 
 function onStreamTimeout(req: Http2ServerRequest, res: Http2ServerResponse): void {

@@ -37,6 +37,20 @@ function upstreamHandler(req: IncomingMessage, res: ServerResponse): void {
     setTimeout(() => res.end('slow done'), 400);
     return;
   }
+  if (url.startsWith('/cut')) {
+    // The head and part of the body, then the engine's connection breaks.
+    res.writeHead(200, { 'content-length': '100000' });
+    res.write('partial');
+    setTimeout(() => res.socket?.destroy(), 50);
+    return;
+  }
+  if (url.startsWith('/drip')) {
+    // The head and part of the body, then nothing until the client gives up.
+    res.writeHead(200);
+    res.write('partial');
+    early.push(res);
+    return;
+  }
   if (url.startsWith('/early')) {
     // Answers before the request body has arrived, and keeps the answer open.
     res.writeHead(200);
@@ -237,6 +251,43 @@ describe('front over HTTP/2 (http2=on)', () => {
       assert.match(String(lines[0]?.subject), /CN=good/);
       assert.equal(lines[0]?.status, 200);
       assert.match(metrics.render(), /^streamfront_http2_requests_total 2$/m);
+    });
+  });
+
+  it('an answer the engine cuts off resets the stream; its access line says truncated by the engine', async () => {
+    await withFront({}, async (front, metrics) => {
+      const session = await open(front.port, pki.good);
+      const linesBefore = logLines.length;
+      await assert.rejects(send(session, '/cut'), { code: 'ERR_HTTP2_STREAM_ERROR' });
+      assert.equal((await send(session, '/headers')).status, 200, 'the session goes on');
+      await close(session);
+      const line = logLines.slice(linesBefore).find((l) => l.msg === 'request' && l.path === '/cut');
+      assert.equal(line?.outcome, 'truncated');
+      assert.equal(line?.cutOffBy, 'engine');
+      assert.equal(line?.protocol, 'h2');
+      assert.match(metrics.render(), /^streamfront_responses_truncated_total\{cause="engine"\} 1$/m);
+    });
+  });
+
+  it('a client that resets its stream mid-answer: the access line says truncated by the client', async () => {
+    await withFront({}, async (front, metrics) => {
+      const session = await open(front.port, pki.good);
+      const linesBefore = logLines.length;
+      await new Promise<void>((resolve) => {
+        const stream = session.request({ ':path': '/drip', ':method': 'GET' });
+        stream.once('data', () => stream.close(8 /* NGHTTP2_CANCEL */));
+        stream.on('close', () => resolve());
+      });
+      const deadline = Date.now() + 10_000;
+      let line: Record<string, unknown> | undefined;
+      while (line === undefined && Date.now() < deadline) {
+        line = logLines.slice(linesBefore).find((l) => l.msg === 'request' && l.path === '/drip');
+        if (line === undefined) await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.equal(line?.outcome, 'truncated');
+      assert.equal(line?.cutOffBy, 'client');
+      assert.match(metrics.render(), /^streamfront_responses_truncated_total\{cause="client"\} 1$/m);
+      session.destroy();
     });
   });
 
