@@ -33,6 +33,8 @@ export interface FrontConfigValues {
   maxUnauthenticatedConnections: number;
   handshakeTimeoutMs: number;
   maxHeaderFields: number;
+  /** True: ALPN offers h2 before http/1.1 (http2=on); off by default, see docs/performance.md. */
+  http2: boolean;
   adminIp: string;
   adminPort: number;
   /** True: admin_ip may be an address other machines reach (admin_allow_remote=on). */
@@ -74,6 +76,7 @@ export type FrontServingConfig = Pick<
   | 'maxUnauthenticatedConnections'
   | 'handshakeTimeoutMs'
   | 'maxHeaderFields'
+  | 'http2'
   | 'accessLog'
   | 'crlExpiredPolicy'
 >;
@@ -284,6 +287,13 @@ export const CONFIG_ITEMS: { readonly [K in keyof FrontConfigValues]: ItemSpec<F
     engine: false,
     doc: 'Most header fields in one request (431 above), 1 to 1000.',
     parse: integer(1, 1000),
+  },
+  http2: {
+    item: 'http2',
+    defaultText: 'off',
+    engine: false,
+    doc: 'on: offer HTTP/2 (ALPN h2) next to HTTP/1.1 on the TLS port, same identity, revocation, limits and logs per stream; off by default (resumed handshakes measured slightly slower). on or off.',
+    parse: (raw) => oneOf(['on', 'off'])(raw) === 'on',
   },
   // Loopback unless admin_allow_remote=on: readFrontConfig checks the pair.
   adminIp: {

@@ -5,6 +5,7 @@
 // lingering close), and only then is the connection closed when the answer calls for it.
 import type { FastifyReply } from 'fastify';
 import type { IncomingMessage } from 'node:http';
+import type { Http2ServerResponse } from 'node:http2';
 
 /** Longest time spent reading and discarding a body after an early answer. */
 export const DRAIN_MAX_MS = 10_000;
@@ -48,6 +49,10 @@ function drainThenMaybeClose(req: IncomingMessage, mustClose: boolean): void {
 export function answerEarly(reply: FastifyReply, status: number, body: string, mustClose: boolean): void {
   const req = reply.request.raw;
   reply.code(status).type(JSON_TYPE);
+  if (req.httpVersionMajor === 2) {
+    answerStream(reply, body, mustClose);
+    return;
+  }
   if (!hasUnreadBody(req)) {
     if (mustClose) reply.header('connection', 'close');
     reply.send(body);
@@ -72,6 +77,18 @@ export function answerEarly(reply: FastifyReply, status: number, body: string, m
   // body away; drainThenMaybeClose bounds that and ends the connection when asked.
   reply.send(body);
   drainThenMaybeClose(req, mustClose);
+}
+
+/**
+ * An HTTP/2 stream: the answer ends the stream, the rest of its body is read and thrown away
+ * (flow control bounds it). A refusal also sends GOAWAY: no new streams on this connection, and
+ * those already open finish (each is refused on its own).
+ */
+function answerStream(reply: FastifyReply, body: string, mustClose: boolean): void {
+  const req = reply.request.raw;
+  reply.send(body);
+  if (!req.complete) req.resume();
+  if (mustClose) (reply.raw as unknown as Http2ServerResponse).stream.session?.close();
 }
 
 function readThenAnswer(req: IncomingMessage, reply: FastifyReply, body: string): void {

@@ -3,7 +3,7 @@
 import httpProxy, { type FastifyHttpProxyOptions } from '@fastify/http-proxy';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { TLSSocket } from 'node:tls';
+import { connectionOf, resetCutOffStream } from '../server/h2-sessions.js';
 import { peerOf } from '../tls/peer.js';
 import type { FrontServingConfig } from '../config/items.js';
 import type { ServingMetrics } from '../server/metrics.js';
@@ -14,8 +14,8 @@ import { buildDownstreamHeaders, buildUpstreamHeaders } from './headers.js';
 
 /** reply-from's hooks as @fastify/http-proxy passes them on. */
 type ReplyHooks = NonNullable<FastifyHttpProxyOptions['replyOptions']>;
-// The hooks are typed for HTTP/1 and HTTP/2 servers alike; the front's listener speaks
-// HTTP/1.x only (ALPN_PROTOCOLS), so their raw request and response are node:http's.
+// The hooks are typed for HTTP/1 and HTTP/2 servers alike; they are used through node:http's
+// types, which Node's HTTP/2 compatibility objects (http2=on) share for what is read here.
 type HookRequest = Parameters<NonNullable<ReplyHooks['rewriteRequestHeaders']>>[0];
 type HookReply = Parameters<NonNullable<ReplyHooks['onError']>>[0];
 type EngineAnswer = Parameters<NonNullable<ReplyHooks['onResponse']>>[2];
@@ -53,6 +53,7 @@ function onEngineBodyError(this: WatchedBody, err: NodeJS.ErrnoException): void 
   const request = this[kRequestOf];
   if (request === undefined) return;
   (request.raw as MarkedRequest)[kEngineCutOff] = true;
+  resetCutOffStream(request.raw as MarkedRequest);
   request.log.warn(
     { requestId: request.id, err: { code: err.code, cause: (err.cause as NodeJS.ErrnoException | undefined)?.code } },
     'engine fault: the answer broke off mid-response; the client got a truncated body',
@@ -76,7 +77,7 @@ function rewriteRequestHeaders(request: HookRequest, headers: HookHeaders): Inco
   raw[kEngineStart] = performance.now();
   return buildUpstreamHeaders(
     headers as IncomingHttpHeaders,
-    peerOf(raw.socket as TLSSocket),
+    peerOf(connectionOf(raw)),
     raw.socket.remoteAddress,
     request.id,
   );

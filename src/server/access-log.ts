@@ -11,6 +11,7 @@ import { engineRouteLabel } from '../proxy/route-label.js';
 import { refusalOf } from '../tls/peer.js';
 import type { FrontServingConfig } from '../config/items.js';
 import type { ServingMetrics } from './metrics.js';
+import { connectionOf } from './h2-sessions.js';
 import { connectionFactsOf, takeRequestBytes, traceIdOf } from './access-fields.js';
 import './request-fields.js';
 
@@ -52,6 +53,15 @@ function onResponseClose(this: WatchedResponse): void {
   this[kRecorder]?.record(reply.request, reply, isCutOffByEngine(reply.request.raw) ? 'engine' : 'client');
 }
 
+/**
+ * Node ends an h2 answer with 'finish' even when its stream was reset, so the cut is read from
+ * the request: marked by the proxy when the engine broke off, aborted when the client reset it.
+ */
+function streamCutOffBy(raw: FastifyRequest['raw'], res: WatchedResponse): CutOffBy | undefined {
+  if (isCutOffByEngine(raw)) return 'engine';
+  return (raw as { aborted?: boolean }).aborted === true && res.headersSent ? 'client' : undefined;
+}
+
 /** Bytes this answer sent, headers included (nginx's $bytes_sent). */
 function sentBy(res: WatchedResponse): number | undefined {
   const before = res[kSentBefore];
@@ -77,21 +87,27 @@ export class AccessLog {
   /** At the start of a request: takes the byte marks and watches for a cut-off answer. */
   watch(request: FastifyRequest, reply: FastifyReply): void {
     const res = reply.raw as WatchedResponse;
+    res[kReply] = reply;
+    res[kRecorder] = this;
+    res.on('close', onResponseClose);
+    // An h2 stream shares its connection's byte counts with the other streams: no byte fields.
+    if (request.raw.httpVersionMajor === 2) {
+      request.conn = connectionFactsOf(connectionOf(request.raw)) ?? null;
+      return;
+    }
     if (res.socket !== null) res[kSentBefore] = res.socket.bytesWritten;
     else res.once('socket', onResponseSocket);
     // Prepended: Node's own 'finish' listener hands the socket to the next pipelined answer.
     res.prependListener('finish', onResponseFinish);
-    res[kReply] = reply;
-    res[kRecorder] = this;
-    res.on('close', onResponseClose);
     request.conn = connectionFactsOf(request.raw.socket as TLSSocket) ?? null;
   }
 
   /** The answer's one line and count: from onResponse, or from its 'close' when it was cut off. */
-  record(request: FastifyRequest, reply: FastifyReply, cutOffBy?: CutOffBy): void {
+  record(request: FastifyRequest, reply: FastifyReply, cutOff?: CutOffBy): void {
     const res = reply.raw as WatchedResponse;
     if (res[kLogged] === true) return;
     res[kLogged] = true;
+    const cutOffBy = cutOff ?? (request.raw.httpVersionMajor === 2 ? streamCutOffBy(request.raw, res) : undefined);
     const { config, logger, metrics } = this.opts;
     const status = reply.statusCode;
     const path = pathOf(request.url);
@@ -104,7 +120,8 @@ export class AccessLog {
     const conn = request.conn;
     const upstreamSeconds = (request.raw as UpstreamMarked)[kEngineSeconds];
     // Only refused connections have no identity: their line says why, and who they claimed to be.
-    const refusal = identity === null ? refusalOf(request.raw.socket as TLSSocket) : undefined;
+    const isStream = request.raw.httpVersionMajor === 2;
+    const refusal = identity === null ? refusalOf(connectionOf(request.raw)) : undefined;
     logger.info(
       {
         requestId: request.id,
@@ -118,10 +135,11 @@ export class AccessLog {
         refused: refusal?.reason,
         method: request.method,
         path,
+        protocol: isStream ? 'h2' : undefined,
         userAgent: request.headers['user-agent'],
         status,
         // Bytes received, request line and headers included (nginx's $request_length).
-        requestBytes: conn === null ? undefined : takeRequestBytes(conn),
+        requestBytes: conn === null || isStream ? undefined : takeRequestBytes(conn),
         // Bytes sent to the client, headers included (nginx's $bytes_sent), chunked answers too.
         bytes: cutOffBy === undefined ? sentBy(res) : undefined,
         // Only when the engine answered: a 502/504 made by the front has no upstream status.

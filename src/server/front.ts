@@ -2,6 +2,7 @@
 // per-request revocation, live material swap and graceful shutdown; proxies to the engine.
 import { DescriptorWatch } from './descriptor-watch.js';
 import Fastify, { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Http2SecureServer } from 'node:http2';
 import type { Server as HttpsServer } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
@@ -21,12 +22,22 @@ import { AccessLog } from './access-log.js';
 import {
   ALPN_PROTOCOLS,
   findHeaderProblem,
+  findStreamHeaderProblem,
   handleClientError,
   headersCountSetting,
   installConnectAnswer,
   installContinueGate,
   toOriginForm,
 } from './http-edges.js';
+import {
+  ALPN_WITH_H2,
+  alignHttp1Fallback,
+  buildHttp2Options,
+  connectionOf,
+  H2Sessions,
+  limitStreamTime,
+  markUnsizedBody,
+} from './h2-sessions.js';
 import { closeGracefully } from './lifecycle.js';
 import './request-fields.js';
 import { RevocationGuard, type CrlStatus } from './revocation-guard.js';
@@ -73,6 +84,21 @@ export async function startFront<M extends FrontMaterial>(opts: StartFrontOption
   const contextOptions = buildSecureContextOptions(config, material);
   validateSecureContext(contextOptions);
 
+  const tlsOptions = {
+    ...contextOptions,
+    // Client certificates are required; we verify the outcome ourselves at 'secureConnection'
+    // (rejectUnauthorized: false) because Node destroys a refused socket silently otherwise,
+    // and refused handshakes must be counted and logged by reason.
+    requestCert: true,
+    rejectUnauthorized: false,
+    // Node's default is 120 s: a client that never finishes its handshake holds a socket that long.
+    handshakeTimeout: config.handshakeTimeoutMs,
+    ALPNProtocols: config.http2 ? ALPN_WITH_H2 : ALPN_PROTOCOLS,
+    maxHeaderSize: config.maxHeaderSizeKb * 1024,
+    // Node checks request and header timeouts on this interval (30 s by default), so a
+    // trickling client would outlive request_timeout_ms by up to 30 s without it.
+    connectionsCheckingInterval: Math.max(100, Math.min(1000, config.headerTimeoutMs, config.requestTimeoutMs)),
+  };
   const app = Fastify({
     loggerInstance: logger,
     // Our onResponse hook writes the one access line; Fastify's own two per request are off.
@@ -80,26 +106,24 @@ export async function startFront<M extends FrontMaterial>(opts: StartFrontOption
     // No child logger per request (a pino child costs an allocation and a level set on every
     // request); the few per-request lines carry requestId themselves.
     childLoggerFactory: (parent) => parent,
-    https: {
-      ...contextOptions,
-      // Client certificates are required; we verify the outcome ourselves at 'secureConnection'
-      // (rejectUnauthorized: false) because Node destroys a refused socket silently otherwise,
-      // and refused handshakes must be counted and logged by reason.
-      requestCert: true,
-      rejectUnauthorized: false,
-      // Node's default is 120 s: a client that never finishes its handshake holds a socket that long.
-      handshakeTimeout: config.handshakeTimeoutMs,
-      ALPNProtocols: ALPN_PROTOCOLS,
-      maxHeaderSize: config.maxHeaderSizeKb * 1024,
-      // Node checks request and header timeouts on this interval (30 s by default), so a
-      // trickling client would outlive request_timeout_ms by up to 30 s without it.
-      connectionsCheckingInterval: Math.max(100, Math.min(1000, config.headerTimeoutMs, config.requestTimeoutMs)),
-    },
+    // http2=on: Node's HTTP/2 server, which hands HTTP/1 connections (ALPN http/1.x) to its HTTP/1
+    // parser, so the edges below serve both. An idle session ends like an idle keep-alive connection.
+    ...((config.http2
+      ? {
+          http2: true as const,
+          https: { ...tlsOptions, ...buildHttp2Options(config) },
+          http2SessionTimeout: config.keepAliveTimeoutMs,
+          // The HTTP/2 server has no closeIdleConnections; closeGracefully closes connections itself.
+          forceCloseConnections: false,
+        }
+      : { https: tlsOptions, forceCloseConnections: 'idle' as const }) as {
+      https: typeof tlsOptions;
+      forceCloseConnections: 'idle';
+    }),
     keepAliveTimeout: config.keepAliveTimeoutMs,
     requestTimeout: config.requestTimeoutMs,
     bodyLimit: limitBytes,
     return503OnClosing: true,
-    forceCloseConnections: 'idle',
     genReqId: (req) => buildRequestId(req.headers['x-request-id']),
     rewriteUrl: toOriginForm,
     clientErrorHandler: handleClientError,
@@ -110,6 +134,16 @@ export async function startFront<M extends FrontMaterial>(opts: StartFrontOption
   server.headersTimeout = Math.min(config.headerTimeoutMs, config.requestTimeoutMs);
   server.maxHeadersCount = headersCountSetting(config.maxHeaderFields);
   const ticketKeys = new TicketKeys(server);
+  const h2 = config.http2 ? new H2Sessions() : undefined;
+  if (h2 !== undefined) {
+    h2.attach(server as unknown as Http2SecureServer);
+    alignHttp1Fallback(server as unknown as Http2SecureServer, {
+      keepAliveTimeoutMs: config.keepAliveTimeoutMs,
+      requestTimeoutMs: config.requestTimeoutMs,
+      maxHeaderSizeBytes: tlsOptions.maxHeaderSize,
+      connectionsCheckingIntervalMs: tlsOptions.connectionsCheckingInterval,
+    });
+  }
 
   const gate = new TlsGate({ config, logger, metrics, revocation });
   gate.attach(server);
@@ -117,7 +151,7 @@ export async function startFront<M extends FrontMaterial>(opts: StartFrontOption
 
   // Told to continue: exactly the uploads onRequest will let through to the engine.
   installContinueGate(server, (req) => {
-    const identity = peerOf(req.socket as TLSSocket);
+    const identity = peerOf(connectionOf(req));
     return (
       identity !== undefined &&
       !revocation.isRevoked(identity) &&
@@ -136,7 +170,9 @@ export async function startFront<M extends FrontMaterial>(opts: StartFrontOption
   // certificate was parsed at the handshake.
   app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     reply.header('x-request-id', request.id);
-    const socket = request.raw.socket as TLSSocket;
+    const raw = request.raw;
+    const isStream = raw.httpVersionMajor === 2;
+    const socket = isStream ? connectionOf(raw) : (raw.socket as TLSSocket);
     accessLog.watch(request, reply);
     const identity = peerOf(socket);
     if (identity === undefined) {
@@ -146,8 +182,16 @@ export async function startFront<M extends FrontMaterial>(opts: StartFrontOption
     }
     // Kept on the request: the socket may be gone by the time the access line is written.
     request.peer = identity;
-    const problem = findHeaderProblem(request.raw.rawHeaders, config.maxHeaderFields);
-    if (problem !== undefined) return answerEarly(reply, problem.status, problem.body, true);
+    if (isStream) {
+      metrics.countHttp2Request();
+      limitStreamTime(raw, reply.raw, config.requestTimeoutMs);
+      markUnsizedBody(raw);
+    }
+    const problem = isStream
+      ? findStreamHeaderProblem(raw.rawHeaders, config.maxHeaderFields, config.maxHeaderSizeKb * 1024)
+      : findHeaderProblem(raw.rawHeaders, config.maxHeaderFields);
+    // An HTTP/1 connection may be out of step after a bad header block; an h2 stream is on its own.
+    if (problem !== undefined) return answerEarly(reply, problem.status, problem.body, !isStream);
     if (revocation.isRevoked(identity)) {
       // Only a connection opened before the CRL revoked it gets here: new ones are refused at the handshake.
       metrics.countConnectionClosedRevoked();
@@ -220,7 +264,7 @@ export async function startFront<M extends FrontMaterial>(opts: StartFrontOption
       ticketKeys.stop();
       descriptors.stop();
       logger.info({ graceMs, open: gate.accepted.size }, 'front shutting down');
-      await closeGracefully(app, gate.accepted, graceMs);
+      await closeGracefully(app, gate.accepted, graceMs, h2);
       logger.info('front closed');
     },
   };

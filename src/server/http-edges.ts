@@ -2,6 +2,7 @@
 // application: 100-continue decided by the front, CONNECT answered, absolute-form targets,
 // header field count and duplicate Host, and parse errors that must not eat pipelined answers.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Http2SecureServer, Http2ServerResponse } from 'node:http2';
 import type { Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { markContinued } from '../proxy/early-answer.js';
@@ -36,6 +37,29 @@ export function findHeaderProblem(rawHeaders: readonly string[], maxFields: numb
   return undefined;
 }
 
+const BLOCK_TOO_LARGE: HeaderProblem = { status: 431, body: '{"error":"request header fields too large"}' };
+
+/**
+ * The same rules for an HTTP/2 stream: its pseudo-header fields (:method, :path, ...) do not
+ * count, and the block's size (names and values, as HTTP/1's limit counts its lines) is checked
+ * here because Node only advertises SETTINGS_MAX_HEADER_LIST_SIZE and does not enforce it.
+ */
+export function findStreamHeaderProblem(
+  rawHeaders: readonly string[],
+  maxFields: number,
+  maxBlockBytes: number,
+): HeaderProblem | undefined {
+  let fields = 0;
+  let bytes = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i] as string;
+    bytes += name.length + (rawHeaders[i + 1] as string).length;
+    if (name.charCodeAt(0) !== 58 /* : */) fields++;
+  }
+  if (bytes > maxBlockBytes) return BLOCK_TOO_LARGE;
+  return fields > maxFields ? TOO_MANY_FIELDS : undefined;
+}
+
 /**
  * RFC 9112 3.2.2: a server must accept the absolute form (GET https://host/path) and take the
  * host from it. The router and the proxy work on the origin form, so the target is cut to it
@@ -68,14 +92,27 @@ export function installContinueGate(server: HttpsServer, shouldContinue: (req: I
 }
 
 const CONNECT_BODY = '{"error":"CONNECT is not supported: this is not a forward proxy"}';
+const CONNECT_ALLOW = 'GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH';
 const CONNECT_ANSWER =
-  'HTTP/1.1 405 Method Not Allowed\r\nAllow: GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH\r\n' +
+  `HTTP/1.1 405 Method Not Allowed\r\nAllow: ${CONNECT_ALLOW}\r\n` +
   `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(CONNECT_BODY)}\r\nConnection: close\r\n\r\n${CONNECT_BODY}`;
 
-/** Node hands CONNECT to a 'connect' listener and destroys the socket without one: answer 405. */
-export function installConnectAnswer(server: HttpsServer, onAnswered: (req: IncomingMessage) => void): void {
+/**
+ * Node hands CONNECT to a 'connect' listener and destroys the socket without one: answer 405.
+ * Over HTTP/2 (http2=on) the listener gets the stream's response object instead of a socket.
+ */
+export function installConnectAnswer(
+  server: HttpsServer | Http2SecureServer,
+  onAnswered: (req: IncomingMessage) => void,
+): void {
   server.on('connect', (req: IncomingMessage, socket: Duplex) => {
     onAnswered(req);
+    if (req.httpVersionMajor === 2) {
+      const res = socket as unknown as Http2ServerResponse;
+      res.writeHead(405, { allow: CONNECT_ALLOW, 'content-type': 'application/json; charset=utf-8' });
+      res.end(CONNECT_BODY);
+      return;
+    }
     socket.end(CONNECT_ANSWER);
   });
 }

@@ -1,6 +1,8 @@
 // Graceful close of the front: stop accepting, let requests in flight finish within the grace
 // time (their connections close after the answer), close idle keep-alive connections at once.
 import type { TLSSocket } from 'node:tls';
+import type { H2Sessions } from './h2-sessions.js';
+import { sessionOf } from './h2-sessions.js';
 import { currentAnswer, isIdle } from './in-flight.js';
 
 export { isIdle };
@@ -21,9 +23,12 @@ export async function closeGracefully(
   app: { close(): PromiseLike<unknown> },
   sockets: ReadonlySet<TLSSocket>,
   graceMs: number,
+  h2?: H2Sessions,
 ): Promise<void> {
   const closing = app.close();
-  for (const socket of sockets) closeAfterCurrent(socket);
+  // h2 connections: GOAWAY, their open streams finish; the session closes its connection after them.
+  h2?.closeAll();
+  for (const socket of sockets) if (sessionOf(socket) === undefined) closeAfterCurrent(socket);
   const timer = setTimeout(() => {
     for (const socket of sockets) socket.destroy();
   }, graceMs);

@@ -111,6 +111,8 @@ export interface ServingMetrics {
   countTruncatedResponse(cause: 'engine' | 'client'): void;
   /** Once per connection: how its TLS handshake ended and how long it took from the TCP connect. */
   observeHandshake(outcome: HandshakeOutcome, seconds: number | undefined): void;
+  /** A request that came as an HTTP/2 stream (http2=on); it is also in observeRequest. */
+  countHttp2Request(): void;
 }
 
 export class FrontMetrics implements ServingMetrics {
@@ -138,6 +140,10 @@ export class FrontMetrics implements ServingMetrics {
   private readonly revokedClosed = new CounterFamily(
     'streamfront_revoked_connections_closed_total',
     'Open connections closed because a reloaded CRL revoked their client certificate.',
+  );
+  private readonly http2Requests = new CounterFamily(
+    'streamfront_http2_requests_total',
+    'Requests that came as HTTP/2 streams (http2=on); also counted in streamfront_requests_total.',
   );
   private readonly reloads = new CounterFamily(
     'streamfront_reloads_total',
@@ -171,6 +177,7 @@ export class FrontMetrics implements ServingMetrics {
   constructor(opts: { serverName: string; withProcess?: boolean }) {
     this.serverLabel = labels({ server_name: opts.serverName });
     this.revokedClosed.series.set('', 0);
+    this.http2Requests.series.set('', 0);
     // Both series exist from the start, so a rate() over them never starts from a missing series.
     this.truncated.series.set(labels({ cause: 'engine' }), 0);
     this.truncated.series.set(labels({ cause: 'client' }), 0);
@@ -266,6 +273,10 @@ export class FrontMetrics implements ServingMetrics {
     this.truncated.inc(labels({ cause }));
   }
 
+  countHttp2Request(): void {
+    this.http2Requests.inc('');
+  }
+
   /** For a 'secureConnection' handler, with connectionClosed() on the socket's 'close'. */
   connectionOpened(): void {
     this.openConnections++;
@@ -305,6 +316,7 @@ export class FrontMetrics implements ServingMetrics {
     this.reloadFailures.render(out);
     this.revokedClosed.render(out);
     this.truncated.render(out);
+    this.http2Requests.render(out);
 
     out.push(
       '# HELP streamfront_material_last_good_load_timestamp_seconds Unix time of the last successful load of the TLS material.',

@@ -2,6 +2,7 @@
 // Accepted connections get their identity (read once, for every request on them); refused ones
 // are told why in HTTP by the request gate and stay in the unauthenticated budget meanwhile.
 // Refusals and turned-away connections are counted and logged, the log through a token bucket.
+import type { Http2SecureServer } from 'node:http2';
 import type { Server as HttpsServer } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
@@ -11,6 +12,7 @@ import type { FrontServingConfig } from '../config/items.js';
 import type { ServingMetrics } from './metrics.js';
 import { recordConnectionFacts } from './access-fields.js';
 import { ConnectionBudget } from './connection-budget.js';
+import { sessionOf } from './h2-sessions.js';
 import { isIdle } from './lifecycle.js';
 import { buildRateLimitedWriter } from './rate-limited-log.js';
 import type { RevocationGuard } from './revocation-guard.js';
@@ -51,7 +53,7 @@ export class TlsGate {
     });
   }
 
-  attach(server: HttpsServer): void {
+  attach(server: HttpsServer | Http2SecureServer): void {
     this.budget.attach(server);
     server.on('tlsClientError', (err: Error, socket: TLSSocket) => {
       this.opts.metrics.observeHandshake('failed', this.budget.secondsSinceConnect(socket));
@@ -69,6 +71,16 @@ export class TlsGate {
     for (const socket of this.accepted) {
       const identity = peerOf(socket);
       if (identity === undefined || !this.opts.revocation.isRevoked(identity)) continue;
+      const session = sessionOf(socket);
+      if (session !== undefined) {
+        // GOAWAY: no new streams; each open one is refused at its own revocation check or finishes.
+        if (!session.closed) {
+          session.close();
+          this.opts.metrics.countConnectionClosedRevoked();
+          closed++;
+        }
+        continue;
+      }
       if (isIdle(socket)) {
         socket.destroy();
         this.opts.metrics.countConnectionClosedRevoked();

@@ -93,6 +93,13 @@ export interface RequestOutcome {
   readonly connection: string | null;
   /** Whether this request opened a new connection, when the client tells. */
   readonly isNewConnection: boolean | null;
+  /** The HTTP version the answer came in, as the client names it ('2', 'HTTP/2', 'HTTP/2.0'), when it tells. */
+  readonly protocol?: string | null;
+}
+
+/** True when the client says the answer came over HTTP/2. */
+export function isHttp2(protocol: string | null | undefined): boolean {
+  return protocol !== undefined && protocol !== null && /^(HTTP\/)?2(\.0)?$/.test(protocol);
 }
 
 /** What a client process prints on stdout: one JSON object. */

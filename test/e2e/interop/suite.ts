@@ -16,6 +16,7 @@ import {
   type BatchReport,
   type BatchSpec,
   type CertKind,
+  isHttp2,
 } from './matrix.js';
 import type { ClientRunner } from './runner.js';
 
@@ -47,6 +48,7 @@ async function runBatch(
   runner: ClientRunner,
   cert: CertKind,
   bodies: BodySet,
+  isH2: boolean,
 ): Promise<void> {
   await runner.prepare();
   const spec = batchSpec(front, runner, cert, bodies);
@@ -64,6 +66,10 @@ async function runBatch(
       `${describeCell(cell.kind, runner.keepAliveConnections)}: the client reads ${expectedStatus(cell.kind)}, the engine ${expectedStatus(cell.kind) === 200 ? 'gets the exact bytes' : 'gets nothing'}`,
       () => {
         const problems = judgeCell(cell, bodies[cell.kind], outcomes, records, maxConnections);
+        // With http2=on every answer must have come over h2, not a silent fallback to HTTP/1.1.
+        if (isH2)
+          for (const o of outcomes)
+            if (o.status !== 0 && !isHttp2(o.protocol)) problems.push(`answered over ${String(o.protocol)}, not h2`);
         if (problems.length > 0) assert.fail(`${cell.name}:\n  ${problems.join('\n  ')}`);
       },
     );
@@ -71,14 +77,23 @@ async function runBatch(
 }
 
 /** Registers the matrix rows of `runners` in the calling test file. */
-export function describeInterop(family: string, runners: readonly ClientRunner[]): void {
+/** opts.http2: the front runs with http2=on and every answer must come over h2. */
+export function describeInterop(
+  family: string,
+  runners: readonly ClientRunner[],
+  opts: { readonly http2?: boolean } = {},
+): void {
+  const isH2 = opts.http2 === true;
   let front: FrontProcess;
   let bodies: BodySet;
 
   before(async () => {
     bodies = buildBodies();
     // keepRequests: every record of the file stays, so no cell's requests are pushed out.
-    front = await startFrontProcess({ engine: { models: allCellNames(runners), keepRequests: 100_000 } });
+    front = await startFrontProcess({
+      engine: { models: allCellNames(runners), keepRequests: 100_000 },
+      ...(isH2 ? { config: { http2: 'on' } } : {}),
+    });
   });
 
   after(async () => {
@@ -97,7 +112,7 @@ export function describeInterop(family: string, runners: readonly ClientRunner[]
     for (const runner of runners) {
       for (const cert of CERT_KINDS) {
         it(`${runner.title} with ${CERT_TITLE[cert]}`, { timeout: BATCH_TEST_TIMEOUT_MS }, (t) =>
-          runBatch(t, front, runner, cert, bodies),
+          runBatch(t, front, runner, cert, bodies, isH2),
         );
       }
     }

@@ -111,6 +111,7 @@ function config(over: Partial<FrontServingConfig> = {}): FrontServingConfig {
     maxUnauthenticatedConnections: 50,
     handshakeTimeoutMs: 10000,
     maxHeaderFields: 100,
+    http2: false,
     accessLog: true,
     crlExpiredPolicy: 'keep-enforcing',
     ...over,
@@ -156,6 +157,10 @@ class Metrics {
   truncated: string[] = [];
   countTruncatedResponse(cause: string): void {
     this.truncated.push(cause);
+  }
+  http2Requests = 0;
+  countHttp2Request(): void {
+    this.http2Requests++;
   }
 }
 

@@ -51,7 +51,7 @@ function segment(spec: BatchSpec, variant: CurlVariant, cell: CellSpec, bodyOut:
     '--output',
     bodyOut,
     '--write-out',
-    `${MARK} ${cell.name} %{http_code} %{num_connects} %{local_port} %{exitcode} %{errormsg}\\n`,
+    `${MARK} ${cell.name} %{http_code} %{num_connects} %{local_port} %{http_version} %{exitcode} %{errormsg}\\n`,
     `${spec.baseUrl}${cell.path}`,
   ];
 }
@@ -66,7 +66,7 @@ function readHead(path: string): string {
 
 /** One -w line back into an outcome; the body file of the same request gives the head. */
 function parseLine(line: string, bodyOut: string): RequestOutcome {
-  const [, cell = '', code = '0', connects = '', port = '', exit = '', ...message] = line.split(' ');
+  const [, cell = '', code = '0', connects = '', port = '', version = '', exit = '', ...message] = line.split(' ');
   const exitCode = Number(exit);
   return {
     cell,
@@ -75,6 +75,7 @@ function parseLine(line: string, bodyOut: string): RequestOutcome {
     bodyHead: readHead(bodyOut),
     connection: port === '' || port === '0' ? null : port,
     isNewConnection: connects === '' ? null : Number(connects) > 0,
+    protocol: version === '' || version === '0' ? null : version,
   };
 }
 
@@ -137,6 +138,15 @@ export const curlHttp10 = curlRunner({
   extraArgs: ['--http1.0'],
   canChunk: false,
   keepAliveConnections: null,
+});
+
+/** curl --http2: h2 offered in ALPN (curl's default for https is the same; the flag makes it explicit). */
+export const curlHttp2 = curlRunner({
+  id: 'curl-http2',
+  title: 'curl --http2',
+  extraArgs: ['--http2'],
+  canChunk: true,
+  keepAliveConnections: 1,
 });
 
 /** An empty Expect header stops curl from sending `Expect: 100-continue` with large bodies. */

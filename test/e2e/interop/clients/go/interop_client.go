@@ -44,6 +44,7 @@ type outcome struct {
 	BodyHead        string  `json:"bodyHead"`
 	Connection      *string `json:"connection"`
 	IsNewConnection *bool   `json:"isNewConnection"`
+	Protocol        *string `json:"protocol"`
 }
 
 type report struct {
@@ -128,6 +129,8 @@ func send(client *http.Client, spec batchSpec, cell cellSpec, body []byte) outco
 		res.Body.Close()
 		out.Status = res.StatusCode
 		out.BodyHead = headOf(answer)
+		proto := res.Proto
+		out.Protocol = &proto
 	}
 	if err != nil {
 		text := err.Error()

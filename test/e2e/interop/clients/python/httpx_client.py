@@ -23,10 +23,21 @@ def local_port(response):
 
 def make_sender(spec, http2):
     seen = {}
+    # An HTTP/2 response carries no network stream in httpcore: the port comes from the trace
+    # of the request that opened the connection, and later streams reuse the last one opened
+    # (a second opening is still seen, as isNewConnection).
+    opened = {}
+
+    def trace(event, info):
+        if event == 'connection.connect_tcp.complete':
+            address = info['return_value'].get_extra_info('client_addr')
+            opened['port'] = None if address is None else str(address[1])
+            seen['new'] = True
 
     def on_response(response):
         # Called with the headers, while the connection is surely open.
-        seen['port'] = local_port(response)
+        port = local_port(response)
+        seen['port'] = opened.get('port') if port is None and response.http_version == 'HTTP/2' else port
 
     client = httpx.Client(
         verify=spec['caFile'],
@@ -41,12 +52,15 @@ def make_sender(spec, http2):
         content = pieces(body) if cell['isChunked'] else body
         try:
             answer = client.post(spec['baseUrl'] + cell['path'], content=content,
-                                 headers={'Content-Type': 'application/json'})
+                                 headers={'Content-Type': 'application/json'},
+                                 extensions={'trace': trace} if http2 else {})
             status, error, head = answer.status_code, None, head_of(answer.text)
+            protocol = answer.http_version
         except httpx.HTTPError as err:
-            status, error, head = 0, describe_error(err), ''
+            status, error, head, protocol = 0, describe_error(err), '', None
+        is_new = seen.get('new', False) if http2 else None
         return {'status': status, 'error': error, 'bodyHead': head, 'connection': seen.get('port'),
-                'isNewConnection': None}
+                'isNewConnection': is_new, 'protocol': protocol}
 
     return send
 

@@ -1,0 +1,544 @@
+// HTTP/2 downstream (http2=on) end to end in one process: h2 streams with the same identity,
+// revocation, limits and logs as HTTP/1 requests, HTTP/1.x still served on the same port, GOAWAY.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomBytes, X509Certificate } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { connect as h2Connect, type ClientHttp2Session, type OutgoingHttpHeaders } from 'node:http2';
+import { request as httpsRequest } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import pino from 'pino';
+import { RevokedSerials } from '../../../src/pki/revoked-serials.js';
+import { subjectKeyOfCertificate } from '../../../src/pki/issuer-key.js';
+import { startFront, type FrontHandle, type FrontServingConfig } from '../../../src/server/front.js';
+import { FrontMetrics } from '../../../src/server/metrics.js';
+import { buildTestPki, type Pair, type TestPki } from '../tls/pki-openssl.js';
+
+let pki: TestPki;
+let upstream: Server;
+let upstreamPort: number;
+const early: ServerResponse[] = [];
+const logLines: Array<Record<string, unknown>> = [];
+const logger = pino(
+  { level: 'info' },
+  { write: (line: string) => void logLines.push(JSON.parse(line) as Record<string, unknown>) },
+);
+
+/** The engine stub: /headers answers the headers it got, /slow after 400 ms, anything else echoes with its digest. */
+function upstreamHandler(req: IncomingMessage, res: ServerResponse): void {
+  const url = req.url ?? '/';
+  if (url.startsWith('/headers')) {
+    req.resume();
+    req.on('end', () => res.end(JSON.stringify({ ...req.headers, httpVersion: req.httpVersion })));
+    return;
+  }
+  if (url.startsWith('/slow')) {
+    setTimeout(() => res.end('slow done'), 400);
+    return;
+  }
+  if (url.startsWith('/cut')) {
+    // The head and part of the body, then the engine's connection breaks.
+    res.writeHead(200, { 'content-length': '100000' });
+    res.write('partial');
+    setTimeout(() => res.socket?.destroy(), 50);
+    return;
+  }
+  if (url.startsWith('/drip')) {
+    // The head and part of the body, then nothing until the client gives up.
+    res.writeHead(200);
+    res.write('partial');
+    early.push(res);
+    return;
+  }
+  if (url.startsWith('/early')) {
+    // Answers before the request body has arrived, and keeps the answer open.
+    res.writeHead(200);
+    res.write('started');
+    early.push(res);
+    return;
+  }
+  const hash = createHash('sha256');
+  let length = 0;
+  req.on('data', (c: Buffer) => {
+    hash.update(c);
+    length += c.length;
+  });
+  req.on('end', () => res.end(JSON.stringify({ sha256: hash.digest('hex'), length })));
+}
+
+function config(over: Partial<FrontServingConfig> = {}): FrontServingConfig {
+  return {
+    serverName: 'test',
+    serverIp: '127.0.0.1',
+    serverPort: 0,
+    engineUrl: `http://127.0.0.1:${upstreamPort}`,
+    maxContentLengthKb: 8192,
+    cipherList: 'ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384',
+    engineTimeoutMs: 5000,
+    requestTimeoutMs: 30000,
+    keepAliveTimeoutMs: 5000,
+    headerTimeoutMs: 10000,
+    maxHeaderSizeKb: 16,
+    maxConnections: 100,
+    maxUnauthenticatedConnections: 50,
+    handshakeTimeoutMs: 10000,
+    maxHeaderFields: 100,
+    http2: true,
+    accessLog: true,
+    crlExpiredPolicy: 'keep-enforcing',
+    ...over,
+  };
+}
+
+function crlOf(serials: string[]) {
+  return {
+    revokedSerials: RevokedSerials.fromHex(serials),
+    issuerKey: subjectKeyOfCertificate(new X509Certificate(pki.caPem).raw),
+    nextUpdate: new Date(Date.now() + 86400000),
+  };
+}
+
+async function withFront<T>(
+  over: Partial<FrontServingConfig>,
+  fn: (front: FrontHandle, metrics: FrontMetrics) => Promise<T>,
+): Promise<T> {
+  const metrics = new FrontMetrics({ serverName: 'test' });
+  const material = {
+    caPem: pki.caPem,
+    certPem: pki.server.cert,
+    keyPem: pki.server.key,
+    crl: crlOf([pki.revokedSerial]),
+  };
+  const front = await startFront({ config: config(over), material, logger, metrics });
+  try {
+    return await fn(front, metrics);
+  } finally {
+    await front.shutdown(1000);
+  }
+}
+
+function open(port: number, client: Pair): Promise<ClientHttp2Session> {
+  return new Promise((resolve, reject) => {
+    const session = h2Connect(`https://127.0.0.1:${port}`, { ca: pki.caPem, cert: client.cert, key: client.key });
+    session.once('connect', () => resolve(session));
+    session.once('error', reject);
+  });
+}
+
+interface StreamAnswer {
+  status: number;
+  headers: Record<string, unknown>;
+  body: Buffer;
+}
+
+/** One stream; body written in 64 KiB pieces with no content-length unless asked for. */
+function send(
+  session: ClientHttp2Session,
+  path: string,
+  opts: { body?: Buffer; withLength?: boolean; headers?: OutgoingHttpHeaders } = {},
+): Promise<StreamAnswer> {
+  return new Promise((resolve, reject) => {
+    const headers: OutgoingHttpHeaders = {
+      ...(path === '' ? {} : { ':path': path }),
+      ':method': opts.body === undefined ? 'GET' : 'POST',
+      ...opts.headers,
+    };
+    if (opts.body !== undefined && opts.withLength === true) headers['content-length'] = opts.body.length;
+    const stream = session.request(headers, { endStream: opts.body === undefined });
+    let status = 0;
+    let answerHeaders: Record<string, unknown> = {};
+    const chunks: Buffer[] = [];
+    stream.on('response', (h) => {
+      status = Number(h[':status']);
+      answerHeaders = h;
+    });
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.on('end', () => resolve({ status, headers: answerHeaders, body: Buffer.concat(chunks) }));
+    stream.on('error', reject);
+    if (opts.body !== undefined) stream.end(opts.body);
+  });
+}
+
+function close(session: ClientHttp2Session): Promise<void> {
+  return new Promise((r) => session.close(() => r()));
+}
+
+/** The protocol the server picks when a client offers these in ALPN. */
+function negotiated(port: number, protocols: string[]): Promise<string | false | null> {
+  return new Promise((resolve, reject) => {
+    const socket = tlsConnect({
+      host: '127.0.0.1',
+      port,
+      ca: pki.caPem,
+      cert: pki.good.cert,
+      key: pki.good.key,
+      ALPNProtocols: protocols,
+    });
+    socket.once('secureConnect', () => {
+      resolve(socket.alpnProtocol);
+      socket.destroy();
+    });
+    socket.once('error', reject);
+  });
+}
+
+/** Writes raw HTTP/1.1 over TLS (ALPN http/1.1) and collects what comes back until the front closes. */
+function rawHttp1(port: number, text: string): Promise<{ data: string; closedAfterMs: number }> {
+  return new Promise((resolve, reject) => {
+    const socket = tlsConnect({
+      host: '127.0.0.1',
+      port,
+      ca: pki.caPem,
+      cert: pki.good.cert,
+      key: pki.good.key,
+      ALPNProtocols: ['http/1.1'],
+    });
+    let data = '';
+    let sentAt = 0;
+    socket.once('secureConnect', () => {
+      sentAt = Date.now();
+      socket.write(text);
+    });
+    socket.on('data', (c: Buffer) => {
+      data += c.toString();
+    });
+    socket.on('close', () => resolve({ data, closedAfterMs: Date.now() - sentAt }));
+    socket.on('error', reject);
+  });
+}
+
+before(async () => {
+  pki = buildTestPki();
+  upstream = createServer(upstreamHandler);
+  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+  upstreamPort = (upstream.address() as AddressInfo).port;
+});
+
+after(async () => {
+  for (const res of early) res.destroy();
+  upstream.closeAllConnections();
+  await new Promise<void>((r) => upstream.close(() => r()));
+  pki.cleanup();
+});
+
+describe('front over HTTP/2 (http2=on)', () => {
+  it('http2=off (the default) does not offer h2: a client offering h2 and http/1.1 gets http/1.1', async () => {
+    await withFront({ http2: false }, async (front) => {
+      assert.equal(await negotiated(front.port, ['h2', 'http/1.1']), 'http/1.1');
+    });
+  });
+
+  it('a stream carries the connection identity to the engine, over HTTP/1.1 upstream, and is logged and counted', async () => {
+    await withFront({}, async (front, metrics) => {
+      assert.equal(await negotiated(front.port, ['h2', 'http/1.1']), 'h2');
+      const session = await open(front.port, pki.good);
+      const linesBefore = logLines.length;
+      const answers = await Promise.all([send(session, '/headers'), send(session, '/headers?second')]);
+      await close(session);
+      for (const answer of answers) {
+        assert.equal(answer.status, 200);
+        const seen = JSON.parse(answer.body.toString()) as Record<string, string>;
+        assert.match(seen['x-forwarded-client-cert'] ?? '', /^Hash=[0-9a-f]{64};Subject=".*CN=good/);
+        assert.equal(seen.httpVersion, '1.1');
+        assert.equal(seen['x-forwarded-proto'], 'https');
+        assert.equal(seen[':path'], undefined, 'no pseudo-header reaches the engine');
+        assert.match(String(answer.headers['x-request-id']), /.+/);
+        assert.equal(answer.headers.connection, undefined);
+      }
+      const lines = logLines.slice(linesBefore).filter((l) => l.msg === 'request');
+      assert.equal(lines.length, 2);
+      assert.match(String(lines[0]?.subject), /CN=good/);
+      assert.equal(lines[0]?.status, 200);
+      assert.match(metrics.render(), /^streamfront_http2_requests_total 2$/m);
+    });
+  });
+
+  it('an answer the engine cuts off resets the stream; its access line says truncated by the engine', async () => {
+    await withFront({}, async (front, metrics) => {
+      const session = await open(front.port, pki.good);
+      const linesBefore = logLines.length;
+      await assert.rejects(send(session, '/cut'), { code: 'ERR_HTTP2_STREAM_ERROR' });
+      assert.equal((await send(session, '/headers')).status, 200, 'the session goes on');
+      await close(session);
+      const line = logLines.slice(linesBefore).find((l) => l.msg === 'request' && l.path === '/cut');
+      assert.equal(line?.outcome, 'truncated');
+      assert.equal(line?.cutOffBy, 'engine');
+      assert.equal(line?.protocol, 'h2');
+      assert.match(metrics.render(), /^streamfront_responses_truncated_total\{cause="engine"\} 1$/m);
+    });
+  });
+
+  it('a client that resets its stream mid-answer: the access line says truncated by the client', async () => {
+    await withFront({}, async (front, metrics) => {
+      const session = await open(front.port, pki.good);
+      const linesBefore = logLines.length;
+      await new Promise<void>((resolve) => {
+        const stream = session.request({ ':path': '/drip', ':method': 'GET' });
+        stream.once('data', () => stream.close(8 /* NGHTTP2_CANCEL */));
+        stream.on('close', () => resolve());
+      });
+      const deadline = Date.now() + 10_000;
+      let line: Record<string, unknown> | undefined;
+      while (line === undefined && Date.now() < deadline) {
+        line = logLines.slice(linesBefore).find((l) => l.msg === 'request' && l.path === '/drip');
+        if (line === undefined) await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.equal(line?.outcome, 'truncated');
+      assert.equal(line?.cutOffBy, 'client');
+      assert.match(metrics.render(), /^streamfront_responses_truncated_total\{cause="client"\} 1$/m);
+      session.destroy();
+    });
+  });
+
+  it('bodies reach the engine intact: 1 KB and 5 MB, with and without content-length', async () => {
+    await withFront({}, async (front) => {
+      const session = await open(front.port, pki.good);
+      for (const size of [1024, 5 * 1024 * 1024]) {
+        const body = randomBytes(size);
+        const digest = createHash('sha256').update(body).digest('hex');
+        for (const withLength of [true, false]) {
+          const answer = await send(session, '/echo', { body, withLength });
+          assert.equal(answer.status, 200, `${size} bytes, content-length ${withLength}`);
+          assert.deepEqual(JSON.parse(answer.body.toString()), { sha256: digest, length: size });
+        }
+      }
+      await close(session);
+    });
+  });
+
+  it('four parallel 15 MB uploads on one session all reach the engine intact', async () => {
+    await withFront({ maxContentLengthKb: 16 * 1024 }, async (front) => {
+      const session = await open(front.port, pki.good);
+      const body = randomBytes(15 * 1024 * 1024);
+      const digest = createHash('sha256').update(body).digest('hex');
+      const answers = await Promise.all([1, 2, 3, 4].map(() => send(session, '/echo', { body, withLength: true })));
+      for (const answer of answers)
+        assert.deepEqual(JSON.parse(answer.body.toString()), { sha256: digest, length: body.length });
+      await close(session);
+    });
+  });
+
+  it('an over-limit body gets 413 (declared or counted) and the session serves the next stream', async () => {
+    await withFront({ maxContentLengthKb: 64 }, async (front) => {
+      const session = await open(front.port, pki.good);
+      const body = randomBytes(200 * 1024);
+      assert.equal((await send(session, '/echo', { body, withLength: true })).status, 413);
+      assert.equal((await send(session, '/echo', { body })).status, 413);
+      assert.equal((await send(session, '/echo', { body: Buffer.from('ok') })).status, 200);
+      await close(session);
+    });
+  });
+
+  it('CONNECT gets 405 on its stream; 100-continue only for an upload the front will take', async () => {
+    await withFront({ maxContentLengthKb: 64 }, async (front) => {
+      const session = await open(front.port, pki.good);
+      const connect = await send(session, '', { headers: { ':method': 'CONNECT', ':authority': 'example.com:443' } });
+      assert.equal(connect.status, 405);
+      assert.match(connect.body.toString(), /CONNECT is not supported/);
+      const upload = (size: number): Promise<{ status: number; continued: boolean }> =>
+        new Promise((resolve, reject) => {
+          const stream = session.request(
+            { ':method': 'POST', ':path': '/echo', expect: '100-continue', 'content-length': size },
+            { endStream: false },
+          );
+          let continued = false;
+          stream.on('continue', () => {
+            continued = true;
+          });
+          stream.on('response', (h) => resolve({ status: Number(h[':status']), continued }));
+          stream.on('error', reject);
+          stream.resume();
+          stream.end(Buffer.alloc(size));
+        });
+      assert.deepEqual(await upload(1000), { status: 200, continued: true });
+      assert.deepEqual(await upload(100 * 1024), { status: 413, continued: false });
+      await close(session);
+    });
+  });
+
+  it('more header fields than max_header_fields gets 431 on that stream only, however many more', async () => {
+    await withFront({ maxHeaderFields: 10 }, async (front) => {
+      const session = await open(front.port, pki.good);
+      for (const count of [11, 300]) {
+        const headers: OutgoingHttpHeaders = {};
+        for (let i = 0; i < count; i++) headers[`x-field-${i}`] = 'v';
+        assert.equal((await send(session, '/headers', { headers })).status, 431, `${count} fields`);
+      }
+      assert.equal((await send(session, '/headers', { headers: { 'x-one': 'v' } })).status, 200);
+      await close(session);
+    });
+  });
+
+  it('a header block over max_header_size_kb gets 431 on that stream only', async () => {
+    await withFront({ maxHeaderSizeKb: 16 }, async (front) => {
+      const session = await open(front.port, pki.good);
+      const answer = await send(session, '/headers', { headers: { 'x-big': 'v'.repeat(17 * 1024) } });
+      assert.equal(answer.status, 431);
+      assert.match(answer.body.toString(), /request header fields too large/);
+      assert.equal((await send(session, '/headers', { headers: { 'x-one': 'v'.repeat(8 * 1024) } })).status, 200);
+      await close(session);
+    });
+  });
+
+  it('a revoked client is refused on its stream with the reason, and told GOAWAY', async () => {
+    await withFront({}, async (front) => {
+      const session = await open(front.port, pki.revoked);
+      const goaway = new Promise<void>((r) => session.once('goaway', () => r()));
+      const answer = await send(session, '/headers');
+      assert.equal(answer.status, 403);
+      assert.equal((JSON.parse(answer.body.toString()) as { reason: string }).reason, 'revoked');
+      await goaway;
+      session.destroy();
+    });
+  });
+
+  it('a CRL that revokes an open session sends it GOAWAY; a stream in flight still finishes', async () => {
+    await withFront({}, async (front) => {
+      const session = await open(front.port, pki.good);
+      assert.equal((await send(session, '/headers')).status, 200);
+      const goaway = new Promise<void>((r) => session.once('goaway', () => r()));
+      const slow = send(session, '/slow');
+      await new Promise((r) => setTimeout(r, 100));
+      front.applyMaterial({
+        caPem: pki.caPem,
+        certPem: pki.server.cert,
+        keyPem: pki.server.key,
+        crl: crlOf([pki.revokedSerial, pki.goodSerial]),
+      });
+      await goaway;
+      const answer = await slow;
+      assert.equal(answer.body.toString(), 'slow done');
+      session.destroy();
+      // The swapped context keeps offering h2 and http/1.0.
+      assert.equal(await negotiated(front.port, ['h2', 'http/1.1']), 'h2');
+      assert.equal(await negotiated(front.port, ['http/1.0']), 'http/1.0');
+    });
+  });
+
+  it('a stream whose body stalls past request_timeout_ms gets 408', { timeout: 15_000 }, async () => {
+    await withFront({ requestTimeoutMs: 300 }, async (front) => {
+      const session = await open(front.port, pki.good);
+      const started = Date.now();
+      const answer = await new Promise<number>((resolve, reject) => {
+        const stream = session.request({ ':path': '/echo', ':method': 'POST' }, { endStream: false });
+        stream.write('partial');
+        stream.on('response', (h) => resolve(Number(h[':status'])));
+        stream.on('error', reject);
+      });
+      assert.equal(answer, 408);
+      assert.ok(Date.now() - started < 10_000, `answered after ${Date.now() - started} ms`);
+      session.destroy();
+    });
+  });
+
+  it('request_timeout_ms bounds the request, not the answer: a slow answer to a GET still arrives', async () => {
+    await withFront({ requestTimeoutMs: 200 }, async (front) => {
+      const session = await open(front.port, pki.good);
+      const answer = await send(session, '/slow');
+      assert.equal(answer.status, 200);
+      assert.equal(answer.body.toString(), 'slow done');
+      await close(session);
+    });
+  });
+
+  it('a stream whose answer started while its body stalls is reset at request_timeout_ms', {
+    timeout: 15_000,
+  }, async () => {
+    await withFront({ requestTimeoutMs: 300 }, async (front) => {
+      const session = await open(front.port, pki.good);
+      const started = Date.now();
+      const outcome = await new Promise<{ status: number; code: number }>((resolve) => {
+        const stream = session.request({ ':path': '/early', ':method': 'POST' }, { endStream: false });
+        let status = 0;
+        stream.write('partial');
+        stream.on('response', (h) => {
+          status = Number(h[':status']);
+        });
+        stream.resume();
+        stream.on('close', () => resolve({ status, code: stream.rstCode ?? -1 }));
+      });
+      assert.equal(outcome.status, 200);
+      assert.equal(outcome.code, 8 /* NGHTTP2_CANCEL */);
+      assert.ok(Date.now() - started < 10_000, `reset after ${Date.now() - started} ms`);
+      session.destroy();
+    });
+  });
+
+  it('shutdown sends GOAWAY and lets the stream in flight finish', async () => {
+    const metrics = new FrontMetrics({ serverName: 'test' });
+    const material = { caPem: pki.caPem, certPem: pki.server.cert, keyPem: pki.server.key };
+    const front = await startFront({ config: config(), material, logger, metrics });
+    const session = await open(front.port, pki.good);
+    const goaway = new Promise<void>((r) => session.once('goaway', () => r()));
+    const slow = send(session, '/slow');
+    await new Promise((r) => setTimeout(r, 100));
+    const closed = front.shutdown(5000);
+    await goaway;
+    assert.equal((await slow).body.toString(), 'slow done');
+    await closed;
+    session.destroy();
+  });
+
+  it("HTTP/1.1 on the same port keeps node:https's settings: header size and count, Host, keep-alive", {
+    timeout: 20_000,
+  }, async () => {
+    await withFront({ maxHeaderSizeKb: 4, maxHeaderFields: 10, keepAliveTimeoutMs: 300 }, async (front) => {
+      const big = await rawHttp1(front.port, `GET /headers HTTP/1.1\r\nHost: a\r\nx-big: ${'v'.repeat(6000)}\r\n\r\n`);
+      assert.match(big.data, /^HTTP\/1\.1 431/);
+      let many = 'GET /headers HTTP/1.1\r\nHost: a\r\n';
+      for (let i = 0; i < 11; i++) many += `x-field-${i}: v\r\n`;
+      assert.match((await rawHttp1(front.port, `${many}Connection: close\r\n\r\n`)).data, /^HTTP\/1\.1 431/);
+      assert.match((await rawHttp1(front.port, 'GET /headers HTTP/1.1\r\n\r\n')).data, /^HTTP\/1\.1 400/);
+      // An idle keep-alive connection is closed by the front (Node adds up to 1 s of grace).
+      const idle = await rawHttp1(front.port, 'GET /headers HTTP/1.1\r\nHost: a\r\n\r\n');
+      assert.match(idle.data, /^HTTP\/1\.1 200/);
+      assert.ok(idle.closedAfterMs < 10_000, `closed after ${idle.closedAfterMs} ms`);
+    });
+  });
+
+  it('HTTP/1.1 and HTTP/1.0 clients are still served on the same port', async () => {
+    await withFront({}, async (front) => {
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = httpsRequest(
+          {
+            host: '127.0.0.1',
+            port: front.port,
+            path: '/headers',
+            ca: pki.caPem,
+            cert: pki.good.cert,
+            key: pki.good.key,
+            agent: false,
+          },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+      assert.equal(status, 200);
+      assert.equal(await negotiated(front.port, ['http/1.0']), 'http/1.0');
+      const head = await new Promise<string>((resolve, reject) => {
+        const socket = tlsConnect({
+          host: '127.0.0.1',
+          port: front.port,
+          ca: pki.caPem,
+          cert: pki.good.cert,
+          key: pki.good.key,
+          ALPNProtocols: ['http/1.0'],
+        });
+        let text = '';
+        socket.once('secureConnect', () => socket.write('GET /headers HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n'));
+        socket.on('data', (c: Buffer) => {
+          text += c.toString();
+        });
+        socket.on('end', () => resolve(text));
+        socket.on('error', reject);
+      });
+      assert.match(head, /^HTTP\/1\.[01] 200/);
+      assert.match(head, /"x-forwarded-client-cert":"Hash=/);
+    });
+  });
+});
