@@ -12,7 +12,7 @@ import { buildRequestId } from '../proxy/request-id.js';
 import { buildSecureContextOptions, validateSecureContext } from '../tls/context.js';
 import { peerOf, refusalOf, type PeerRefusal } from '../tls/peer.js';
 import { refusalAnswer } from '../tls/refusal.js';
-import { TicketKeys } from '../tls/ticket-keys.js';
+import { TicketKeys, type TicketKeySource } from '../tls/ticket-keys.js';
 import type { FrontServingConfig } from '../config/items.js';
 import type { FrontMaterial } from '../tls/types.js';
 import type { ServingMetrics } from './metrics.js';
@@ -54,6 +54,8 @@ export interface StartFrontOptions<M extends FrontMaterial> {
   readonly material: M;
   readonly logger: Logger;
   readonly metrics: ServingMetrics;
+  /** Where the session-ticket key comes from: the front's own TicketKeys unless given (workers share one). */
+  readonly ticketKeys?: TicketKeySource;
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -108,7 +110,7 @@ export async function startFront<M extends FrontMaterial>(opts: StartFrontOption
   const server = app.server as unknown as HttpsServer;
   server.headersTimeout = Math.min(config.headerTimeoutMs, config.requestTimeoutMs);
   server.maxHeadersCount = headersCountSetting(config.maxHeaderFields);
-  const ticketKeys = new TicketKeys(server);
+  const ticketKeys = (opts.ticketKeys ?? ((holder) => new TicketKeys(holder)))(server);
 
   const gate = new TlsGate({ config, logger, metrics, revocation });
   gate.attach(server);

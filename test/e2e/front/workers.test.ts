@@ -1,0 +1,179 @@
+// run.sh with workers=2: two serving processes share the TLS port behind one primary. What a
+// user sees: one start line, sessions that resume on either worker, one /metrics for the group,
+// a killed worker replaced while requests keep succeeding, and SIGTERM draining every worker.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect, type TLSSocket } from 'node:tls';
+import {
+  clientOptions,
+  startFrontProcess,
+  type ClientTlsOptions,
+  type FrontProcess,
+  type LogLine,
+} from '../../fixtures/front-process.js';
+import { adminGet, call, jsonOf, metricSum, parseMetrics, scrape, sleep } from './client.js';
+
+const GRACE_MS = 8_000;
+const RECONNECTS = 20;
+
+let front: FrontProcess;
+
+before(async () => {
+  front = await startFrontProcess({ config: { workers: '2', shutdown_grace_ms: String(GRACE_MS) } });
+});
+
+after(async () => {
+  await front?.stop('SIGKILL');
+});
+
+interface RawAnswer {
+  readonly status: number;
+  readonly requestId: string;
+  readonly isReused: boolean;
+  readonly session: Buffer | undefined;
+}
+
+/** One GET /v2/ready on a new TLS connection (offering `session`), and the ticket the server sent. */
+function getOnNewConnection(port: number, tls: ClientTlsOptions, session?: Buffer): Promise<RawAnswer> {
+  return new Promise((resolve, reject) => {
+    let ticket: Buffer | undefined;
+    let text = '';
+    let isReused = false;
+    const socket: TLSSocket = connect({ host: '127.0.0.1', port, servername: 'localhost', ...tls, session }, () => {
+      isReused = socket.isSessionReused();
+      socket.write('GET /v2/ready HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n');
+    });
+    socket.on('session', (s: Buffer) => {
+      ticket = s;
+    });
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      text += chunk;
+    });
+    socket.once('error', reject);
+    socket.once('close', () => {
+      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0);
+      const requestId = /\r\nx-request-id: ([^\r]+)\r\n/i.exec(text)?.[1] ?? '';
+      resolve({ status, requestId, isReused, session: ticket });
+    });
+  });
+}
+
+function workerOfRequest(id: string): unknown {
+  return front.logLines().find((l) => l.msg === 'request' && l.requestId === id)?.worker;
+}
+
+async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = probe();
+    if (found !== undefined) return found;
+    if (Date.now() > deadline) throw new Error(`${what}: not seen within ${timeoutMs} ms`);
+    await sleep(20);
+  }
+}
+
+function startedWorkers(): LogLine[] {
+  return front.logLines().filter((l) => l.event === 'worker_started');
+}
+
+describe('e2e front: workers=2', () => {
+  it('starts two serving workers behind one primary, which logs one start line', async () => {
+    await waitFor('two worker_started lines', () => (startedWorkers().length >= 2 ? true : undefined));
+    const workers = startedWorkers();
+    assert.deepEqual(workers.map((l) => l.worker).sort(), [1, 2]);
+    assert.notEqual(workers[0]?.pid, workers[1]?.pid);
+    assert.ok(!workers.some((l) => l.pid === front.pid), 'the workers are processes of their own');
+    const starts = front.logLines().filter((l) => l.msg === 'streamfront serving');
+    assert.equal(starts.length, 1);
+    assert.equal(starts[0]?.workers, 2);
+    assert.equal(starts[0]?.pid, front.pid);
+  });
+
+  it('resumes one TLS session on every reconnect, whichever worker takes it', async (t) => {
+    const tls = clientOptions(front.pki, 'good');
+    const first = await getOnNewConnection(front.port, tls);
+    assert.equal(first.status, 200);
+    assert.equal(first.isReused, false);
+    assert.ok(first.session !== undefined, 'the server sent a session ticket');
+    const answers: RawAnswer[] = [];
+    for (let i = 0; i < RECONNECTS; i++) answers.push(await getOnNewConnection(front.port, tls, first.session));
+    assert.deepEqual(
+      answers.map((a) => a.status),
+      answers.map(() => 200),
+    );
+    assert.deepEqual(
+      answers.map((a) => a.isReused),
+      answers.map(() => true),
+      'every reconnect resumed the first session',
+    );
+    const workers = await Promise.all(
+      answers.map((a) => waitFor(`access line of ${a.requestId}`, () => workerOfRequest(a.requestId))),
+    );
+    t.diagnostic(`reconnects served by workers: ${workers.join(' ')}`);
+    assert.deepEqual([...new Set(workers)].sort(), [1, 2], 'the reconnects reached both workers');
+  });
+
+  it('reports the whole group on one /metrics scrape, request counts summed', async () => {
+    const before = metricSum(await scrape(front.adminPort), 'streamfront_requests_total');
+    const tls = clientOptions(front.pki, 'good');
+    const sent = 12;
+    for (let i = 0; i < sent; i++) assert.equal((await call(front.port, { tls, path: '/v2/ready' })).status, 200);
+    const text = (await adminGet(front.adminPort, '/metrics')).body.toString('utf8');
+    const samples = parseMetrics(text);
+    assert.equal(metricSum(samples, 'streamfront_requests_total') - before, sent);
+    assert.equal(text.match(/^# TYPE streamfront_requests_total /gm)?.length, 1, 'one family, not one per worker');
+    const info = samples.filter((s) => s.name === 'streamfront_worker_info');
+    assert.deepEqual(info.map((s) => s.labels.worker).sort(), ['1', '2']);
+    assert.ok(info.every((s) => s.value === 1));
+    const open = samples.filter((s) => s.name === 'streamfront_open_connections');
+    assert.deepEqual(open.map((s) => s.labels.worker).sort(), ['1', '2'], 'open connections per worker');
+  });
+
+  it('replaces a worker killed with SIGKILL, logs it, and keeps serving', async () => {
+    const tls = clientOptions(front.pki, 'good');
+    const victim = startedWorkers().find((l) => l.worker === 1);
+    assert.ok(victim !== undefined);
+    const startsBefore = startedWorkers().length;
+    process.kill(victim.pid as number, 'SIGKILL');
+    const exited = await front.waitForLog((l) => l.event === 'worker_exited', 10_000);
+    assert.equal(exited.worker, 1);
+    assert.equal(exited.pid, victim.pid);
+    assert.equal(exited.signal, 'SIGKILL');
+    // Served throughout by the survivor, then by both.
+    for (let i = 0; i < 10; i++) assert.equal((await call(front.port, { tls, path: '/v2/ready' })).status, 200);
+    const replacement = await front.waitForLog(
+      (l) => l.event === 'worker_started' && l.worker === 1 && l.pid !== victim.pid,
+      15_000,
+    );
+    assert.equal(startedWorkers().length, startsBefore + 1);
+    for (let i = 0; i < 10; i++) assert.equal((await call(front.port, { tls, path: '/v2/ready' })).status, 200);
+    const samples = await scrape(front.adminPort);
+    assert.equal(metricSum(samples, 'streamfront_worker_restarts_total'), 1);
+    const pids = samples.filter((s) => s.name === 'streamfront_worker_info').map((s) => Number(s.labels.pid));
+    assert.ok(pids.includes(replacement.pid as number), 'the replacement answers scrapes');
+  });
+
+  it('drains every worker on SIGTERM and exits 0', async () => {
+    const tls = clientOptions(front.pki, 'good');
+    await front.engine.clearRequests();
+    await front.engine.setMode({ mode: 'slow', delayMs: 1500 });
+    const inFlight = [1, 2, 3, 4].map(() => call(front.port, { tls, path: '/v2/ready' }));
+    const deadline = Date.now() + 5000;
+    while ((await front.engine.requests()).length < 4) {
+      if (Date.now() > deadline) throw new Error('the requests never reached the engine');
+      await sleep(10);
+    }
+    front.signal('SIGTERM');
+    const answers = await Promise.all(inFlight);
+    assert.deepEqual(
+      answers.map((a) => a.status),
+      [200, 200, 200, 200],
+    );
+    assert.deepEqual(jsonOf(answers[0] as never), { isReady: true });
+    assert.equal(await front.waitForExit(GRACE_MS + 10_000), 0);
+    const stopped = front.logLines().find((l) => l.event === 'workers_stopped');
+    assert.equal(stopped?.workers, 2);
+    assert.equal(front.logLines().filter((l) => l.msg === 'front closed').length, 2, 'each worker drained');
+  });
+});
