@@ -29,6 +29,7 @@ import {
   summarize,
   timeUntil,
   type CaFile,
+  type LogMark,
   type ServerPairFiles,
 } from './rotation-kit.js';
 
@@ -42,7 +43,11 @@ export interface RotationWay {
   placeCrl(front: FrontProcess, crl: string): Promise<void>;
   placePair(front: FrontProcess, pair: ServerPairFiles): Promise<void>;
   placeCa(front: FrontProcess, ca: CaFile): Promise<void>;
+  /** Optional: more checks once a change is seen live (e.g. on every worker of a group). */
+  afterChange?(front: FrontProcess, placed: LogMark, change: RotationChange): Promise<void>;
 }
+
+export type RotationChange = 'crl-revoke' | 'crl-spare' | 'pair' | 'ca';
 
 /** What clients saw (probe times) and what the front logged (commit times), per kind of change. */
 export interface RotationFigures {
@@ -149,6 +154,7 @@ export async function runRotations(t: TestContext, way: RotationWay): Promise<vo
         );
       }
       figures.frontCrlMs.push(await frontMsSince(front, placed, isReloaded()));
+      await way.afterChange?.(front, placed, isRevoking ? 'crl-revoke' : 'crl-spare');
     }
 
     for (const [i, pair] of pairs.entries()) {
@@ -162,6 +168,7 @@ export async function runRotations(t: TestContext, way: RotationWay): Promise<vo
         ),
       );
       figures.frontServerMs.push(await frontMsSince(front, placed, isReloaded(pair.serial)));
+      await way.afterChange?.(front, placed, 'pair');
     }
 
     for (const [i, ca] of cas.entries()) {
@@ -175,6 +182,7 @@ export async function runRotations(t: TestContext, way: RotationWay): Promise<vo
         ),
       );
       figures.frontCaMs.push(await frontMsSince(front, placed, isReloaded()));
+      await way.afterChange?.(front, placed, 'ca');
     }
 
     const report = await load.stop();
