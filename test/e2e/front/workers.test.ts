@@ -154,6 +154,25 @@ describe('e2e front: workers=2', () => {
     assert.ok(pids.includes(replacement.pid as number), 'the replacement answers scrapes');
   });
 
+  it('replaces a worker that was sent SIGTERM on its own, after it drained', async () => {
+    const tls = clientOptions(front.pki, 'good');
+    const current = startedWorkers()
+      .filter((l) => l.worker === 2)
+      .at(-1);
+    assert.ok(current !== undefined);
+    const exitsBefore = front.logLines().filter((l) => l.event === 'worker_exited').length;
+    process.kill(current.pid as number, 'SIGTERM');
+    const exited = await front.waitForLog(
+      (l) => l.event === 'worker_exited' && l.worker === 2 && l.pid === current.pid,
+      15_000,
+    );
+    assert.equal(exited.code, 0, 'it drained and exited cleanly');
+    assert.equal(front.logLines().filter((l) => l.event === 'worker_exited').length, exitsBefore + 1);
+    await front.waitForLog((l) => l.event === 'worker_started' && l.worker === 2 && l.pid !== current.pid, 15_000);
+    for (let i = 0; i < 6; i++) assert.equal((await call(front.port, { tls, path: '/v2/ready' })).status, 200);
+    assert.equal(metricSum(await scrape(front.adminPort), 'streamfront_worker_restarts_total'), 2);
+  });
+
   it('drains every worker on SIGTERM and exits 0', async () => {
     const tls = clientOptions(front.pki, 'good');
     await front.engine.clearRequests();
@@ -164,6 +183,7 @@ describe('e2e front: workers=2', () => {
       if (Date.now() > deadline) throw new Error('the requests never reached the engine');
       await sleep(10);
     }
+    const before = new Set(front.logLines());
     front.signal('SIGTERM');
     const answers = await Promise.all(inFlight);
     assert.deepEqual(
@@ -174,6 +194,7 @@ describe('e2e front: workers=2', () => {
     assert.equal(await front.waitForExit(GRACE_MS + 10_000), 0);
     const stopped = front.logLines().find((l) => l.event === 'workers_stopped');
     assert.equal(stopped?.workers, 2);
-    assert.equal(front.logLines().filter((l) => l.msg === 'front closed').length, 2, 'each worker drained');
+    const closed = front.logLines().filter((l) => !before.has(l) && l.msg === 'front closed');
+    assert.deepEqual(closed.map((l) => l.worker).sort(), [1, 2], 'each worker drained');
   });
 });
