@@ -55,12 +55,19 @@ let front: FrontHandle | undefined;
 let logger: Logger | undefined;
 let metrics: FrontMetrics | undefined;
 let ticketHolder: TicketKeyHolder | undefined;
+/** The group's key as this worker last heard it. */
+let ticketKey: Buffer | undefined;
 /** Set by each apply: the key a revocation change switches to, the same in every worker. */
 let revocationKey: Buffer | undefined;
 let isRotated = false;
 let draining: Promise<void> | undefined;
 /** shutdown_grace_ms, for a SIGTERM sent to this worker alone. */
 let ownGraceMs = 0;
+
+function setTicketKey(key: Buffer): void {
+  ticketKey = key;
+  ticketHolder?.setTicketKeys(key);
+}
 
 function exitAfterLogs(code: number): void {
   relay.flush(() => process.exit(code));
@@ -86,10 +93,10 @@ async function init(message: Extract<ToWorker, { type: 'init' }>): Promise<void>
       metrics,
       ticketKeys: (holder) => {
         ticketHolder = holder;
-        holder.setTicketKeys(message.ticketKey);
+        setTicketKey(message.ticketKey);
         return {
           rotate: () => {
-            if (revocationKey !== undefined) holder.setTicketKeys(revocationKey);
+            if (revocationKey !== undefined) setTicketKey(revocationKey);
             isRotated = true;
           },
           stop: () => {},
@@ -100,6 +107,9 @@ async function init(message: Extract<ToWorker, { type: 'init' }>): Promise<void>
     send({ type: 'failed', error: carryError(err) }, () => exitAfterLogs(1));
     return;
   }
+  // node:cluster hands a listening worker the ticket keys the first worker listened with, which
+  // are stale after a rotation: the group's current key is set again.
+  if (ticketKey !== undefined) setTicketKey(ticketKey);
   send({ type: 'ready', port: front.port });
 }
 
@@ -140,7 +150,7 @@ function handleServing(message: Exclude<ToWorker, { type: 'init' }>): void {
       return;
     }
     case 'ticket-key':
-      ticketHolder?.setTicketKeys(message.key);
+      setTicketKey(message.key);
       return;
     case 'metrics':
       send({ type: 'metrics', seq: message.seq, text: metrics?.render() ?? '' });

@@ -3,6 +3,7 @@
 // a killed worker replaced while requests keep succeeding, and SIGTERM draining every worker.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { connect, type TLSSocket } from 'node:tls';
 import {
   clientOptions,
@@ -11,6 +12,8 @@ import {
   type FrontProcess,
   type LogLine,
 } from '../../fixtures/front-process.js';
+import { buildCrl } from '../../fixtures/pki.js';
+import { renameOver } from '../rotation/rotation-kit.js';
 import { adminGet, call, jsonOf, metricSum, parseMetrics, scrape, sleep } from './client.js';
 
 const GRACE_MS = 8_000;
@@ -73,6 +76,31 @@ async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 
   }
 }
 
+/** A fresh session, then RECONNECTS connections offering it: all resumed, over both workers. */
+async function assertResumesEverywhere(): Promise<unknown[]> {
+  const tls = clientOptions(front.pki, 'good');
+  const first = await getOnNewConnection(front.port, tls);
+  assert.equal(first.status, 200);
+  assert.equal(first.isReused, false);
+  assert.ok(first.session !== undefined, 'the server sent a session ticket');
+  const answers: RawAnswer[] = [];
+  for (let i = 0; i < RECONNECTS; i++) answers.push(await getOnNewConnection(front.port, tls, first.session));
+  assert.deepEqual(
+    answers.map((a) => a.status),
+    answers.map(() => 200),
+  );
+  assert.deepEqual(
+    answers.map((a) => a.isReused),
+    answers.map(() => true),
+    'every reconnect resumed the first session',
+  );
+  const workers = await Promise.all(
+    answers.map((a) => waitFor(`access line of ${a.requestId}`, () => workerOfRequest(a.requestId))),
+  );
+  assert.deepEqual([...new Set(workers)].sort(), [1, 2], 'the reconnects reached both workers');
+  return workers;
+}
+
 function startedWorkers(): LogLine[] {
   return front.logLines().filter((l) => l.event === 'worker_started');
 }
@@ -91,27 +119,21 @@ describe('e2e front: workers=2', () => {
   });
 
   it('resumes one TLS session on every reconnect, whichever worker takes it', async (t) => {
+    t.diagnostic(`reconnects served by workers: ${(await assertResumesEverywhere()).join(' ')}`);
+  });
+
+  it('after a CRL change every worker takes the same new ticket key: old tickets end, new ones resume anywhere', async () => {
     const tls = clientOptions(front.pki, 'good');
-    const first = await getOnNewConnection(front.port, tls);
-    assert.equal(first.status, 200);
-    assert.equal(first.isReused, false);
-    assert.ok(first.session !== undefined, 'the server sent a session ticket');
-    const answers: RawAnswer[] = [];
-    for (let i = 0; i < RECONNECTS; i++) answers.push(await getOnNewConnection(front.port, tls, first.session));
-    assert.deepEqual(
-      answers.map((a) => a.status),
-      answers.map(() => 200),
-    );
-    assert.deepEqual(
-      answers.map((a) => a.isReused),
-      answers.map(() => true),
-      'every reconnect resumed the first session',
-    );
-    const workers = await Promise.all(
-      answers.map((a) => waitFor(`access line of ${a.requestId}`, () => workerOfRequest(a.requestId))),
-    );
-    t.diagnostic(`reconnects served by workers: ${workers.join(' ')}`);
-    assert.deepEqual([...new Set(workers)].sort(), [1, 2], 'the reconnects reached both workers');
+    const old = await getOnNewConnection(front.port, tls);
+    assert.ok(old.session !== undefined);
+    const crl = await buildCrl(front.pki, { revoke: [front.pki.clients.revoked.cert, front.pki.clients.goodEc.cert] });
+    const before = new Set(front.logLines());
+    await renameOver(join(front.runDir, 'keys', 'ca.crl'), crl);
+    await front.waitForLog((l) => !before.has(l) && l.event === 'workers_applied', 10_000);
+    const after: boolean[] = [];
+    for (let i = 0; i < 4; i++) after.push((await getOnNewConnection(front.port, tls, old.session)).isReused);
+    assert.deepEqual(after, [false, false, false, false], 'a ticket from before the revocation change resumes nowhere');
+    await assertResumesEverywhere();
   });
 
   it('reports the whole group on one /metrics scrape, request counts summed', async () => {
@@ -152,6 +174,10 @@ describe('e2e front: workers=2', () => {
     assert.equal(metricSum(samples, 'streamfront_worker_restarts_total'), 1);
     const pids = samples.filter((s) => s.name === 'streamfront_worker_info').map((s) => Number(s.labels.pid));
     assert.ok(pids.includes(replacement.pid as number), 'the replacement answers scrapes');
+  });
+
+  it('a replacement worker resumes the sessions the others issued (the current key, not the first one)', async () => {
+    await assertResumesEverywhere();
   });
 
   it('replaces a worker that was sent SIGTERM on its own, after it drained', async () => {
