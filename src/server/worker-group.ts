@@ -43,8 +43,6 @@ export interface WorkerGroupOptions {
 export interface WorkerGroup extends FrontHandle<TlsMaterial> {
   /** The group's /metrics: the primary's series with every worker's summed in. */
   renderMetrics(): Promise<string>;
-  /** Worker slot to pid, for logs and tests. */
-  readonly pids: ReadonlyMap<number, number>;
 }
 
 interface Slot {
@@ -219,9 +217,6 @@ export async function startWorkerGroup(opts: WorkerGroupOptions): Promise<Worker
     },
     get crlStatus() {
       return revocation.status();
-    },
-    get pids() {
-      return new Map([...slots.values()].map((s) => [s.id, s.worker.process.pid ?? 0]));
     },
     applyMaterial(next: TlsMaterial): void {
       // The check each worker makes, made once here: a refused set changes nothing anywhere.

@@ -136,6 +136,15 @@ describe('e2e front: workers=2', () => {
     await assertResumesEverywhere();
   });
 
+  it('answers /readyz from the primary with the material and CRL the workers serve', async () => {
+    const res = await adminGet(front.adminPort, '/readyz');
+    assert.equal(res.status, 200);
+    const body = jsonOf(res);
+    assert.equal(body.material, 'current');
+    assert.deepEqual(body.crl, { entries: 2, state: 'current' }, 'the CRL placed by the test before');
+    assert.equal(body.engine, 'ready');
+  });
+
   it('reports the whole group on one /metrics scrape, request counts summed', async () => {
     const before = metricSum(await scrape(front.adminPort), 'streamfront_requests_total');
     const tls = clientOptions(front.pki, 'good');
