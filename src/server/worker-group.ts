@@ -38,6 +38,8 @@ export interface WorkerGroupOptions {
   readonly metrics: FrontMetrics;
   /** Where the workers' log lines are written: the primary's own destination, one writer. */
   readonly writeLog: (text: string) => void;
+  /** How often the shared session-ticket key is replaced (default TICKET_KEY_PERIOD_MS, hourly). */
+  readonly ticketKeyPeriodMs?: number;
 }
 
 export interface WorkerGroup extends FrontHandle<TlsMaterial> {
@@ -160,12 +162,15 @@ export async function startWorkerGroup(opts: WorkerGroupOptions): Promise<Worker
     }, delay).unref();
   }
 
-  const keys = new TicketKeys({
-    setTicketKeys(key: Buffer): void {
-      ticketKey = key;
-      for (const slot of slots.values()) if (slot.isBooted) post(slot, { type: 'ticket-key', key });
+  const keys = new TicketKeys(
+    {
+      setTicketKeys(key: Buffer): void {
+        ticketKey = key;
+        for (const slot of slots.values()) if (slot.isBooted) post(slot, { type: 'ticket-key', key });
+      },
     },
-  });
+    opts.ticketKeyPeriodMs,
+  );
 
   const starting: Promise<void>[] = [];
   for (let id = 1; id <= config.workers; id++) starting.push(fork(id));
