@@ -70,8 +70,8 @@ export async function startWorkerGroup(opts: WorkerGroupOptions): Promise<Worker
   let seq = 0;
   let port = config.serverPort;
   const slots = new Map<number, Slot>();
-  // Only for /readyz's view of the CRL: the workers enforce it.
-  const revocation = new RevocationGuard(material.crl, config.crlExpiredPolicy, logger);
+  // Only for /readyz's view of the CRL: the workers enforce it and log its expiry, so this copy is silent.
+  const revocation = new RevocationGuard(material.crl, config.crlExpiredPolicy, logger.child({}, { level: 'silent' }));
 
   cluster.setupPrimary({ exec: WORKER_SCRIPT, args: [], serialization: 'advanced' });
 
@@ -179,7 +179,8 @@ export async function startWorkerGroup(opts: WorkerGroupOptions): Promise<Worker
   } catch (err) {
     isStopping = true;
     keys.stop();
-    for (const slot of slots.values()) slot.worker.process.kill('SIGKILL');
+    // They serve nothing yet: SIGTERM ends each at once (a starting one has nothing to drain).
+    for (const slot of slots.values()) slot.worker.process.kill('SIGTERM');
     throw err;
   }
   revocation.start();
