@@ -233,6 +233,9 @@ async function startServing(
       reload: () => live.status(),
       front,
       engine: engineProbe,
+      ...(group === undefined
+        ? {}
+        : { workers: () => ({ serving: group.servingWorkers, configured: config.workers }) }),
       onProbe: (r) => metrics.setEngineProbe(r),
     }),
   });

@@ -45,6 +45,8 @@ export interface WorkerGroupOptions {
 export interface WorkerGroup extends FrontHandle<TlsMaterial> {
   /** The group's /metrics: the primary's series with every worker's summed in. */
   renderMetrics(): Promise<string>;
+  /** Workers listening now (a replacement counts once it listens). */
+  readonly servingWorkers: number;
 }
 
 interface Slot {
@@ -133,6 +135,7 @@ export async function startWorkerGroup(opts: WorkerGroupOptions): Promise<Worker
       });
       worker.once('exit', (code, signal) => {
         clearTimeout(timer);
+        slot.isReady = false;
         reject(new Error(`serving worker ${id} exited before listening (code ${code}, signal ${signal})`));
         for (const answer of slot.answers.values()) answer(undefined);
         slot.answers.clear();
@@ -223,6 +226,11 @@ export async function startWorkerGroup(opts: WorkerGroupOptions): Promise<Worker
     },
     get crlStatus() {
       return revocation.status();
+    },
+    get servingWorkers() {
+      let serving = 0;
+      for (const slot of slots.values()) if (slot.isReady) serving += 1;
+      return serving;
     },
     applyMaterial(next: TlsMaterial): void {
       // The check each worker makes, made once here: a refused set changes nothing anywhere.

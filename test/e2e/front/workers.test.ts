@@ -143,6 +143,7 @@ describe('e2e front: workers=2', () => {
     assert.equal(body.material, 'current');
     assert.deepEqual(body.crl, { entries: 2, state: 'current' }, 'the CRL placed by the test before');
     assert.equal(body.engine, 'ready');
+    assert.deepEqual(body.workers, { serving: 2, of: 2 });
   });
 
   it('reports the whole group on one /metrics scrape, request counts summed', async () => {
