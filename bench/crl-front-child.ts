@@ -33,8 +33,14 @@ const front = await startFront({
 });
 const loader = new WorkerLoader({ configPath, runDir, env: process.env });
 const apply = front.applyMaterial.bind(front);
+// Every table that went live, held weakly: after the CRL shrinks and a GC runs, a large table
+// still reachable here is one the front (or the reload path) kept a reference to.
+const liveTables: Array<{ entries: number; bytes: number; ref: WeakRef<ArrayBuffer> }> = [];
 front.applyMaterial = (next) => {
   apply(next);
+  const table = next.crl?.revokedSerials;
+  if (table !== undefined)
+    liveTables.push({ entries: table.size, bytes: table.byteLength, ref: new WeakRef(table.buffer) });
   process.send?.({ event: 'applied', at: Date.now(), entries: next.crl?.revokedSerials.size ?? 0 });
 };
 const reloader = new MaterialReloader({
@@ -61,7 +67,16 @@ process.on('message', (msg: { cmd: string }) => {
       rss: process.memoryUsage().rss,
       maxStallMs: delay.max / 1e6,
       entries: front.crlStatus.entries,
+      tableBytes: front.crlStatus.entries === 0 ? 0 : (liveTables.at(-1)?.bytes ?? 0),
+      // Tables other than the one serving now that are still reachable (0 once they are freed).
+      oldTablesAlive: liveTables.slice(0, -1).filter((t) => t.ref.deref() !== undefined).length,
+      oldTableEntriesAlive: liveTables
+        .slice(0, -1)
+        .filter((t) => t.ref.deref() !== undefined)
+        .reduce((sum, t) => sum + t.entries, 0),
     });
   if (msg.cmd === 'exit') void front.shutdown(100).then(() => process.exit(0));
 });
+// The bench died (an exception, Ctrl-C): do not stay behind serving.
+process.on('disconnect', () => process.exit(0));
 process.send?.({ event: 'ready', port: front.port });

@@ -13,6 +13,7 @@ import {
 } from '../config/index.js';
 import { StreamfrontError, isStreamfrontError } from '../errors/error.js';
 import { fsyncDirectory, tempPathFor, writeTempFile } from '../fs/atomic-write.js';
+import { freeSpaceHint, noSpaceReason } from '../fs/no-space.js';
 import {
   Keystore,
   keystorePathsIn,
@@ -34,7 +35,7 @@ import {
 } from '../material/load.js';
 import { writeAuditRecord, type AuditedFile } from './audit.js';
 import { inspectKeysDir, type ImportedFileName } from './keys-dir.js';
-import { STAGING_PREFIX, acquireImportLock, removeJournal, sha256Text, writeJournal } from './journal.js';
+import { STAGING_PREFIX, acquireImportLock, journalPath, removeJournal, sha256Text, writeJournal } from './journal.js';
 import { recoverInterruptedImport } from './recover.js';
 import { readPassword, type PasswordIo, type PasswordSource } from './password.js';
 
@@ -281,11 +282,20 @@ function buildImportedConfig(
   return text;
 }
 
+/**
+ * The file the commit is writing now, as the operator will know it (keys/ca.crl, not the hidden
+ * staging copy): an OS error on a file handle carries no path, and a full disk must name one.
+ */
+interface Writing {
+  file: string;
+}
+
 /** Exact copies in the staging folder, created read-only from the start and flushed to disk. */
 async function stageCopies(
   stagingDir: string,
   files: MaterialFiles,
   roles: readonly Role[],
+  writing: Writing,
 ): Promise<Partial<Record<Role, string>>> {
   const staged: Partial<Record<Role, string>> = {};
   for (const role of roles) {
@@ -299,6 +309,7 @@ async function stageCopies(
             : files.crl;
     if (source === undefined) continue;
     const path = join(stagingDir, TARGET_NAMES[role]);
+    writing.file = join(dirname(stagingDir), TARGET_NAMES[role]);
     const handle = await fsp.open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, COPY_MODE);
     try {
       await handle.writeFile(source.bytes);
@@ -309,6 +320,17 @@ async function stageCopies(
     staged[role] = path;
   }
   return staged;
+}
+
+/** A staged copy that differs from what was checked (a disk fault, a writer racing us) stops the import. */
+export function assertSameBytes(checked: MaterialFiles, staged: MaterialFiles): void {
+  for (const role of Object.keys(TARGET_NAMES) as Role[]) {
+    const a = checked[role];
+    const b = staged[role];
+    if (a !== undefined && b !== undefined && !a.bytes.equals(b.bytes)) {
+      throw new Error(`the staged copy ${TARGET_NAMES[role]} differs from the file that was checked`);
+    }
+  }
 }
 
 /** What the commit changes, all decided before the first write. */
@@ -334,6 +356,7 @@ async function commitStaged(
   rollback: Rollback,
   reachStep: NonNullable<ImportRequest['reachStep']>,
   onCommitted: () => void,
+  writing: Writing,
 ): Promise<string[]> {
   const { keysDir, stagingDir, staged, roles, store } = plan;
   // The intent, durable before the first change anyone can see (docs/import.md: the transaction).
@@ -341,6 +364,7 @@ async function commitStaged(
   const configTarget = await realTarget(plan.configPath);
   const configTemp = tempPathFor(configTarget);
   rollback.add(() => removeJournal(keysDir));
+  writing.file = journalPath(keysDir);
   await writeJournal(keysDir, {
     version: 1,
     pid: process.pid,
@@ -354,6 +378,7 @@ async function commitStaged(
   });
   await reachStep('journal-written');
   rollback.add(() => fsp.rm(configTemp, { force: true }));
+  writing.file = configTarget;
   await writeTempFile(configTarget, plan.newConfigText, { mode: plan.configMode, tempPath: configTemp });
   await reachStep('config-temp-written');
 
@@ -363,6 +388,7 @@ async function commitStaged(
     const from = staged[role];
     if (from === undefined) continue;
     const to = join(keysDir, TARGET_NAMES[role]);
+    writing.file = to;
     await fsp.link(from, to);
     rollback.add(() => fsp.unlink(to));
     copied.push(to);
@@ -372,10 +398,12 @@ async function commitStaged(
     rollback.add(() =>
       Promise.all([fsp.rm(store.paths.primary, { force: true }), fsp.rm(store.paths.standby, { force: true })]),
     );
+    writing.file = store.paths.primary;
     await store.keystore.save(store.paths);
     await reachStep('keystore-saved');
   }
   // The commit point: from here on the import is done, whatever happens to the clean-up below.
+  writing.file = configTarget;
   await fsp.rename(configTemp, configTarget);
   onCommitted();
   await fsyncDirectory(dirname(configTarget));
@@ -393,7 +421,7 @@ async function runImport(
   request: ImportRequest,
   seen: (files: MaterialFiles, certs?: CheckedCertificates) => void,
 ): Promise<ImportResult> {
-  const { runDir, configPath, progress, now } = request;
+  const { runDir, configPath, progress } = request;
   const keysDir = join(runDir, KEYS_DIR_NAME);
   const reachStep = request.reachStep ?? noStep;
   await finishInterruptedImport(keysDir, runDir, progress);
@@ -411,6 +439,7 @@ async function runImport(
 
   const rollback = new Rollback();
   let isCommitted = false;
+  const writing: Writing = { file: keysDir };
   try {
     if (!keysState.exists) {
       await fsp.mkdir(keysDir, { mode: KEYS_DIR_MODE });
@@ -422,10 +451,13 @@ async function runImport(
     const stagingDir = await fsp.mkdtemp(join(keysDir, STAGING_PREFIX));
     rollback.add(() => fsp.rm(stagingDir, { recursive: true, force: true }));
 
-    const staged = await stageCopies(stagingDir, files, roles);
-    // The staged copies go through the same loader as start-up will: what lands is what was checked.
+    const staged = await stageCopies(stagingDir, files, roles, writing);
+    // The staged copies are read back under the loader's file rules and must be the bytes that
+    // were checked: the certificate verdict is a pure function of bytes and time, so it is reused
+    // rather than computed again (a second parse of a 1M-entry CRL cost ~0.5 s and 100 MB).
     const stagedFiles = await readMaterialFiles(staged as MaterialPaths);
-    const material = checkMaterial(stagedFiles, checkCertificates(stagedFiles, now), password);
+    assertSameBytes(files, stagedFiles);
+    const material = checkMaterial(stagedFiles, certs, password);
     await reachStep('staged');
 
     const plan: CommitPlan = {
@@ -439,9 +471,15 @@ async function runImport(
       newConfigText,
       store,
     };
-    const copied = await commitStaged(plan, rollback, reachStep, () => {
-      isCommitted = true;
-    });
+    const copied = await commitStaged(
+      plan,
+      rollback,
+      reachStep,
+      () => {
+        isCommitted = true;
+      },
+      writing,
+    );
     await releaseLock();
 
     progress(
@@ -455,6 +493,16 @@ async function runImport(
   } catch (err) {
     if (isCommitted) throw err;
     await rollback.run();
+    const noSpace = noSpaceReason(err);
+    if (noSpace !== undefined) {
+      // The keystore names its own file; every other write is the one `writing` recorded.
+      const file = (isStreamfrontError(err) ? err.file : undefined) ?? writing.file;
+      throw new StreamfrontError('IMPORT_NO_SPACE', `${noSpace} while writing it; the import changed nothing`, {
+        file,
+        hint: `${freeSpaceHint(file)}, then run the import again`,
+        cause: err,
+      });
+    }
     if (isStreamfrontError(err)) throw err;
     throw new StreamfrontError(
       'IMPORT_COMMIT_FAILED',

@@ -158,8 +158,9 @@ function readFromTerminal(io: PasswordIo, prompt: string): Promise<string> {
         else if (ch >= ' ') chars.push(ch);
       }
     };
-    io.prompt.write(prompt);
+    // Echo off before the prompt shows: whatever is typed once the prompt is visible stays hidden.
     stdin.setRawMode?.(true);
+    io.prompt.write(prompt);
     stdin.on('data', onData);
     stdin.resume();
   });

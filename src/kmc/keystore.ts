@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { StreamfrontError, isStreamfrontError } from '../errors/error.js';
+import { freeSpaceHint, noSpaceReason } from '../fs/no-space.js';
 import { rethrowIfTransient } from '../fs/transient-read.js';
 import { open as openSealed, seal } from './aead.js';
 import {
@@ -165,9 +166,13 @@ function validateCopy(
 function toWriteError(err: unknown, file: string): StreamfrontError {
   if (isStreamfrontError(err)) return err;
   const code = (err as NodeJS.ErrnoException).code ?? 'error';
-  return new StreamfrontError('KMC_KEYSTORE_WRITE_FAILED', `cannot write the keystore (${code})`, {
+  const noSpace = noSpaceReason(err);
+  return new StreamfrontError('KMC_KEYSTORE_WRITE_FAILED', `cannot write the keystore (${noSpace ?? code})`, {
     file,
-    hint: 'check free space and that keys/ is 0700 and owned by the service user, then retry',
+    hint:
+      noSpace === undefined
+        ? 'check free space and that keys/ is 0700 and owned by the service user, then retry'
+        : `${freeSpaceHint(file)}, then retry`,
     cause: err,
   });
 }

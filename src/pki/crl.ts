@@ -2,7 +2,7 @@
 // the revokedCertificates sequence is streamed entry by entry straight into a flat table of
 // serial keys (no object per entry), and the signature is verified over the tbsCertList bytes.
 import { constants, createHash, verify, X509Certificate } from 'node:crypto';
-import { children, decodeTime, DerError, expectTag, readTlv, type Tlv } from './der.js';
+import { children, decodeTime, DerError, expectTag, readTlv, readTlvInto, type Tlv } from './der.js';
 import { parseSignatureAlgorithm, type SignatureAlgorithm } from './algorithms.js';
 import { error, PkiError, type Finding } from './findings.js';
 import { isPem, pemBlocks } from './pem.js';
@@ -87,10 +87,13 @@ function locate(der: Buffer): CrlLayout {
 function countEntries(layout: CrlLayout): number {
   const seq = layout.revoked;
   if (seq === undefined) return 0;
+  const t = newTlv();
   let n = 0;
-  for (let pos = seq.bodyStart; pos < seq.end; n++) pos = readTlv(layout.der, pos, seq.end).end;
+  for (let pos = seq.bodyStart; pos < seq.end; n++) pos = readTlvInto(layout.der, pos, seq.end, t).end;
   return n;
 }
+
+const newTlv = (): Tlv => ({ tag: 0, start: 0, bodyStart: 0, end: 0 });
 
 /** Streams the entries into the table; returns the first finding that forbids the CRL, and the holds. */
 function addEntries(layout: CrlLayout, table: RevokedSerialsBuilder): { holds: number; finding?: Finding | undefined } {
@@ -99,20 +102,26 @@ function addEntries(layout: CrlLayout, table: RevokedSerialsBuilder): { holds: n
   let holds = 0;
   let finding: Finding | undefined;
   if (seq === undefined) return { holds };
+  // Three records reused for every entry: the walk allocates nothing per entry.
+  const entry = newTlv();
+  const serial = newTlv();
+  const field = newTlv();
   for (let pos = seq.bodyStart; pos < seq.end; ) {
-    const entry = readTlv(der, pos, seq.end);
+    readTlvInto(der, pos, seq.end, entry);
     pos = entry.end;
-    const serial = expectTag(readTlv(der, entry.bodyStart, entry.end), 0x02, 'revoked serial');
+    if (readTlvInto(der, entry.bodyStart, entry.end, serial).tag !== 0x02)
+      throw new DerError('expected revoked serial');
     if (!table.add(der, serial.bodyStart, serial.end)) {
       throw new DerError(
         `revoked serial of ${serial.end - serial.bodyStart} octets at offset ${serial.start}; RFC 5280 allows at most ${SERIAL_KEY_BYTES}`,
       );
     }
-    const date = readTlv(der, serial.end, entry.end);
-    if (date.end === entry.end) continue; // no entry extensions: the common case
+    const dateEnd = readTlvInto(der, serial.end, entry.end, field).end;
+    if (dateEnd === entry.end) continue; // no entry extensions: the common case
+    // serialHex is called before checkEntryExtensions returns, while `serial` still holds this entry.
     const verdict = checkEntryExtensions(
       der,
-      expectTag(readTlv(der, date.end, entry.end), 0x30, 'crlEntryExtensions'),
+      expectTag(readTlv(der, dateEnd, entry.end), 0x30, 'crlEntryExtensions'),
       () => hexOf(der, serial),
     );
     if (verdict.reason === REASON_CERTIFICATE_HOLD) holds++;

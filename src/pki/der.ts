@@ -10,8 +10,15 @@ export interface Tlv {
 export class DerError extends Error {}
 
 export function readTlv(buf: Uint8Array, pos: number, limit = buf.length): Tlv {
+  return readTlvInto(buf, pos, limit, { tag: 0, start: 0, bodyStart: 0, end: 0 });
+}
+
+/**
+ * readTlv into a record the caller reuses: the CRL walk reads three headers per revoked entry,
+ * and a million entries must not cost three million short-lived objects. Returns `out`.
+ */
+export function readTlvInto(buf: Uint8Array, pos: number, limit: number, out: Tlv): Tlv {
   if (pos + 2 > limit) throw new DerError(`truncated DER at offset ${pos}`);
-  const tag = buf[pos] as number;
   const first = buf[pos + 1] as number;
   let len = first;
   let bodyStart = pos + 2;
@@ -27,7 +34,11 @@ export function readTlv(buf: Uint8Array, pos: number, limit = buf.length): Tlv {
   }
   const end = bodyStart + len;
   if (end > limit) throw new DerError(`DER value overruns its container at offset ${pos}`);
-  return { tag, start: pos, bodyStart, end };
+  out.tag = buf[pos] as number;
+  out.start = pos;
+  out.bodyStart = bodyStart;
+  out.end = end;
+  return out;
 }
 
 /** The direct children of a constructed value. */

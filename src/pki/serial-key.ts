@@ -13,8 +13,9 @@ export function writeSerialKey(src: Uint8Array, start: number, end: number, out:
   const length = end - i;
   if (length > SERIAL_KEY_BYTES) return false;
   const pad = SERIAL_KEY_BYTES - length;
-  out.fill(0, at, at + pad);
-  out.set(src.subarray(i, end), at + pad);
+  // Byte loops, not fill/subarray: this runs once per revoked entry and must not allocate.
+  for (let j = 0; j < pad; j++) out[at + j] = 0;
+  for (let j = 0; j < length; j++) out[at + pad + j] = src[i + j] as number;
   return true;
 }
 

@@ -67,6 +67,8 @@ export class MaterialFileWatcher {
   private queue: Promise<void> = Promise.resolve();
   private isCheckQueued = false;
   private isClosed = false;
+  /** settle() callers waiting for the debounce timer to fire or be cancelled. */
+  private debounceWaiters: Array<() => void> = [];
 
   constructor(options: FileWatchOptions) {
     checkDuration('pollMs', options.pollMs, 1);
@@ -109,6 +111,31 @@ export class MaterialFileWatcher {
       if (this.pendingChanges.size === 0) this.cancelDebounce();
       await this.syncFolderWatches();
     });
+  }
+
+  /**
+   * Looks at every watched path now (as a poll would) and resolves once that look is done:
+   * a change on disk before this call is then pending or reported, whatever fs.watch did.
+   */
+  checkNow(): Promise<void> {
+    if (this.isClosed) return Promise.resolve();
+    return this.enqueue(() => this.check());
+  }
+
+  /**
+   * Resolves once a look at the disk made after this call is done and no change is pending
+   * (every change seen was reported by onChange, or dropped by setPaths/close). Lets a caller
+   * (a test) know that nothing more will fire for what is on disk now, without a clock.
+   */
+  async settle(): Promise<void> {
+    await this.checkNow();
+    while (this.debounceTimer !== undefined && !this.isClosed) {
+      // Someone waits on it now: the timer keeps the process alive until it fires.
+      this.debounceTimer.ref();
+      await new Promise<void>((resolve) => this.debounceWaiters.push(resolve));
+      // A watch event during the wait may have queued a look: let it land before deciding.
+      await this.queue;
+    }
   }
 
   /** Stops watchers and timers; no callback after it returns. Safe to call more than once. */
@@ -242,7 +269,7 @@ export class MaterialFileWatcher {
     const delay = Math.max(0, Math.min(this.debounceMs, untilCap));
     clearTimeout(this.debounceTimer);
     this.debounceTimer = setTimeout(() => this.fire(), delay);
-    this.debounceTimer.unref();
+    if (this.debounceWaiters.length === 0) this.debounceTimer.unref();
   }
 
   private cancelDebounce(): void {
@@ -250,11 +277,18 @@ export class MaterialFileWatcher {
     this.debounceTimer = undefined;
     this.firstPendingAt = undefined;
     this.pendingChanges.clear();
+    this.wakeDebounceWaiters();
+  }
+
+  private wakeDebounceWaiters(): void {
+    for (const wake of this.debounceWaiters.splice(0)) wake();
   }
 
   private fire(): void {
     this.debounceTimer = undefined;
     this.firstPendingAt = undefined;
+    // Woken after onChange ran (a microtask later), so settle() sees the call it waited for.
+    queueMicrotask(() => this.wakeDebounceWaiters());
     if (this.isClosed || this.pendingChanges.size === 0) return;
     const changed = [...this.pendingChanges];
     this.pendingChanges.clear();

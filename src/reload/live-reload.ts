@@ -47,6 +47,8 @@ export function startLiveReload(options: LiveReloadOptions): LiveReload {
         ? logger.warn(record.fields ?? {}, record.msg)
         : logger.info(record.fields ?? {}, record.msg),
   });
+  // The front is already listening: the thread boots beside it, and the first rotation finds it ready.
+  loader.start();
   let reloader: MaterialReloader | undefined;
   const watcher = new MaterialFileWatcher({
     pollMs: options.config.reloadPollMs,

@@ -1,5 +1,6 @@
 // The main thread's side of the reload worker: one long-lived worker thread, one load at a
-// time, results rebuilt into LoadedSet or StreamfrontError. A worker that dies is replaced on
+// time, results rebuilt into LoadedSet or StreamfrontError. The front starts it eagerly (start())
+// so the first rotation does not pay the thread's start-up; a worker that dies is replaced on
 // the next load; the serving thread only ever waits on a message.
 import { Worker } from 'node:worker_threads';
 import {
@@ -52,6 +53,14 @@ export class WorkerLoader {
       this.pending.set(id, { resolve, reject });
       worker.postMessage(request);
     });
+  }
+
+  /**
+   * Starts the worker thread now rather than at the first load, so the first reload goes live
+   * as fast as later ones. The thread boots in parallel; nothing here waits for it.
+   */
+  start(): void {
+    if (!this.isClosed) this.ensureWorker();
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,6 @@
 // The mTLS front: Fastify over HTTPS with client certificates, per-connection identity,
 // per-request revocation, live material swap and graceful shutdown; proxies to the engine.
+import { DescriptorWatch } from './descriptor-watch.js';
 import Fastify, { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Server as HttpsServer } from 'node:https';
 import type { TLSSocket } from 'node:tls';
@@ -190,6 +191,7 @@ export async function startFront<M extends FrontMaterial>(opts: StartFrontOption
     );
   }
   revocation.start();
+  const descriptors = new DescriptorWatch({ logger });
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.serverPort;
   logger.info({ serverName: config.serverName, address: config.serverIp, port }, 'front listening');
@@ -218,6 +220,7 @@ export async function startFront<M extends FrontMaterial>(opts: StartFrontOption
     async shutdown(graceMs: number): Promise<void> {
       revocation.stop();
       ticketKeys.stop();
+      descriptors.stop();
       logger.info({ graceMs, open: gate.accepted.size }, 'front shutting down');
       await closeGracefully(app, gate.accepted, graceMs);
       logger.info('front closed');

@@ -31,4 +31,8 @@ export const importErrors = {
     exitCode: 1,
   },
   IMPORT_COMMIT_FAILED: { summary: 'Writing the imported material failed; everything was rolled back.', exitCode: 1 },
+  IMPORT_NO_SPACE: {
+    summary: 'The disk (or quota) filled up while the import wrote; everything was rolled back.',
+    exitCode: 1,
+  },
 } as const satisfies Record<string, ErrorDef>;

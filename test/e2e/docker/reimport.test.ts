@@ -7,7 +7,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { buildPki, buildServerPair } from '../../fixtures/pki.js';
+import { buildPki, buildServerPair, importArgsOf } from '../../fixtures/pki.js';
 import { projectRoot } from '../../fixtures/project-root.js';
 
 function run(file: string, args: string[], cwd: string): Promise<{ code: number; out: string }> {
@@ -34,19 +34,7 @@ test('reimport.sh: a cert-manager style pair (plain key) is imported under a fre
   writeFileSync(passwordFile, `${pki.password}\n`, { mode: 0o600 });
   const first = await run(
     'bash',
-    [
-      join(projectRoot, 'certImport.sh'),
-      '-c',
-      pki.ca.cert,
-      '-s',
-      pki.server.cert,
-      '-k',
-      pki.server.keyEncrypted,
-      '-r',
-      pki.crls.good,
-      '--password-file',
-      passwordFile,
-    ],
+    [join(projectRoot, 'certImport.sh'), ...importArgsOf(pki), '--password-file', passwordFile],
     runDir,
   );
   assert.equal(first.code, 0, first.out);

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { request as httpsRequest } from 'node:https';
 import { connect, type TLSSocket } from 'node:tls';
 import { clientOptions, startFrontProcess, type FrontProcess } from '../../fixtures/front-process.js';
-import { call, sleep } from './client.js';
+import { waitUntil } from '../../fixtures/wait.js';
+import { call, metricSum, scrape } from './client.js';
 
 const MAX_HEADER_KB = 4;
 const MAX_CONNECTIONS = 3;
@@ -30,11 +31,7 @@ after(async () => {
 });
 
 async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
+  await waitUntil(what, condition, { timeoutMs });
 }
 
 describe('e2e front: limits', () => {
@@ -83,7 +80,11 @@ describe('e2e front: limits', () => {
       await front.engine.setMode({ mode: 'normal' });
     }
     assert.deepEqual(await Promise.all(held), Array(MAX_CONNECTIONS).fill(200), 'the held requests finish normally');
-    await sleep(100); // their connections close (agent: false)
+    // Their connections close (agent: false): wait until the front has seen them go.
+    await waitUntil(
+      'the held connections closed',
+      async () => metricSum(await scrape(front.adminPort), 'streamfront_open_connections') < MAX_CONNECTIONS,
+    );
     assert.equal(
       (await call(front.port, { tls, path: '/v2/ready' })).status,
       200,

@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { clientOptions, startFrontProcess, type FrontProcess } from '../../fixtures/front-process.js';
 import { startSteadyLoad } from '../../fixtures/load.js';
+import { waitUntil } from '../../fixtures/wait.js';
 import { metricSum, scrape, sleep } from './client.js';
 
 const CLIENTS = 8;
@@ -29,6 +30,7 @@ describe('e2e front: steady load', () => {
       clients: CLIENTS,
       freshConnectionShare: 0.1,
     });
+    // The load's duration (the workload itself), not a wait for something to happen.
     await sleep(SECONDS * 1000);
     const report = await load.stop();
     t.diagnostic(
@@ -43,8 +45,11 @@ describe('e2e front: steady load', () => {
     // About one request in ten went on a new connection, each showing the imported certificate.
     assert.ok(report.connectionsOpened >= report.sent * 0.08, `${report.connectionsOpened} connections opened`);
     assert.deepEqual([...report.serverCertSerials], [front.pki.server.serial]);
-    await sleep(50);
-    const after = metricSum(await scrape(front.adminPort), 'streamfront_requests_total', { status: '200' });
+    // Counted once each answer has left: wait for the count to reach the answers, then check it is exact.
+    const okNow = async (): Promise<number> =>
+      metricSum(await scrape(front.adminPort), 'streamfront_requests_total', { status: '200' });
+    await waitUntil('every answer counted', async () => (await okNow()) - before >= report.ok);
+    const after = await okNow();
     assert.equal(after - before, report.ok, 'the front counted every answer');
   });
 });

@@ -7,7 +7,8 @@ import { createHash, randomBytes, X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { clientOptions, startFrontProcess, type ClientName, type FrontProcess } from '../../fixtures/front-process.js';
 import { buildInferBody } from '../../fixtures/load.js';
-import { adminGet, call, INFER_PATH, jsonOf, metricSum, scrape, sleep } from './client.js';
+import { waitUntil } from '../../fixtures/wait.js';
+import { adminGet, call, INFER_PATH, jsonOf, metricSum, scrape } from './client.js';
 
 const sha256 = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex');
 
@@ -70,12 +71,11 @@ describe('e2e front: refused clients', () => {
       assert.equal(res.headers.connection, 'close');
       // Its access line says why it was refused.
       await front.waitForLog((l) => l.msg === 'request' && l.refused === reason && l.status === res.status);
-      // The refusal is counted when the server side of the handshake ends: poll briefly.
-      let after = before;
-      for (let i = 0; i < 20 && after === before; i++) {
-        await sleep(50);
-        after = metricSum(await scrape(front.adminPort), 'streamfront_tls_handshakes_refused_total', { reason });
-      }
+      // The refusal is counted when the server side of the handshake ends: wait for the count to move.
+      const refusedNow = async (): Promise<number> =>
+        metricSum(await scrape(front.adminPort), 'streamfront_tls_handshakes_refused_total', { reason });
+      await waitUntil(`the ${reason} refusal counted`, async () => (await refusedNow()) > before);
+      const after = await refusedNow();
       assert.equal(after - before, 1, `refused handshakes with reason ${reason}`);
       assert.deepEqual(await front.engine.requests(), [], 'nothing reached the engine');
     });
@@ -149,7 +149,11 @@ describe('e2e front: admin listener', () => {
     for (let i = 0; i < 3; i++) assert.equal((await call(front.port, { tls, path: '/v2/live' })).status, 200);
     // The engine's own error (400 INVALID_URI) is passed through and counted under its status.
     assert.equal((await call(front.port, { tls, path: '/v2/nothing/here' })).status, 400);
-    await sleep(50);
+    // Counted once each answer has left (onResponse): wait for the counts, then check they are exact.
+    await waitUntil('the four answers counted', async () => {
+      const s = await scrape(front.adminPort);
+      return ok(s) - ok(before) >= 3 && notFound(s) - notFound(before) >= 1;
+    });
     const now = await scrape(front.adminPort);
     assert.equal(ok(now) - ok(before), 3);
     assert.equal(notFound(now) - notFound(before), 1);

@@ -3,7 +3,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { clientOptions, startFrontProcess, type FrontProcess } from '../../fixtures/front-process.js';
-import { call, jsonOf, sleep } from './client.js';
+import { waitUntil } from '../../fixtures/wait.js';
+import { call, jsonOf } from './client.js';
 
 const ENGINE_DELAY_MS = 1500;
 const GRACE_MS = 8000;
@@ -28,11 +29,9 @@ describe('e2e front: SIGTERM', () => {
       answeredAt = performance.now();
       return res;
     });
-    const deadline = Date.now() + 5000;
-    while ((await front.engine.requests()).length === 0) {
-      if (Date.now() > deadline) throw new Error('the request never reached the engine');
-      await sleep(10);
-    }
+    await waitUntil('the request reaches the engine', async () => (await front.engine.requests()).length > 0, {
+      timeoutMs: 5000,
+    });
     const exited = new Promise<number>((resolve) => {
       void front
         .waitForLog((l) => l.msg === 'streamfront stopped', GRACE_MS + 5000)

@@ -7,6 +7,7 @@ import { request as httpsRequest } from 'node:https';
 import { clientOptions, startFrontProcess, type FrontProcess } from '../../fixtures/front-process.js';
 import { startClosedLoop } from '../../fixtures/closed-loop.js';
 import { buildInferBody } from '../../fixtures/load.js';
+import { waitUntil } from '../../fixtures/wait.js';
 import { adminGet, sleep } from './client.js';
 
 const GRACE_MS = 10_000;
@@ -60,7 +61,8 @@ describe('e2e front: signals', () => {
     try {
       let sent = 0;
       const upload = slowUpload(front, (n) => (sent = n));
-      await sleep(1000);
+      // Mid-upload: a fifth of it sent (~1 s at the pieces' pace), observed rather than slept for.
+      await waitUntil('a fifth of the upload sent', () => sent >= UPLOAD_BYTES / 5);
       const termAt = performance.now();
       const sentAtTerm = sent;
       front.signal('SIGTERM');
@@ -87,12 +89,15 @@ describe('e2e front: signals', () => {
     try {
       const tls = clientOptions(front.pki, 'good') as { ca: Buffer; cert: Buffer; key: Buffer };
       const load = startClosedLoop({ port: front.port, tls, clients: 8, freshShare: 0.3 });
-      await sleep(500);
+      await waitUntil('the load is being served', () => load.report().ok >= 20);
       for (let i = 0; i < 100; i++) {
         front.signal('SIGHUP');
+        // The pace of the storm (100 in about a second), not a wait for something to happen.
         await sleep(10);
       }
-      await sleep(1500);
+      // Closed loop: the front goes on answering after the storm, well past its reloads.
+      const okAfterStorm = load.report().ok;
+      await waitUntil('requests answered after the storm', () => load.report().ok >= okAfterStorm + 50);
       const report = await load.stop();
       const hups = front.logLines().filter((l) => l.event === 'sighup').length;
       t.diagnostic(

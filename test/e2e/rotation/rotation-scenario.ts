@@ -5,7 +5,12 @@
 // dropped connection and the same process throughout.
 import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
-import { startFrontProcess, type FrontProcess, type FrontProcessOptions } from '../../fixtures/front-process.js';
+import {
+  startFrontProcess,
+  type ClientTlsOptions,
+  type FrontProcess,
+  type FrontProcessOptions,
+} from '../../fixtures/front-process.js';
 import { startSteadyLoad, type LoadReport } from '../../fixtures/load.js';
 import { buildPki, type Pki } from '../../fixtures/pki.js';
 import {
@@ -108,6 +113,30 @@ export function assertCleanRun(front: FrontProcess, load: LoadReport, seconds: n
   process.kill(front.pid, 0);
 }
 
+/**
+ * After a CRL change, times what the victim client sees: with `open` (a connection opened
+ * before a revoking CRL) refused on it and on a fresh connection; without, served again.
+ */
+export async function timeVictimOutcome(
+  figures: Omit<RotationFigures, 'load'>,
+  label: string,
+  port: number,
+  victim: ClientTlsOptions,
+  open: OpenConnection | undefined,
+): Promise<void> {
+  if (open === undefined) {
+    figures.crlSpareFreshMs.push(await timeUntil(`${label}: victim served again`, () => isServedFresh(port, victim)));
+    return;
+  }
+  figures.crlRevokeOpenMs.push(
+    await timeUntil(`${label}: victim refused on its open connection`, () => open.isRefused()),
+  );
+  figures.crlRevokeFreshMs.push(
+    await timeUntil(`${label}: victim refused on a fresh connection`, async () => !(await isServedFresh(port, victim))),
+  );
+  open.close();
+}
+
 export async function runRotations(t: TestContext, way: RotationWay): Promise<void> {
   const pki = await buildPki();
   const victim = clientTls(pki, 'goodEc');
@@ -137,22 +166,7 @@ export async function runRotations(t: TestContext, way: RotationWay): Promise<vo
       const before = logSnapshot(front);
       await way.placeCrl(front, crl);
       const placed = markPlaced(front, before);
-      if (open !== undefined) {
-        figures.crlRevokeOpenMs.push(
-          await timeUntil(`CRL ${i}: victim refused on its open connection`, () => open.isRefused()),
-        );
-        figures.crlRevokeFreshMs.push(
-          await timeUntil(
-            `CRL ${i}: victim refused on a fresh connection`,
-            async () => !(await isServedFresh(front.port, victim)),
-          ),
-        );
-        open.close();
-      } else {
-        figures.crlSpareFreshMs.push(
-          await timeUntil(`CRL ${i}: victim served again`, () => isServedFresh(front.port, victim)),
-        );
-      }
+      await timeVictimOutcome(figures, `CRL ${i}`, front.port, victim, open);
       figures.frontCrlMs.push(await frontMsSince(front, placed, isReloaded()));
       await way.afterChange?.(front, placed, isRevoking ? 'crl-revoke' : 'crl-spare');
     }

@@ -21,13 +21,18 @@ import {
   ROTATIONS,
   clientTls,
   freshServerSerial,
-  isServedFresh,
   prepareCas,
   prepareCrls,
   readyzBody,
   timeUntil,
 } from './rotation-kit.js';
-import { assertCleanRun, assertFrontPromise, describeFigures, emptyFigures } from './rotation-scenario.js';
+import {
+  assertCleanRun,
+  assertFrontPromise,
+  describeFigures,
+  emptyFigures,
+  timeVictimOutcome,
+} from './rotation-scenario.js';
 
 const run = promisify(execFile);
 const KEY_FILES = ['ca.crt', 'server.crt', 'server.key', 'ca.crl'];
@@ -107,22 +112,7 @@ test('way 2: certImport.sh again with a new password, under load: every import l
           async () => (await readyzBody(front)).caSerial === ca.serial,
         ),
       );
-      if (open !== undefined) {
-        figures.crlRevokeOpenMs.push(
-          await timeUntil(`import ${i}: victim refused on its open connection`, () => open.isRefused()),
-        );
-        figures.crlRevokeFreshMs.push(
-          await timeUntil(
-            `import ${i}: victim refused on a fresh connection`,
-            async () => !(await isServedFresh(front.port, victim)),
-          ),
-        );
-        open.close();
-      } else {
-        figures.crlSpareFreshMs.push(
-          await timeUntil(`import ${i}: victim served again`, () => isServedFresh(front.port, victim)),
-        );
-      }
+      await timeVictimOutcome(figures, `import ${i}`, front.port, victim, open);
       figures.frontServerMs.push(await frontMsSince(front, placed, isReloaded(pair.serial)));
     }
     const report = await load.stop();

@@ -6,7 +6,7 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { buildPki, type Pki } from '../../fixtures/pki.js';
-import { copyInto, makeRunFolder, type RunFolder } from '../errors/run-folder.js';
+import { importPkiInto, makeRunFolder, type RunFolder } from '../errors/run-folder.js';
 
 interface Report {
   ok: boolean;
@@ -22,23 +22,7 @@ describe('run.sh --check --json and --candidate', () => {
   before(async () => {
     pki = await buildPki();
     f = makeRunFolder('sf-check-json-');
-    copyInto(f, pki.ca.cert, 'ca.crt', 0o644);
-    copyInto(f, pki.server.cert, 'server.crt', 0o644);
-    copyInto(f, pki.server.keyEncrypted, 'server.key', 0o600);
-    copyInto(f, pki.crls.good, 'ca.crl', 0o644);
-    const imported = f.run('certImport.sh', [
-      '-c',
-      'ca.crt',
-      '-s',
-      'server.crt',
-      '-k',
-      'server.key',
-      '-r',
-      'ca.crl',
-      '--password-file',
-      f.passwordFile(pki.password),
-    ]);
-    assert.equal(imported.status, 0, imported.stderr);
+    importPkiInto(f, pki, { withCrl: true });
     writeFileSync(f.configPath, `${readFileSync(f.configPath, 'utf8')}max_conections=10\n`);
   });
   after(() => f?.remove());

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { buildPki, type Pki } from '../../fixtures/pki.js';
-import { copyInto, makeRunFolder, type RunFolder } from '../errors/run-folder.js';
+import { importPkiInto, makeRunFolder, type RunFolder } from '../errors/run-folder.js';
 
 describe('run.sh --check: config warnings', () => {
   let pki: Pki;
@@ -12,20 +12,7 @@ describe('run.sh --check: config warnings', () => {
   before(async () => {
     pki = await buildPki();
     f = makeRunFolder('sf-check-warn-');
-    copyInto(f, pki.ca.cert, 'ca.crt', 0o644);
-    copyInto(f, pki.server.cert, 'server.crt', 0o644);
-    copyInto(f, pki.server.keyEncrypted, 'server.key', 0o600);
-    const imported = f.run('certImport.sh', [
-      '-c',
-      'ca.crt',
-      '-s',
-      'server.crt',
-      '-k',
-      'server.key',
-      '--password-file',
-      f.passwordFile(pki.password),
-    ]);
-    assert.equal(imported.status, 0, imported.stderr);
+    importPkiInto(f, pki);
   });
   after(() => f?.remove());
 

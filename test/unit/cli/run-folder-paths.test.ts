@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { runFolderOf } from '../../../src/config/index.js';
 import { buildPki, type Pki } from '../../fixtures/pki.js';
 import { projectRoot } from '../../fixtures/project-root.js';
-import { BUILD_ROOT, cleanEnv, copyInto, makeRunFolder, type RunFolder } from '../errors/run-folder.js';
+import { BUILD_ROOT, cleanEnv, importPkiInto, makeRunFolder, type RunFolder } from '../errors/run-folder.js';
 
 describe('the run folder of a config', () => {
   let pki: Pki;
@@ -18,20 +18,7 @@ describe('the run folder of a config', () => {
   before(async () => {
     pki = await buildPki();
     f = makeRunFolder('sf-runfolder-');
-    copyInto(f, pki.ca.cert, 'ca.crt', 0o644);
-    copyInto(f, pki.server.cert, 'server.crt', 0o644);
-    copyInto(f, pki.server.keyEncrypted, 'server.key', 0o600);
-    const imported = f.run('certImport.sh', [
-      '-c',
-      'ca.crt',
-      '-s',
-      'server.crt',
-      '-k',
-      'server.key',
-      '--password-file',
-      f.passwordFile(pki.password),
-    ]);
-    assert.equal(imported.status, 0, imported.stderr);
+    importPkiInto(f, pki);
     elsewhere = mkdtempSync(join(tmpdir(), 'sf-elsewhere-'));
   });
   after(() => {

@@ -4,6 +4,7 @@
 // The scripts find their code beside themselves (dist/, node_modules/), so the folder holds
 // symlinks to this build and to the project's dependencies, plus a build stamp newer than
 // every source it checks: the scripts then neither install nor rebuild the shared tree.
+import assert from 'node:assert/strict';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
@@ -23,6 +24,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Pki } from '../../fixtures/pki.js';
 import { projectRoot } from '../../fixtures/project-root.js';
 
 /** The compiled output this test file belongs to (dist/ or .build/<name>/). */
@@ -156,4 +158,35 @@ export function copyInto(folder: RunFolder, source: string, name: string, mode =
   writeFileSync(target, readFileSync(source));
   chmodSync(target, mode);
   return target;
+}
+
+export interface PkiCopyOptions {
+  /** Also the fixture's good CRL as ca.crl (imported with -r). Default false. */
+  readonly withCrl?: boolean;
+}
+
+/** The fixture PKI's files in the run folder under the names the README uses, with an operator's modes. */
+export function copyPkiInto(folder: RunFolder, pki: Pki, options: PkiCopyOptions = {}): void {
+  copyInto(folder, pki.ca.cert, 'ca.crt', 0o644);
+  copyInto(folder, pki.server.cert, 'server.crt', 0o644);
+  copyInto(folder, pki.server.keyEncrypted, 'server.key', 0o600);
+  if (options.withCrl === true) copyInto(folder, pki.crls.good, 'ca.crl', 0o644);
+}
+
+/** Copies the fixture PKI in and imports it through the real certImport.sh; a failed import fails the test. */
+export function importPkiInto(folder: RunFolder, pki: Pki, options: PkiCopyOptions = {}): void {
+  copyPkiInto(folder, pki, options);
+  const crlArgs = options.withCrl === true ? ['-r', 'ca.crl'] : [];
+  const imported = folder.run('certImport.sh', [
+    '-c',
+    'ca.crt',
+    '-s',
+    'server.crt',
+    '-k',
+    'server.key',
+    ...crlArgs,
+    '--password-file',
+    folder.passwordFile(pki.password),
+  ]);
+  assert.equal(imported.status, 0, imported.stderr);
 }

@@ -6,7 +6,7 @@ import { lstatSync, mkdirSync, readFileSync, renameSync, symlinkSync } from 'nod
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { buildPki, type Pki } from '../../fixtures/pki.js';
-import { copyInto, makeRunFolder, type RunFolder } from '../errors/run-folder.js';
+import { copyPkiInto, makeRunFolder, type RunFolder } from '../errors/run-folder.js';
 
 describe('certImport.sh with a symlinked config', () => {
   let pki: Pki;
@@ -14,9 +14,7 @@ describe('certImport.sh with a symlinked config', () => {
   before(async () => {
     pki = await buildPki();
     f = makeRunFolder('sf-link-');
-    copyInto(f, pki.ca.cert, 'ca.crt', 0o644);
-    copyInto(f, pki.server.cert, 'server.crt', 0o644);
-    copyInto(f, pki.server.keyEncrypted, 'server.key', 0o600);
+    copyPkiInto(f, pki);
   });
   after(() => f.remove());
 

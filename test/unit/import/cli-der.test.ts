@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { buildPki, type Pki } from '../../fixtures/pki.js';
 import { cleanEnv, copyInto, errorLines, makeRunFolder, type RunFolder } from '../errors/run-folder.js';
+import { waitUntil } from '../../fixtures/wait.js';
 
 /** One GET over mutual TLS as the given client: the HTTP status, or the error that ended the connection. */
 function getAs(port: number, ca: string, cert: string, key: string): Promise<{ status?: number; error?: string }> {
@@ -136,8 +137,7 @@ describe('certImport.sh with DER certificates and CRL', () => {
       // Refused clients are told why in HTTP (docs/clients.md): 403, never the engine's answer.
       assert.equal(revoked.status, 403, 'the revoked client is answered 403');
       // The front writes its log in batches at least every 250 ms.
-      for (let waited = 0; waited < 3000 && !/"reason":"revoked"/.test(output); waited += 50)
-        await new Promise((r) => setTimeout(r, 50));
+      await waitUntil('the revocation refusal logged', () => /"reason":"revoked"/.test(output)).catch(() => undefined);
       assert.match(output, /"reason":"revoked"/, `no revocation refusal logged:\n${output}`);
     } finally {
       child.kill('SIGTERM');

@@ -8,7 +8,7 @@ import { MAX_LINES } from '../../../src/config/index.js';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { buildPki, type Pki } from '../../fixtures/pki.js';
-import { cleanEnv, copyInto, errorLines, makeRunFolder, type RunFolder } from '../errors/run-folder.js';
+import { cleanEnv, copyPkiInto, errorLines, makeRunFolder, type RunFolder } from '../errors/run-folder.js';
 
 const hasScript = spawnSync('script', ['--version']).status === 0;
 /** The limit in src/material/operator-file.ts: 64 MiB. */
@@ -19,10 +19,7 @@ describe('certImport.sh and run.sh refusals, as the operator sees them', () => {
   const folders: RunFolder[] = [];
   const folder = (): RunFolder => {
     const f = makeRunFolder('sf-refuse-');
-    copyInto(f, pki.ca.cert, 'ca.crt', 0o644);
-    copyInto(f, pki.server.cert, 'server.crt', 0o644);
-    copyInto(f, pki.server.keyEncrypted, 'server.key', 0o600);
-    copyInto(f, pki.crls.good, 'ca.crl', 0o644);
+    copyPkiInto(f, pki, { withCrl: true });
     folders.push(f);
     return f;
   };
@@ -145,7 +142,8 @@ describe('certImport.sh and run.sh refusals, as the operator sees them', () => {
       seen += chunk.toString('utf8');
       if (!typed && seen.includes('Password of the server key: ')) {
         typed = true;
-        setTimeout(() => child.stdin.write('half-typed\u0003'), 200);
+        // Echo is off before the prompt is written (src/import/password.ts): type at once.
+        child.stdin.write('half-typed\u0003');
       }
     });
     const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);

@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { recoverInterruptedImport } from '../../../src/import/recover.js';
 import { Keystore, keystorePathsIn } from '../../../src/kmc/index.js';
 import { buildPki, buildServerPair, type Pki } from '../../fixtures/pki.js';
-import { copyInto, errorLines, makeRunFolder, type RunFolder } from '../errors/run-folder.js';
+import { errorLines, importPkiInto, makeRunFolder, type RunFolder } from '../errors/run-folder.js';
 
 const CHILD = fileURLToPath(new URL('./child-import.js', import.meta.url));
 const STEPS = [
@@ -67,23 +67,7 @@ async function startPausedImport(f: RunFolder, pki: Pki, pair: Pair, step: strin
 /** README's way 2 up to the import: a run folder with imported material, the old files moved away. */
 function preparedForReimport(pki: Pki): RunFolder {
   const f = makeRunFolder('sf-import-crash-');
-  copyInto(f, pki.ca.cert, 'ca.crt', 0o644);
-  copyInto(f, pki.server.cert, 'server.crt', 0o644);
-  copyInto(f, pki.server.keyEncrypted, 'server.key', 0o600);
-  copyInto(f, pki.crls.good, 'ca.crl', 0o644);
-  const r = f.run('certImport.sh', [
-    '-c',
-    'ca.crt',
-    '-s',
-    'server.crt',
-    '-k',
-    'server.key',
-    '-r',
-    'ca.crl',
-    '--password-file',
-    f.passwordFile(pki.password),
-  ]);
-  assert.equal(r.status, 0, r.stderr);
+  importPkiInto(f, pki, { withCrl: true });
   mkdirSync(join(f.dir, 'old-keys'));
   for (const name of MOVED) renameSync(join(f.keysDir, name), join(f.dir, 'old-keys', name));
   return f;

@@ -15,7 +15,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { buildPki, type Pki } from '../../fixtures/pki.js';
+import { buildPki, importArgsOf, type Pki } from '../../fixtures/pki.js';
 import { projectRoot } from '../../fixtures/project-root.js';
 import { BUILD_ROOT, cleanEnv } from '../errors/run-folder.js';
 
@@ -44,28 +44,12 @@ describe('certImport.sh on a fresh git clone', () => {
     assert.equal(statSync(join(clone, 'keys')).mode & 0o777, 0o755, 'the premise: git checked keys/ out 0755');
     const passwordFile = join(base, 'pass');
     writeFileSync(passwordFile, `${pki.password}\n`, { mode: 0o600 });
-    const res = spawnSync(
-      'bash',
-      [
-        './certImport.sh',
-        '-c',
-        pki.ca.cert,
-        '-s',
-        pki.server.cert,
-        '-k',
-        pki.server.keyEncrypted,
-        '-r',
-        pki.crls.good,
-        '--password-file',
-        passwordFile,
-      ],
-      {
-        cwd: clone,
-        encoding: 'utf8',
-        env: cleanEnv(),
-        timeout: 60_000,
-      },
-    );
+    const res = spawnSync('bash', ['./certImport.sh', ...importArgsOf(pki), '--password-file', passwordFile], {
+      cwd: clone,
+      encoding: 'utf8',
+      env: cleanEnv(),
+      timeout: 60_000,
+    });
     assert.equal(res.status, 0, `${res.stdout}\n${res.stderr}`);
     assert.doesNotMatch(res.stderr, /IMPORT_KEYS_DIR_UNSAFE|streamfront: building/);
     assert.equal(statSync(join(clone, 'keys')).mode & 0o777, 0o700);

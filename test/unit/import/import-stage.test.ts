@@ -1,31 +1,17 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { isStreamfrontError } from '../../../src/errors/error.js';
+import { assertSameBytes } from '../../../src/import/import-stage.js';
 import { Keystore, keystorePathsIn } from '../../../src/kmc/index.js';
-import { buildPki, type Pki } from '../../fixtures/pki.js';
+import { buildPki, importArgsOf, type Pki } from '../../fixtures/pki.js';
 import { importInProcess, newRunDir } from '../../fixtures/import-in-process.js';
+import { snapshot } from './snapshot.js';
 
 const CLI = fileURLToPath(new URL('../../../src/cli/cert-import.js', import.meta.url));
-
-/** A fingerprint of everything the import may touch: keys/ (names, modes, bytes) and the config. */
-function snapshot(runDir: string): string {
-  const hash = createHash('sha256');
-  const keys = join(runDir, 'keys');
-  if (existsSync(keys)) {
-    hash.update(`keys mode ${statSync(keys).mode}`);
-    for (const name of readdirSync(keys).sort()) {
-      hash.update(`${name} ${statSync(join(keys, name)).mode}`);
-      hash.update(readFileSync(join(keys, name)));
-    }
-  } else hash.update('no keys');
-  hash.update(readFileSync(join(runDir, 'config', 'streamserver.conf')));
-  return hash.digest('hex');
-}
 
 describe('import stage', () => {
   let pki: Pki;
@@ -163,20 +149,7 @@ describe('import stage', () => {
     assert.equal(errorLines.length, 1);
     assert.match(errorLines[0] ?? '', /server\.key: .*password.*\[PKI_KEY_BAD_PASSWORD\]$/);
     assert.ok(!refused.stderr.includes('not-the-password') && !refused.stdout.includes('not-the-password'));
-    const ok = run(
-      [
-        '-c',
-        pki.ca.cert,
-        '-s',
-        pki.server.cert,
-        '-k',
-        pki.server.keyEncrypted,
-        '-r',
-        pki.crls.good,
-        '--password-stdin',
-      ],
-      `${pki.password}\n`,
-    );
+    const ok = run([...importArgsOf(pki), '--password-stdin'], `${pki.password}\n`);
     assert.equal(ok.status, 0, ok.stderr);
     assert.ok(!ok.stderr.includes(pki.password) && !ok.stdout.includes(pki.password));
     const audit = ok.stderr.split('\n').find((l) => l.includes('"event":"certificate-import"'));
@@ -184,5 +157,26 @@ describe('import stage', () => {
     const record = JSON.parse(audit) as { outcome: string; files: Array<{ sha256: string }> };
     assert.equal(record.outcome, 'imported');
     assert.equal(record.files.length, 4);
+  });
+});
+
+describe('the staged copies', () => {
+  const file = (role: 'ca' | 'server-cert' | 'server-key' | 'crl', text: string) => ({
+    role,
+    label: role,
+    bytes: Buffer.from(text),
+  });
+  const set = (crl: string) => ({
+    ca: file('ca', 'ca'),
+    serverCert: file('server-cert', 'cert'),
+    serverKey: file('server-key', 'key'),
+    crl: file('crl', crl),
+  });
+
+  // The import reuses the verdict on the checked files for the staged copies (no second parse):
+  // that is only sound when the staged bytes are the checked bytes.
+  it('must be the bytes that were checked: a copy that differs stops the import, naming it', () => {
+    assert.doesNotThrow(() => assertSameBytes(set('crl'), set('crl')));
+    assert.throws(() => assertSameBytes(set('crl'), set('crl, changed on the way')), /staged copy ca\.crl differs/);
   });
 });

@@ -38,7 +38,8 @@ describe('password entry on a real terminal', { skip: hasScript ? false : 'scrip
       seen += chunk.toString('utf8');
       if (!typed && seen.includes('Password of the server key: ')) {
         typed = true;
-        setTimeout(() => child.stdin.write(`${pki.password}\r`), 200);
+        // Echo is off before the prompt is written (src/import/password.ts): type at once.
+        child.stdin.write(`${pki.password}\r`);
       }
     });
     const status = await new Promise<number | null>((resolve) => child.on('close', resolve));

@@ -4,33 +4,19 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { loadConfigFile, readFrontConfig } from '../../../src/config/index.js';
 import { Keystore, keystorePathsIn } from '../../../src/kmc/index.js';
 import { loadMaterial } from '../../../src/material/load.js';
 import { buildPki, type Pki } from '../../fixtures/pki.js';
-import { cleanEnv, copyInto, errorLines, makeRunFolder, type RunFolder } from '../errors/run-folder.js';
+import { cleanEnv, errorLines, importPkiInto, makeRunFolder, type RunFolder } from '../errors/run-folder.js';
 
 const KMC_CLI = fileURLToPath(new URL('../../../src/cli/kmc.js', import.meta.url));
 
 function importedFolder(pki: Pki, prefix: string): RunFolder {
   const f = makeRunFolder(prefix);
-  copyInto(f, pki.ca.cert, 'ca.crt', 0o644);
-  copyInto(f, pki.server.cert, 'server.crt', 0o644);
-  copyInto(f, pki.server.keyEncrypted, 'server.key', 0o600);
-  const r = f.run('certImport.sh', [
-    '-c',
-    'ca.crt',
-    '-s',
-    'server.crt',
-    '-k',
-    'server.key',
-    '--password-file',
-    f.passwordFile(pki.password),
-  ]);
-  assert.equal(r.status, 0, r.stderr);
+  importPkiInto(f, pki);
   return f;
 }
 

@@ -8,7 +8,14 @@ import { join } from 'node:path';
 import { after, before, describe, it, mock } from 'node:test';
 import { Keystore, keystorePathsIn } from '../../../src/kmc/index.js';
 import { buildPki, type Pki } from '../../fixtures/pki.js';
-import { BUILD_ROOT, cleanEnv, copyInto, errorLines, makeRunFolder, type RunFolder } from '../errors/run-folder.js';
+import {
+  BUILD_ROOT,
+  cleanEnv,
+  errorLines,
+  importPkiInto,
+  makeRunFolder,
+  type RunFolder,
+} from '../errors/run-folder.js';
 import { assertRejectsCode, makeKeysDir } from './helpers.js';
 
 const KMC_CLI = join(BUILD_ROOT, 'src', 'cli', 'kmc.js');
@@ -23,20 +30,7 @@ describe('keystore refusals', () => {
   after(() => f.remove());
 
   it('run.sh --check with a restored config whose server_key_mm uses a retired master key: KMC_KEY_RETIRED', () => {
-    copyInto(f, pki.ca.cert, 'ca.crt', 0o644);
-    copyInto(f, pki.server.cert, 'server.crt', 0o644);
-    copyInto(f, pki.server.keyEncrypted, 'server.key', 0o600);
-    const imported = f.run('certImport.sh', [
-      '-c',
-      'ca.crt',
-      '-s',
-      'server.crt',
-      '-k',
-      'server.key',
-      '--password-file',
-      f.passwordFile(pki.password),
-    ]);
-    assert.equal(imported.status, 0, imported.stderr);
+    importPkiInto(f, pki);
     const backup = join(f.dir, 'streamserver.conf.bak');
     copyFileSync(f.configPath, backup);
     for (const verb of ['rotate', 'rewrap', 'retire']) {

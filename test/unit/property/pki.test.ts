@@ -9,7 +9,7 @@ import { before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { parseCertificate, validateServerCert, type ParsedCert } from '../../../src/pki/certificate.js';
 import { parseCrl, validateCrl, type CrlSummary } from '../../../src/pki/crl.js';
-import { children, DerError, readTlv, type Tlv } from '../../../src/pki/der.js';
+import { children, DerError, readTlv, readTlvInto, type Tlv } from '../../../src/pki/der.js';
 import { hasErrors, PkiError, type Finding } from '../../../src/pki/findings.js';
 import { inspectServerKey, validateServerKey } from '../../../src/pki/key.js';
 import { isPem, pemBlocks, toPem } from '../../../src/pki/pem.js';
@@ -88,6 +88,38 @@ describe('property: DER walker', () => {
 
   it('mutated real CRLs: the same', (t) => {
     checkTimed(t, mutated(crlDer), walkAll, 1_000);
+  });
+
+  // The CRL's entry walk reads into one reused record (readTlvInto): it must agree with readTlv
+  // at every offset, and a refused header must leave the record as the previous read left it.
+  it('readTlvInto into a reused record agrees with readTlv at every offset, and a refusal leaves the record alone', (t) => {
+    checkTimed(
+      t,
+      fc.uint8Array({ minLength: 1, maxLength: 256 }).map((a) => Buffer.from(a)),
+      (buf) => {
+        const record: Tlv = { tag: -1, start: -1, bodyStart: -1, end: -1 };
+        for (let pos = 0; pos < buf.length; pos++) {
+          const before = { ...record };
+          let expected: Tlv | DerError;
+          try {
+            expected = readTlv(buf, pos, buf.length);
+          } catch (err) {
+            assert.ok(err instanceof DerError, `only DerError, got ${String(err)}`);
+            expected = err;
+          }
+          try {
+            assert.equal(readTlvInto(buf, pos, buf.length, record), record);
+            assert.deepEqual(record, expected);
+          } catch (err) {
+            if (!(err instanceof DerError)) throw err;
+            assert.ok(expected instanceof DerError, 'refused where readTlv accepted');
+            assert.equal(err.message, expected.message);
+            assert.deepEqual(record, before, 'a refused header leaves the record as it was');
+          }
+        }
+      },
+      1_000,
+    );
   });
 });
 

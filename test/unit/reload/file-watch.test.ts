@@ -8,20 +8,25 @@ import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it, mock } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { MaterialFileWatcher, type FileWatchOptions } from '../../../src/reload/file-watch.js';
 
 /** Far beyond every wait below: in this mode only a folder watch can report a change in time. */
 const NO_POLL_MS = 60_000;
 const POLL_MS = 50;
 const DEBOUNCE_MS = 30;
-/** The product promise is "noticed within 1 s"; waits are longer so a busy machine does not fail a working watcher. */
+/**
+ * The product promise is "noticed within 1 s"; waits are longer so a busy machine does not fail
+ * a working watcher. No test sleeps: a change is awaited as the onChange call it causes, and
+ * "nothing fires" is asserted after settle() (the watcher looked at the disk and has nothing pending).
+ */
 const NOTICE_BOUND_MS = 1000;
 const WAIT_MS = 4000;
 
 interface Recorder {
   readonly calls: string[][];
   readonly onChange: (paths: readonly string[]) => void;
+  /** The watcher feeding this recorder (set by startWatcher), for settle(). */
+  watcher?: MaterialFileWatcher;
   /** Resolves when calls.length reaches count; fails the test with what arrived if it does not within WAIT_MS. */
   waitForCalls(count: number, what: string): Promise<number>;
   /**
@@ -39,18 +44,31 @@ function assertOnlyPath(rec: Recorder, path: string): void {
 
 function makeRecorder(): Recorder {
   const calls: string[][] = [];
+  /** Woken on every onChange call: waits are for the call, not for the clock. */
+  let wake: (() => void) | undefined;
   return {
     calls,
     onChange: (paths) => {
       calls.push([...paths]);
+      wake?.();
     },
     async waitForCalls(count, what) {
       const started = performance.now();
-      while (calls.length < count) {
-        if (performance.now() - started > WAIT_MS) {
-          assert.fail(`${what}: expected ${count} onChange call(s) within ${WAIT_MS} ms, got ${JSON.stringify(calls)}`);
+      const deadline = setTimeout(() => wake?.(), WAIT_MS);
+      try {
+        while (calls.length < count) {
+          if (performance.now() - started >= WAIT_MS) {
+            assert.fail(
+              `${what}: expected ${count} onChange call(s) within ${WAIT_MS} ms, got ${JSON.stringify(calls)}`,
+            );
+          }
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+          });
         }
-        await sleep(5);
+      } finally {
+        clearTimeout(deadline);
+        wake = undefined;
       }
       return performance.now() - started;
     },
@@ -61,7 +79,8 @@ function makeRecorder(): Recorder {
       await this.waitForCalls(before + 1, what);
       const took = performance.now() - started;
       assert.ok(took < NOTICE_BOUND_MS, `${what}: noticed after ${Math.round(took)} ms`);
-      await sleep(DEBOUNCE_MS * 4);
+      // The next step starts from rest: the rest of this change's events are reported or absorbed.
+      await this.watcher?.settle();
     },
   };
 }
@@ -119,6 +138,7 @@ describe('MaterialFileWatcher', () => {
       ...options,
       onChange: recorder.onChange,
     });
+    recorder.watcher = w;
     watchers.push(w);
     return w;
   }
@@ -206,8 +226,9 @@ describe('MaterialFileWatcher', () => {
       it('reports a path that did not exist at setPaths once it appears', async () => {
         const file = join(dir, 'later.crt');
         const rec = makeRecorder();
-        await startWatcher(rec, options).setPaths([file]);
-        await sleep(DEBOUNCE_MS * 3);
+        const w = startWatcher(rec, options);
+        await w.setPaths([file]);
+        await w.settle();
         assert.deepEqual(rec.calls, [], 'a missing path is a baseline, not a change');
         await writeFile(file, 'here now');
         await rec.waitForCalls(1, 'appearance');
@@ -244,10 +265,11 @@ describe('MaterialFileWatcher', () => {
     await writeFile(key, 'k0');
     const rec = makeRecorder();
     // A wider quiet time than elsewhere: the burst must fit inside it even on a busy machine.
-    await startWatcher(rec, { debounceMs: 200 }).setPaths([cert, key]);
+    const w = startWatcher(rec, { debounceMs: 200 });
+    await w.setPaths([cert, key]);
     for (let i = 1; i <= 10; i++) await writeFile(i % 2 === 0 ? cert : key, `write ${i}`.repeat(i));
     await rec.waitForCalls(1, 'burst');
-    await sleep(600);
+    await w.settle();
     assert.equal(rec.calls.length, 1, `one call expected, got ${JSON.stringify(rec.calls)}`);
     assert.deepEqual(new Set(rec.calls[0]), new Set([cert, key]));
   });
@@ -260,10 +282,12 @@ describe('MaterialFileWatcher', () => {
     await startWatcher(rec, { debounceMs }).setPaths([file]);
     const started = performance.now();
     let firstCallAt: number | undefined;
-    for (let i = 1; performance.now() - started < 2500; i++) {
+    // The writer stops at the first onChange (or after 2.5 s); between writes it only yields
+    // to the event loop (setImmediate), so the watcher's events and timers get their turn.
+    for (let i = 1; firstCallAt === undefined && performance.now() - started < 2500; i++) {
       await writeFile(file, String(i));
-      if (firstCallAt === undefined && rec.calls.length > 0) firstCallAt = performance.now() - started;
-      await sleep(15);
+      if (rec.calls.length > 0) firstCallAt = performance.now() - started;
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
     assert.ok(firstCallAt !== undefined, 'no onChange during 2.5 s of continuous writes');
     assert.ok(firstCallAt < debounceMs * 5 + 1000, `first onChange after ${Math.round(firstCallAt)} ms`);
@@ -281,7 +305,7 @@ describe('MaterialFileWatcher', () => {
     await writeFile(newFile, 'changed before it was watched');
     await w.setPaths([newFile]);
     await writeFile(oldFile, 'no longer watched');
-    await sleep(POLL_MS * 6 + DEBOUNCE_MS);
+    await w.settle();
     assert.deepEqual(rec.calls, [], "neither the old path nor the new path's earlier change may fire");
     await writeFile(newFile, 'changed while watched');
     await rec.waitForCalls(1, 'write to the new path');
@@ -324,7 +348,7 @@ describe('MaterialFileWatcher', () => {
     await writeFile(cert, 'two');
     await writeFile(conf, 'b');
     await rec.waitForCalls(2, "recreated file, seen through the other folder's event");
-    await sleep(DEBOUNCE_MS * 3);
+    await rec.watcher?.settle();
     const before = rec.calls.length;
     await writeFile(cert, 'three, through the re-opened watch');
     await rec.waitForCalls(before + 1, 'write in the recreated folder');
@@ -343,7 +367,7 @@ describe('MaterialFileWatcher', () => {
     mkdirSync(join(dir, 'keys'));
     writeFileSync(cert, 'two');
     await rec.waitForCalls(1, 'folder replaced');
-    await sleep(DEBOUNCE_MS * 4);
+    await rec.watcher?.settle();
     await rec.expectNoticed(
       () => writeFile(cert, 'three, through the re-opened watch'),
       'write in the recreated folder',
@@ -361,10 +385,10 @@ describe('MaterialFileWatcher', () => {
     await w.setPaths([dropped, kept]);
     await writeFile(dropped, 'two');
     await writeFile(kept, 'two');
-    await sleep(200); // both seen, the quiet time still running
+    await w.checkNow(); // both seen, the 400 ms quiet time just started
     await w.setPaths([kept, added]);
     await rec.waitForCalls(1, 'pending change of the kept path');
-    await sleep(600);
+    await w.settle();
     assert.deepEqual(rec.calls, [[kept]]);
   });
 
@@ -386,11 +410,12 @@ describe('MaterialFileWatcher', () => {
   it('reports a path whose folder does not exist yet once folder and file appear', async () => {
     const file = join(dir, 'not-yet', 'server.crt');
     const rec = makeRecorder();
-    await startWatcher(rec).setPaths([file]);
+    const w = startWatcher(rec);
+    await w.setPaths([file]);
     await mkdir(join(dir, 'not-yet'));
     await writeFile(file, 'x');
     await rec.waitForCalls(1, 'folder and file created');
-    await sleep(DEBOUNCE_MS * 3);
+    await w.settle();
     await writeFile(file, 'y, after the folder watch was opened');
     await rec.waitForCalls(2, 'second write');
     assert.deepEqual(rec.calls, [[file], [file]]);
@@ -400,7 +425,14 @@ describe('MaterialFileWatcher', () => {
     const file = join(dir, 'server.crt');
     await writeFile(file, 'one');
     const warnings: string[] = [];
-    const onWarning = (w: Error): void => void warnings.push(w.message);
+    let warned: () => void = () => undefined;
+    const isWarned = new Promise<void>((resolve) => {
+      warned = resolve;
+    });
+    const onWarning = (w: Error): void => {
+      warnings.push(w.message);
+      if (w.message.includes('reload blew up')) warned();
+    };
     process.on('warning', onWarning);
     try {
       const rec = makeRecorder();
@@ -420,10 +452,10 @@ describe('MaterialFileWatcher', () => {
       await w.setPaths([file]);
       await writeFile(file, 'two');
       await rec.waitForCalls(1, 'first change');
-      await sleep(DEBOUNCE_MS * 3);
+      await w.settle();
       await writeFile(file, 'three');
       await rec.waitForCalls(2, 'change after the throw');
-      await sleep(20); // warnings are emitted on the next tick
+      await isWarned; // emitted on a later tick; the test's own timeout bounds the wait
       assert.ok(
         warnings.some((m) => m.includes('reload blew up')),
         JSON.stringify(warnings),
@@ -439,17 +471,26 @@ describe('MaterialFileWatcher', () => {
     const rec = makeRecorder();
     const w = startWatcher(rec, { debounceMs: 400 });
     await w.setPaths([file]);
+    // Closed loop instead of a sleep: a second watcher on the same file with the same quiet
+    // time reports what the closed one would have, later than its cancelled timer was due.
+    const control = makeRecorder();
+    const witness = startWatcher(control, { debounceMs: 400 });
+    await witness.setPaths([file]);
     await writeFile(file, 'two');
-    await sleep(200); // seen by now (watch or poll), still inside the quiet time
+    await w.checkNow(); // seen, the 400 ms quiet time just started
     w.close();
     w.close();
     await writeFile(file, 'three');
     await unlink(file);
-    await sleep(800);
+    await witness.settle();
+    assert.ok(control.calls.length > 0, 'the witness saw the changes');
     assert.deepEqual(rec.calls, []);
+    await w.settle(); // closed: nothing can be pending, so it resolves at once
     await w.setPaths([file]); // after close: a no-op, not a restart
     await writeFile(file, 'four');
-    await sleep(300);
+    const seenByWitness = control.calls.length;
+    await witness.settle();
+    assert.ok(control.calls.length > seenByWitness, 'the witness saw the write after close');
     assert.deepEqual(rec.calls, []);
   });
 
@@ -491,7 +532,7 @@ describe('MaterialFileWatcher', () => {
       };
       await w.setPaths([file]);
       await writeFile(file, 'two');
-      await sleep(150); // a poll timer and a debounce timer are live now
+      await w.checkNow(); // a poll timer and a debounce timer are live now
       assert.ok(
         openWatchers.size > 0 && liveTimers.size > 0,
         'the watcher should hold a watch and timers before close',
@@ -517,7 +558,7 @@ describe('MaterialFileWatcher', () => {
       const w = new MaterialFileWatcher({ pollMs: 50, debounceMs: 10000, onChange: () => {} });
       await w.setPaths([${JSON.stringify(file)}]);
       writeFileSync(${JSON.stringify(file)}, 'two');
-      await new Promise((r) => setTimeout(r, 200));
+      await w.checkNow(); // the change is pending: its 10 s quiet time must not hold the process
     `;
     const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'inherit' });
     const code = await new Promise<number | null | 'hung'>((resolveExit) => {

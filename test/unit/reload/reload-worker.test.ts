@@ -1,17 +1,18 @@
 import assert from 'node:assert/strict';
-import { copyFileSync, rmSync } from 'node:fs';
+import { copyFileSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import { loadConfigFile, readFrontConfig, type FrontConfig } from '../../../src/config/index.js';
 import { isStreamfrontError } from '../../../src/errors/error.js';
-import { loadMaterial } from '../../../src/material/load.js';
+import { loadMaterial, type TlsMaterial } from '../../../src/material/load.js';
 import { MaterialReloader } from '../../../src/reload/reloader.js';
 import { WorkerLoader } from '../../../src/reload/worker-loader.js';
 import { startFront } from '../../../src/server/front.js';
 import { FrontMetrics } from '../../../src/server/metrics.js';
 import { buildCrl, buildPki, writeLargeCrl, type Pki } from '../../fixtures/pki.js';
 import { configPathOf, importInProcess, newRunDir } from '../../fixtures/import-in-process.js';
+import { waitUntil } from '../../fixtures/wait.js';
 
 async function importedRunDir(pki: Pki): Promise<{ runDir: string; configPath: string }> {
   const runDir = newRunDir('sf-reload-');
@@ -34,18 +35,31 @@ function replaceKeysFile(runDir: string, name: string, from: string): void {
 async function longestStallMs(work: () => Promise<void>): Promise<number> {
   let last = performance.now();
   let longest = 0;
+  let onTick: (() => void) | undefined;
   const timer = setInterval(() => {
     const now = performance.now();
     longest = Math.max(longest, now - last);
     last = now;
+    onTick?.();
   }, 1);
   try {
     await work();
-    await new Promise((r) => setTimeout(r, 20));
+    // One more tick after the work: a stall at its very end is measured too.
+    await new Promise<void>((r) => {
+      onTick = r;
+    });
   } finally {
     clearInterval(timer);
   }
   return longest;
+}
+
+/** What a reload test drives the loop with: a logger whose lines it reads, metrics, the set loaded now. */
+interface ReloadSetup {
+  readonly lines: Array<Record<string, unknown>>;
+  readonly logger: pino.Logger;
+  readonly metrics: FrontMetrics;
+  readonly initial: TlsMaterial;
 }
 
 describe('reload through the worker thread', () => {
@@ -54,6 +68,17 @@ describe('reload through the worker thread', () => {
   let configPath: string;
   let config: FrontConfig;
   let loader: WorkerLoader;
+
+  async function reloadSetup(): Promise<ReloadSetup> {
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = pino(
+      { level: 'info' },
+      { write: (s: string) => lines.push(JSON.parse(s) as Record<string, unknown>) },
+    );
+    const metrics = new FrontMetrics({ serverName: 'test' });
+    const initial = await loadMaterial({ config, runDir, env: {}, now: new Date() });
+    return { lines, logger, metrics, initial };
+  }
 
   before(async () => {
     pki = await buildPki();
@@ -64,6 +89,23 @@ describe('reload through the worker thread', () => {
   after(async () => {
     await loader.close();
     rmSync(runDir, { recursive: true, force: true });
+  });
+
+  it('start() runs the worker thread before any load, and starts nothing once closed', async () => {
+    // Linux counts a process's threads in /proc: the worker is one of them.
+    const threads = (): number => Number(/^Threads:\s+(\d+)/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1]);
+    const early = new WorkerLoader({ configPath, runDir, env: {} });
+    const before = threads();
+    early.start();
+    early.start(); // one thread, however often it is asked
+    await waitUntil('the worker thread running', () => threads() > before);
+    const running = threads();
+    const { material } = await early.load();
+    assert.equal(threads(), running, 'the first load started no thread of its own');
+    assert.equal(material.serverCert.serial, pki.server.serial);
+    await early.close();
+    early.start();
+    await assert.rejects(early.load(), /the reload worker is closed/);
   });
 
   it('loads the same material as the loader on the main thread', async () => {
@@ -141,13 +183,7 @@ describe('reload through the worker thread', () => {
   });
 
   it('reports a refused replacement once, keeps the last good set and clears the stale mark when a good file lands', async () => {
-    const lines: Array<Record<string, unknown>> = [];
-    const logger = pino(
-      { level: 'info' },
-      { write: (s: string) => lines.push(JSON.parse(s) as Record<string, unknown>) },
-    );
-    const metrics = new FrontMetrics({ serverName: 'test' });
-    const initial = await loadMaterial({ config, runDir, env: {}, now: new Date() });
+    const { lines, logger, metrics, initial } = await reloadSetup();
     const front = await startFront({
       config: { ...config, serverPort: 0, accessLog: false },
       material: initial,
@@ -174,7 +210,8 @@ describe('reload through the worker thread', () => {
       reloader.request('change');
       await reloader.idle();
       assert.equal(reloader.status().isStale, false, 'a failure right after a change waits for the files to settle');
-      await new Promise((r) => setTimeout(r, 200));
+      // The settle retry (settleMs 50) reports it: wait for that line, not for the clock.
+      await waitUntil('the refusal after the files settled', () => lines.some((l) => l.event === 'reload_refused'));
       await reloader.idle();
       reloader.request('signal');
       await reloader.idle();
@@ -204,13 +241,7 @@ describe('reload through the worker thread', () => {
   });
 
   it('tells the operator which changed config items need a restart', async () => {
-    const lines: Array<Record<string, unknown>> = [];
-    const logger = pino(
-      { level: 'info' },
-      { write: (s: string) => lines.push(JSON.parse(s) as Record<string, unknown>) },
-    );
-    const metrics = new FrontMetrics({ serverName: 'test' });
-    const initial = await loadMaterial({ config, runDir, env: {}, now: new Date() });
+    const { lines, logger, metrics, initial } = await reloadSetup();
     const fakeFront = { material: initial, applyMaterial: () => assert.fail('nothing changed in the material') };
     const reloader = new MaterialReloader({
       config: { ...config, engineTimeoutMs: config.engineTimeoutMs + 1 },

@@ -9,7 +9,7 @@ import { isStreamfrontError } from '../../../src/errors/error.js';
 import { carryError } from '../../../src/reload/load-request.js';
 import { WorkerLoader } from '../../../src/reload/worker-loader.js';
 import { buildPki, type Pki } from '../../fixtures/pki.js';
-import { copyInto, makeRunFolder, type RunFolder } from '../errors/run-folder.js';
+import { importPkiInto, makeRunFolder, type RunFolder } from '../errors/run-folder.js';
 
 describe('reload failures outside the catalogue', () => {
   let pki: Pki;
@@ -17,20 +17,7 @@ describe('reload failures outside the catalogue', () => {
   before(async () => {
     pki = await buildPki();
     f = makeRunFolder('sf-reload-codes-');
-    copyInto(f, pki.ca.cert, 'ca.crt', 0o644);
-    copyInto(f, pki.server.cert, 'server.crt', 0o644);
-    copyInto(f, pki.server.keyEncrypted, 'server.key', 0o600);
-    const imported = f.run('certImport.sh', [
-      '-c',
-      'ca.crt',
-      '-s',
-      'server.crt',
-      '-k',
-      'server.key',
-      '--password-file',
-      f.passwordFile(pki.password),
-    ]);
-    assert.equal(imported.status, 0, imported.stderr);
+    importPkiInto(f, pki);
   });
   after(() => f.remove());
 

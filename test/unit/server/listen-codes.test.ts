@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { buildPki, type Pki } from '../../fixtures/pki.js';
-import { cleanEnv, copyInto, errorLines, makeRunFolder, type RunFolder } from '../errors/run-folder.js';
+import { cleanEnv, errorLines, importPkiInto, makeRunFolder, type RunFolder } from '../errors/run-folder.js';
 
 /**
  * Starts ./run.sh and waits for it to end; if it is still running `graceMs` after printing its
@@ -56,20 +56,7 @@ describe('run.sh when a port is taken', () => {
     pki = await buildPki();
     held = await holdPort();
     f = makeRunFolder('sf-listen-');
-    copyInto(f, pki.ca.cert, 'ca.crt', 0o644);
-    copyInto(f, pki.server.cert, 'server.crt', 0o644);
-    copyInto(f, pki.server.keyEncrypted, 'server.key', 0o600);
-    const imported = f.run('certImport.sh', [
-      '-c',
-      'ca.crt',
-      '-s',
-      'server.crt',
-      '-k',
-      'server.key',
-      '--password-file',
-      f.passwordFile(pki.password),
-    ]);
-    assert.equal(imported.status, 0, imported.stderr);
+    importPkiInto(f, pki);
   });
   after(() => {
     held.server.close();

@@ -19,6 +19,13 @@ async function endDestination(destination: unknown): Promise<void> {
   clearInterval(keepAlive);
 }
 
+/** Resolves once the transport's worker has read everything written so far. */
+function flushed(destination: unknown): Promise<void> {
+  return new Promise<void>((resolve, reject) =>
+    (destination as { flush(cb: (err?: Error) => void): void }).flush((err) => (err ? reject(err) : resolve())),
+  );
+}
+
 const byNumber = (names: string[]): string[] =>
   names
     .filter((n) => /^streamfront\.\d+\.log$/.test(n))
@@ -34,10 +41,13 @@ describe('front log files', () => {
     const filler = 'x'.repeat(1000);
     // About 4.5 MB in bursts of 100 KB, as a serving front writes: four rotations at 1 MB.
     // (The size is looked at after each write, so one huge burst would land whole.)
+    // Each burst is handed to the transport (flush: its worker has read it) before the next.
+    const keepAlive = setInterval(() => {}, 50); // the transport's worker is unref'd
     for (let i = 0; i < 4500; i++) {
       logger.info({ i, filler }, 'line');
-      if (i % 100 === 99) await new Promise((resolve) => setTimeout(resolve, 20));
+      if (i % 100 === 99) await flushed(destination);
     }
+    clearInterval(keepAlive);
     await endDestination(destination);
     const dir = join(runDir, 'logs');
     const logs = byNumber(readdirSync(dir));
