@@ -146,7 +146,13 @@ export async function runRotations(t: TestContext, way: RotationWay): Promise<vo
     Promise.resolve(prepareCas(pki, ROTATIONS)),
     prepareCrls(pki, ROTATIONS, pki.clients.goodEc.cert),
   ]);
-  const front = await startFrontProcess({ ...way.frontOptions, pki });
+  // STREAMFRONT_ROTATION_WORKERS=2 runs any way against a worker group (way-workers always does).
+  const workers = process.env.STREAMFRONT_ROTATION_WORKERS;
+  const frontOptions =
+    workers === undefined
+      ? way.frontOptions
+      : { ...way.frontOptions, config: { ...way.frontOptions?.config, workers } };
+  const front = await startFrontProcess({ ...frontOptions, pki });
   const figures = emptyFigures();
   const started = performance.now();
   const load = startSteadyLoad({
