@@ -1,10 +1,28 @@
 // One /metrics for a group of serving workers: the primary's own exposition (reload, material,
 // engine, process) merged with each worker's, so a scrape sees the process group once.
-// Counters and histograms are summed series by series; gauges are the primary's, except the
-// per-worker ones (open connections), which keep one series per worker labelled worker="N".
+// Counters and histograms are summed series by series (CPU and GC time included: the group's);
+// gauges are the primary's, except the per-worker ones: open connections (one series per
+// worker, labelled worker="N") and memory, descriptors and loop lag (the primary's series plus
+// one per worker).
 
 /** Gauges whose value belongs to one worker: summing would hide an unbalanced group. */
 const PER_WORKER_GAUGES: ReadonlySet<string> = new Set(['streamfront_open_connections']);
+/**
+ * Process gauges every process has: the primary's series stays as it is and each worker's is
+ * added labelled worker="N", so sum() is the group and a worker's own memory or loop lag shows.
+ */
+const PROCESS_GAUGES: ReadonlySet<string> = new Set([
+  'process_resident_memory_bytes',
+  'process_virtual_memory_bytes',
+  'process_heap_bytes',
+  'process_open_fds',
+  'nodejs_eventloop_lag_seconds',
+  'nodejs_eventloop_lag_max_seconds',
+  'nodejs_eventloop_lag_p99_seconds',
+  'nodejs_heap_size_total_bytes',
+  'nodejs_heap_size_used_bytes',
+  'nodejs_external_memory_bytes',
+]);
 
 interface Family {
   readonly name: string;
@@ -81,6 +99,10 @@ export function mergeExpositions(primary: string, workers: readonly WorkerExposi
     if (worker.text === undefined) continue;
     for (const f of parseExposition(worker.text)) {
       let target = families.get(f.name);
+      if (f.type === 'gauge' && target !== undefined && PROCESS_GAUGES.has(f.name)) {
+        for (const [series, value] of f.samples) target.samples.set(withWorkerLabel(series, worker.id), value);
+        continue;
+      }
       if (f.type === 'gauge') {
         const isPerWorker = PER_WORKER_GAUGES.has(f.name) || target === undefined;
         if (!isPerWorker) continue; // the primary's value (material, engine, info) speaks for the group

@@ -84,7 +84,8 @@ async function init(message: Extract<ToWorker, { type: 'init' }>): Promise<void>
     },
     relay,
   );
-  metrics = new FrontMetrics({ serverName: config.serverName });
+  // With its process series: memory and event-loop lag are per worker on the group's /metrics.
+  metrics = new FrontMetrics({ serverName: config.serverName, withProcess: true });
   try {
     front = await startFront({
       config,

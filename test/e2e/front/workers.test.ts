@@ -160,6 +160,12 @@ describe('e2e front: workers=2', () => {
     assert.ok(info.every((s) => s.value === 1));
     const open = samples.filter((s) => s.name === 'streamfront_open_connections');
     assert.deepEqual(open.map((s) => s.labels.worker).sort(), ['1', '2'], 'open connections per worker');
+    const lag = samples.filter((s) => s.name === 'nodejs_eventloop_lag_seconds');
+    assert.deepEqual(
+      lag.map((s) => s.labels.worker ?? 'primary').sort(),
+      ['1', '2', 'primary'],
+      'loop lag per process',
+    );
   });
 
   it('replaces a worker killed with SIGKILL, logs it, and keeps serving', async () => {

@@ -96,3 +96,33 @@ test('the exposition parser and the worker label', () => {
   assert.equal(withWorkerLabel('a{x="1"}', 2), 'a{x="1",worker="2"}');
   assert.equal(parseExposition('-Inf line before any type 1\n').length, 0);
 });
+
+test("process series: CPU summed over the group, each worker's memory and loop lag beside the primary's", () => {
+  const primary = new FrontMetrics({ serverName: 'sf', withProcess: true });
+  const w1 = new FrontMetrics({ serverName: 'sf', withProcess: true });
+  const w2 = new FrontMetrics({ serverName: 'sf', withProcess: true });
+  try {
+    const own = primary.render();
+    const text = mergeExpositions(
+      own,
+      [
+        { id: 1, pid: 101, text: w1.render() },
+        { id: 2, pid: 102, text: w2.render() },
+      ],
+      0,
+    );
+    for (const name of ['process_resident_memory_bytes', 'nodejs_eventloop_lag_seconds', 'process_open_fds']) {
+      assert.ok((sample(text, name) ?? 0) >= 0, `${name}: the primary's own series`);
+      assert.ok(sample(text, `${name}{worker="1"}`) !== undefined, `${name} of worker 1`);
+      assert.ok(sample(text, `${name}{worker="2"}`) !== undefined, `${name} of worker 2`);
+    }
+    const cpu = sample(text, 'process_cpu_seconds_total') as number;
+    assert.ok(cpu >= (sample(own, 'process_cpu_seconds_total') as number) * 3 - 1e-6, 'three processes summed');
+    assert.equal(sample(text, 'process_max_fds{worker="1"}'), undefined, "the primary's limit only");
+    assert.equal(text.match(/^# TYPE process_resident_memory_bytes /gm)?.length, 1);
+  } finally {
+    primary.stop();
+    w1.stop();
+    w2.stop();
+  }
+});
