@@ -21,6 +21,7 @@ sed -e "s|^server_port=.*|server_port=$BENCH_PORT|" \
     -e "s|^engine_url=.*|engine_url=$BENCH_UPSTREAM|" \
     -e "s|^admin_port=.*|admin_port=0|" \
     -e "s|^http2=.*|http2=$http2|" \
+    -e "s|^workers=.*|workers=${BENCH_WORKERS:-1}|" \
     "$root/config/streamserver.conf" > "$BENCH_RUN_DIR/config/streamserver.conf"
 chmod 600 "$BENCH_RUN_DIR/config/streamserver.conf"
 

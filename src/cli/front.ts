@@ -3,7 +3,7 @@
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 import {
   LOG_LEVELS,
   LOG_LEVELS_TEXT,
@@ -27,6 +27,7 @@ import { startFront } from '../server/front.js';
 import { buildEngineProbe, buildReadinessCheck } from '../server/readiness.js';
 import { startExpiryWatch } from '../server/expiry-watch.js';
 import { FrontMetrics } from '../server/metrics.js';
+import { startWorkerGroup, type WorkerGroup } from '../server/worker-group.js';
 import { IMPORT_OPTIONS, importArgsFromValues } from './cert-import-args.js';
 import { runImportStage } from './import-command.js';
 import { parseArgsError, reportFatal } from './report.js';
@@ -186,6 +187,24 @@ interface Serving {
   close(graceMs: number): Promise<void>;
 }
 
+/** The serving workers, whose log lines go where this process's own go (one writer). */
+function startGroup(
+  config: FrontConfig,
+  material: TlsMaterial,
+  logger: Logger,
+  metrics: FrontMetrics,
+): Promise<WorkerGroup> {
+  const destination = (logger as unknown as Record<symbol, DestinationStream>)[pino.symbols.streamSym];
+  return startWorkerGroup({
+    config,
+    material,
+    logger,
+    logLevel: logger.level,
+    metrics,
+    writeLog: (text) => destination?.write(text),
+  });
+}
+
 /** The TLS front, live reload, the expiry watch and the admin listener, all up or none. */
 async function startServing(
   site: RunSite,
@@ -199,12 +218,14 @@ async function startServing(
   metrics.setMaterialExpiry('ca', material.ca.notAfter);
   metrics.setMaterialExpiry('crl_next_update', material.crl?.nextUpdate);
   metrics.setLastGoodLoad(Math.floor(Date.now() / 1000));
-  const front = await startFront({ config, material, logger, metrics });
+  // workers > 1: this process keeps reload, admin and ticket keys; workers serve the TLS port.
+  const group = config.workers > 1 ? await startGroup(config, material, logger, metrics) : undefined;
+  const front = group ?? (await startFront({ config, material, logger, metrics }));
   const live = startLiveReload({ config, configPath, runDir, env: process.env, front, metrics, logger });
   const expiryWatch = startExpiryWatch({ material: () => front.material, metrics, logger });
   const engineProbe = buildEngineProbe(config.engineUrl);
   const admin = buildAdminServer({
-    metrics,
+    metrics: group === undefined ? metrics : { render: () => group.renderMetrics() },
     serverName: config.serverName,
     logger,
     allowRemote: config.adminAllowRemote,
@@ -212,6 +233,9 @@ async function startServing(
       reload: () => live.status(),
       front,
       engine: engineProbe,
+      ...(group === undefined
+        ? {}
+        : { workers: () => ({ serving: group.servingWorkers, configured: config.workers }) }),
       onProbe: (r) => metrics.setEngineProbe(r),
     }),
   });
@@ -233,6 +257,7 @@ async function startServing(
       engine: config.engineUrl,
       serverCertSerial: material.serverCert.serial,
       crlEntries: material.crl?.revokedSerials.size ?? 0,
+      ...(group === undefined ? {} : { workers: config.workers }),
     },
     'streamfront serving',
   );

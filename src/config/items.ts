@@ -1,6 +1,7 @@
 // The one table of the items the front reads: config name, default (as written in the file),
 // meaning and value rule. readFrontConfig, the shipped file's test and the docs all use it.
 import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 
 /** pino's levels, most severe first: log_level and run.sh --log-level accept exactly these. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
@@ -47,6 +48,8 @@ export interface FrontConfigValues {
   frontLogFiles: number;
   sdpAlgorithmId: 8 | 9;
   shutdownGraceMs: number;
+  /** Serving processes sharing server_port; 1 = the front serves in its own process. */
+  workers: number;
   reloadPollMs: number;
   crlExpiredPolicy: CrlExpiredPolicy;
   caCrt: string;
@@ -174,6 +177,17 @@ function engineUrl(raw: string): string {
 }
 
 const text = (raw: string): string => raw;
+
+/** Most serving processes: past a machine's cores more only add memory and context switches. */
+export const MAX_WORKERS = 64;
+
+/** workers: a count, or auto = the cores this process may use (cgroup and affinity limits included). */
+export function parseWorkers(raw: string, cores: () => number = availableParallelism): number {
+  if (raw === 'auto') return Math.min(MAX_WORKERS, Math.max(1, cores()));
+  if (!/^[0-9]+$/.test(raw))
+    throw new ItemRuleError(`'${raw}' is neither auto nor a whole number from 1 to ${MAX_WORKERS}`);
+  return integer(1, MAX_WORKERS)(raw);
+}
 
 export const CONFIG_ITEMS: { readonly [K in keyof FrontConfigValues]: ItemSpec<FrontConfigValues[K]> } = {
   serverName: {
@@ -365,6 +379,13 @@ export const CONFIG_ITEMS: { readonly [K in keyof FrontConfigValues]: ItemSpec<F
     engine: false,
     doc: 'On SIGTERM/SIGINT, time given to requests in flight in ms, 0 to 600000.',
     parse: integer(0, 600000, ' ms'),
+  },
+  workers: {
+    item: 'workers',
+    defaultText: '1',
+    engine: false,
+    doc: `Processes serving server_port together, 1 to ${MAX_WORKERS}, or auto (one per core); read at start.`,
+    parse: (raw) => parseWorkers(raw),
   },
   reloadPollMs: {
     item: 'reload_poll_ms',

@@ -4,7 +4,6 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { isLoopbackAddress } from '../config/loopback.js';
 import { StreamfrontError } from '../errors/error.js';
-import type { FrontMetrics } from './metrics.js';
 
 export interface AdminReadiness {
   ready: boolean;
@@ -17,8 +16,13 @@ export interface AdminLogger {
   info(obj: object, msg?: string): void;
 }
 
+/** What /metrics renders: one FrontMetrics, or a worker group's merge (which asks its workers). */
+export interface MetricsSource {
+  render(): string | Promise<string>;
+}
+
 export interface AdminServerOptions {
-  metrics: FrontMetrics;
+  metrics: MetricsSource;
   serverName: string;
   readiness: () => Promise<AdminReadiness>;
   logger: AdminLogger;
@@ -80,7 +84,7 @@ export function buildAdminServer(opts: AdminServerOptions): AdminServer {
         return send(res, result.ready ? 200 : 503, 'application/json', body);
       }
       case ADMIN_PATHS.metrics:
-        return send(res, 200, METRICS_CONTENT_TYPE, metrics.render());
+        return send(res, 200, METRICS_CONTENT_TYPE, await metrics.render());
       default:
         return send(res, 404, 'application/json', JSON.stringify({ error: 'not found', paths: ADMIN_PATH_LIST }));
     }

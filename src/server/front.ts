@@ -14,7 +14,7 @@ import { buildRequestId } from '../proxy/request-id.js';
 import { buildSecureContextOptions, validateSecureContext } from '../tls/context.js';
 import { peerOf, refusalOf, type PeerRefusal } from '../tls/peer.js';
 import { refusalAnswer } from '../tls/refusal.js';
-import { TicketKeys } from '../tls/ticket-keys.js';
+import { TicketKeys, type TicketKeySource } from '../tls/ticket-keys.js';
 import type { FrontServingConfig } from '../config/items.js';
 import type { FrontMaterial } from '../tls/types.js';
 import type { ServingMetrics } from './metrics.js';
@@ -66,6 +66,8 @@ export interface StartFrontOptions<M extends FrontMaterial> {
   readonly material: M;
   readonly logger: Logger;
   readonly metrics: ServingMetrics;
+  /** Where the session-ticket key comes from: the front's own TicketKeys unless given (workers share one). */
+  readonly ticketKeys?: TicketKeySource;
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -133,7 +135,7 @@ export async function startFront<M extends FrontMaterial>(opts: StartFrontOption
   const server = app.server as unknown as HttpsServer;
   server.headersTimeout = Math.min(config.headerTimeoutMs, config.requestTimeoutMs);
   server.maxHeadersCount = headersCountSetting(config.maxHeaderFields);
-  const ticketKeys = new TicketKeys(server);
+  const ticketKeys = (opts.ticketKeys ?? ((holder) => new TicketKeys(holder)))(server);
   const h2 = config.http2 ? new H2Sessions() : undefined;
   if (h2 !== undefined) {
     h2.attach(server as unknown as Http2SecureServer);

@@ -67,6 +67,8 @@ export interface ReadinessSources {
     };
   };
   readonly engine: EngineProbe;
+  /** workers > 1: the serving workers listening now, of how many; with none the front is not ready. */
+  readonly workers?: () => { readonly serving: number; readonly configured: number };
   /** Told every probe's outcome (the engine gauges). */
   readonly onProbe?: (result: EngineProbeResult) => void;
 }
@@ -114,9 +116,11 @@ export function buildReadinessCheck(sources: ReadinessSources): () => Promise<Ad
         reason: f.reason,
       };
     }
+    const workers = sources.workers?.();
+    if (workers !== undefined) details.workers = { serving: workers.serving, of: workers.configured };
     const result = await sources.engine.probe();
     onProbe(result);
     details.engine = result.state;
-    return { ready: result.state === 'ready', details };
+    return { ready: result.state === 'ready' && (workers === undefined || workers.serving > 0), details };
   };
 }

@@ -15,7 +15,16 @@ export interface TicketKeyHolder {
   setTicketKeys(keys: Buffer): void;
 }
 
-export class TicketKeys {
+/** What the front asks of its key source: a fresh key now (the revocation set changed), and an end. */
+export interface TicketKeyRotation {
+  rotate(): void;
+  stop(): void;
+}
+
+/** Builds the key source of one TLS server; the front's default is its own TicketKeys. */
+export type TicketKeySource = (holder: TicketKeyHolder) => TicketKeyRotation;
+
+export class TicketKeys implements TicketKeyRotation {
   readonly #holder: TicketKeyHolder;
   readonly #timer: NodeJS.Timeout;
   #rotations = 0;

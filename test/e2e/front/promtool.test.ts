@@ -62,3 +62,29 @@ describe('e2e front: /metrics and promtool', () => {
     );
   });
 });
+
+describe('e2e front: /metrics of a group (workers=2) and promtool', () => {
+  let front: FrontProcess;
+  before(async () => {
+    front = await startFrontProcess({ config: { workers: '2' } });
+  });
+  after(async () => {
+    await front?.stop();
+  });
+
+  it('the merged scrape passes promtool check metrics, each family once', async () => {
+    assert.ok(hasPromtool, 'promtool not found: install the Debian package prometheus (bash .ci/run does)');
+    const tls = clientOptions(front.pki, 'good');
+    for (let i = 0; i < 4; i++) assert.equal((await call(front.port, { tls, path: '/v2/ready' })).status, 200);
+    assert.equal((await adminGet(front.adminPort, '/readyz')).status, 200);
+    const text = (await adminGet(front.adminPort, '/metrics')).body.toString();
+    const lint = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+    assert.equal(lint.status, 0, `${lint.stdout}${lint.stderr}`);
+    const types = text.split('\n').filter((l) => l.startsWith('# TYPE '));
+    assert.equal(new Set(types).size, types.length, 'no family twice');
+    const samples = parseMetrics(text);
+    assert.ok(metricSum(samples, 'streamfront_tls_handshakes_total', { outcome: 'accepted' }) >= 4);
+    assert.equal(metricSum(samples, 'streamfront_engine_up'), 1);
+    assert.ok(samples.some((s) => s.name === 'process_resident_memory_bytes'));
+  });
+});

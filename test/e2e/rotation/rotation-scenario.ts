@@ -34,6 +34,7 @@ import {
   summarize,
   timeUntil,
   type CaFile,
+  type LogMark,
   type ServerPairFiles,
 } from './rotation-kit.js';
 
@@ -47,7 +48,11 @@ export interface RotationWay {
   placeCrl(front: FrontProcess, crl: string): Promise<void>;
   placePair(front: FrontProcess, pair: ServerPairFiles): Promise<void>;
   placeCa(front: FrontProcess, ca: CaFile): Promise<void>;
+  /** Optional: more checks once a change is seen live (e.g. on every worker of a group). */
+  afterChange?(front: FrontProcess, placed: LogMark, change: RotationChange): Promise<void>;
 }
+
+export type RotationChange = 'crl-revoke' | 'crl-spare' | 'pair' | 'ca';
 
 /** What clients saw (probe times) and what the front logged (commit times), per kind of change. */
 export interface RotationFigures {
@@ -141,7 +146,13 @@ export async function runRotations(t: TestContext, way: RotationWay): Promise<vo
     Promise.resolve(prepareCas(pki, ROTATIONS)),
     prepareCrls(pki, ROTATIONS, pki.clients.goodEc.cert),
   ]);
-  const front = await startFrontProcess({ ...way.frontOptions, pki });
+  // STREAMFRONT_ROTATION_WORKERS=2 runs any way against a worker group (way-workers always does).
+  const workers = process.env.STREAMFRONT_ROTATION_WORKERS;
+  const frontOptions =
+    workers === undefined
+      ? way.frontOptions
+      : { ...way.frontOptions, config: { ...way.frontOptions?.config, workers } };
+  const front = await startFrontProcess({ ...frontOptions, pki });
   const figures = emptyFigures();
   const started = performance.now();
   const load = startSteadyLoad({
@@ -163,6 +174,7 @@ export async function runRotations(t: TestContext, way: RotationWay): Promise<vo
       const placed = markPlaced(front, before);
       await timeVictimOutcome(figures, `CRL ${i}`, front.port, victim, open);
       figures.frontCrlMs.push(await frontMsSince(front, placed, isReloaded()));
+      await way.afterChange?.(front, placed, isRevoking ? 'crl-revoke' : 'crl-spare');
     }
 
     for (const [i, pair] of pairs.entries()) {
@@ -176,6 +188,7 @@ export async function runRotations(t: TestContext, way: RotationWay): Promise<vo
         ),
       );
       figures.frontServerMs.push(await frontMsSince(front, placed, isReloaded(pair.serial)));
+      await way.afterChange?.(front, placed, 'pair');
     }
 
     for (const [i, ca] of cas.entries()) {
@@ -189,6 +202,7 @@ export async function runRotations(t: TestContext, way: RotationWay): Promise<vo
         ),
       );
       figures.frontCaMs.push(await frontMsSince(front, placed, isReloaded()));
+      await way.afterChange?.(front, placed, 'ca');
     }
 
     const report = await load.stop();

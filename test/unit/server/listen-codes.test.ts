@@ -87,4 +87,30 @@ describe('run.sh when a port is taken', () => {
     assert.ok(res.exitedByItself, `run.sh was still running 5 s after its refusal:\n${res.stderr}`);
     assert.equal(res.status, 1, res.stderr);
   });
+
+  it('workers=2: a worker that cannot listen stops the start with the same FRONT_LISTEN line, exit 1 by itself', async () => {
+    f.setConfigItems({ server_ip: '127.0.0.1', server_port: String(held.port), admin_port: '0', workers: '2' });
+    const res = await runUntilRefused(f, 5_000);
+    assert.deepEqual(errorLines(res.stderr, 'run'), [
+      `run: error: item server_port: cannot listen on 127.0.0.1:${held.port} (EADDRINUSE); fix: choose a free server_ip/server_port in streamserver.conf or stop the process holding it [FRONT_LISTEN]`,
+    ]);
+    assert.ok(res.exitedByItself, `run.sh was still running 5 s after its refusal:\n${res.stderr}`);
+    assert.equal(res.status, 1, res.stderr);
+  });
+
+  it('workers=2: admin_port taken after the workers listen: ADMIN_LISTEN_FAILED, the workers stop, exit 1 by itself', async () => {
+    f.setConfigItems({
+      server_ip: '127.0.0.1',
+      server_port: '0',
+      admin_ip: '127.0.0.1',
+      admin_port: String(held.port),
+      workers: '2',
+    });
+    const res = await runUntilRefused(f, 5_000);
+    assert.deepEqual(errorLines(res.stderr, 'run'), [
+      `run: error: item admin_port: admin listener cannot listen on 127.0.0.1:${held.port} (EADDRINUSE); fix: choose a free admin_port in streamserver.conf [ADMIN_LISTEN_FAILED]`,
+    ]);
+    assert.ok(res.exitedByItself, `run.sh was still running 5 s after its refusal:\n${res.stderr}`);
+    assert.equal(res.status, 1, res.stderr);
+  });
 });

@@ -1,0 +1,278 @@
+// The front as a group of serving workers (workers > 1): node:cluster workers share server_port
+// while this primary keeps everything that must happen once (config, the one loader and live
+// reload, the admin listener, expiry watch, session-ticket keys). Each reload is checked here,
+// then sent to every worker; a worker that dies is logged and replaced with the current material.
+import cluster, { type Worker } from 'node:cluster';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
+import type { FrontConfig } from '../config/items.js';
+import type { TlsMaterial } from '../material/load.js';
+import { forTransfer, rebuildError } from '../reload/load-request.js';
+import { buildSecureContextOptions, validateSecureContext } from '../tls/context.js';
+import { TicketKeys } from '../tls/ticket-keys.js';
+import type { FrontHandle } from './front.js';
+import type { FrontMetrics } from './metrics.js';
+import { mergeExpositions, type WorkerExposition } from './metrics-merge.js';
+import { RevocationGuard } from './revocation-guard.js';
+import type { FromWorker, ToWorker, WiredMaterial } from './worker-protocol.js';
+
+const WORKER_SCRIPT = fileURLToPath(new URL('./serving-worker.js', import.meta.url));
+/** Longest wait for a worker to listen (it builds the TLS context and the proxy). */
+export const WORKER_START_TIMEOUT_MS = 30_000;
+/** Longest wait for a worker's answer to an apply or a metrics request. */
+export const WORKER_ANSWER_TIMEOUT_MS = 5_000;
+/** A worker that dies sooner than this after its start is replaced only after RESTART_BACKOFF_MS (no fork loop). */
+const YOUNG_EXIT_MS = 2_000;
+const RESTART_BACKOFF_MS = 1_000;
+/** After the grace time, workers still draining get this long before SIGKILL. */
+const DRAIN_MARGIN_MS = 5_000;
+
+export interface WorkerGroupOptions {
+  readonly config: FrontConfig;
+  readonly material: TlsMaterial;
+  readonly logger: Logger;
+  /** The primary's level (log_level or --log-level); workers log at the same. */
+  readonly logLevel: string;
+  /** The primary's registry: reload, material, engine and process series. */
+  readonly metrics: FrontMetrics;
+  /** Where the workers' log lines are written: the primary's own destination, one writer. */
+  readonly writeLog: (text: string) => void;
+  /** How often the shared session-ticket key is replaced (default TICKET_KEY_PERIOD_MS, hourly). */
+  readonly ticketKeyPeriodMs?: number;
+}
+
+export interface WorkerGroup extends FrontHandle<TlsMaterial> {
+  /** The group's /metrics: the primary's series with every worker's summed in. */
+  renderMetrics(): Promise<string>;
+  /** Workers listening now (a replacement counts once it listens). */
+  readonly servingWorkers: number;
+}
+
+interface Slot {
+  readonly id: number;
+  worker: Worker;
+  startedAt: number;
+  /** Its init was sent: messages from now on reach it, in order, after the init. */
+  isBooted: boolean;
+  isReady: boolean;
+  readonly answers: Map<number, (message: FromWorker | undefined) => void>;
+}
+
+function wire(material: TlsMaterial): WiredMaterial {
+  return forTransfer(material);
+}
+
+export async function startWorkerGroup(opts: WorkerGroupOptions): Promise<WorkerGroup> {
+  const { config, logger, metrics } = opts;
+  let material = opts.material;
+  let ticketKey: Buffer = randomBytes(48);
+  let isStopping = false;
+  let restarts = 0;
+  let seq = 0;
+  let port = config.serverPort;
+  const slots = new Map<number, Slot>();
+  // Only for /readyz's view of the CRL: the workers enforce it and log its expiry, so this copy is silent.
+  const revocation = new RevocationGuard(material.crl, config.crlExpiredPolicy, logger.child({}, { level: 'silent' }));
+
+  cluster.setupPrimary({ exec: WORKER_SCRIPT, args: [], serialization: 'advanced' });
+
+  function post(slot: Slot, message: ToWorker): void {
+    if (slot.worker.isConnected()) slot.worker.send(message);
+  }
+
+  function ask(slot: Slot, message: ToWorker & { seq: number }): Promise<FromWorker | undefined> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        slot.answers.delete(message.seq);
+        resolve(undefined);
+      }, WORKER_ANSWER_TIMEOUT_MS);
+      slot.answers.set(message.seq, (answer) => {
+        clearTimeout(timer);
+        resolve(answer);
+      });
+      post(slot, message);
+    });
+  }
+
+  /** Forks the worker of a slot; resolves once it listens, rejects with its start error. */
+  function fork(id: number): Promise<void> {
+    const worker = cluster.fork();
+    const slot: Slot = { id, worker, startedAt: Date.now(), isBooted: false, isReady: false, answers: new Map() };
+    slots.set(id, slot);
+    const started = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new Error(`serving worker ${id} did not listen within ${WORKER_START_TIMEOUT_MS} ms`));
+        worker.process.kill('SIGKILL');
+      }, WORKER_START_TIMEOUT_MS);
+      worker.on('message', (message: FromWorker) => {
+        switch (message.type) {
+          case 'log':
+            opts.writeLog(message.text);
+            return;
+          case 'booted':
+            // Sent now, not at fork: the material it serves is the current one.
+            slot.isBooted = true;
+            post(slot, { type: 'init', id, config, logLevel: opts.logLevel, wired: wire(material), ticketKey });
+            return;
+          case 'ready':
+            clearTimeout(timer);
+            slot.isReady = true;
+            port = message.port;
+            logger.info({ event: 'worker_started', worker: id, pid: worker.process.pid }, 'serving worker listening');
+            resolve();
+            return;
+          case 'failed':
+            clearTimeout(timer);
+            reject(rebuildError(message.error));
+            return;
+          default: {
+            const answer = slot.answers.get(message.seq);
+            slot.answers.delete(message.seq);
+            answer?.(message);
+          }
+        }
+      });
+      worker.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        slot.isReady = false;
+        reject(new Error(`serving worker ${id} exited before listening (code ${code}, signal ${signal})`));
+        for (const answer of slot.answers.values()) answer(undefined);
+        slot.answers.clear();
+        onExit(slot, worker, code, signal);
+      });
+    });
+    return started;
+  }
+
+  function onExit(slot: Slot, worker: Worker, code: number | null, signal: string | null): void {
+    if (isStopping || slots.get(slot.id)?.worker !== worker) return;
+    restarts += 1;
+    const ranMs = Date.now() - slot.startedAt;
+    logger.warn(
+      { event: 'worker_exited', worker: slot.id, pid: worker.process.pid, code, signal, ranMs },
+      'a serving worker exited; starting a replacement',
+    );
+    const delay = ranMs < YOUNG_EXIT_MS ? RESTART_BACKOFF_MS : 0;
+    setTimeout(() => {
+      if (isStopping) return;
+      fork(slot.id).catch((err: unknown) =>
+        logger.error(
+          { event: 'worker_start_failed', worker: slot.id, reason: err instanceof Error ? err.message : String(err) },
+          'a replacement serving worker did not start; trying again',
+        ),
+      );
+    }, delay).unref();
+  }
+
+  const keys = new TicketKeys(
+    {
+      setTicketKeys(key: Buffer): void {
+        ticketKey = key;
+        for (const slot of slots.values()) if (slot.isBooted) post(slot, { type: 'ticket-key', key });
+      },
+    },
+    opts.ticketKeyPeriodMs,
+  );
+
+  const starting: Promise<void>[] = [];
+  for (let id = 1; id <= config.workers; id++) starting.push(fork(id));
+  try {
+    await Promise.all(starting);
+  } catch (err) {
+    isStopping = true;
+    keys.stop();
+    // They serve nothing yet: SIGTERM ends each at once (a starting one has nothing to drain).
+    for (const slot of slots.values()) slot.worker.process.kill('SIGTERM');
+    throw err;
+  }
+  revocation.start();
+
+  /** Sends the set to every worker; one that cannot take it is replaced (it starts with this set). */
+  async function applyToWorkers(next: TlsMaterial, revocationTicketKey: Buffer): Promise<void> {
+    const startedAt = performance.now();
+    const wired = wire(next);
+    const answers = await Promise.all(
+      [...slots.values()]
+        .filter((slot) => slot.isBooted)
+        .map(async (slot) => {
+          const answer = await ask(slot, { type: 'apply', seq: ++seq, wired, revocationTicketKey });
+          if (answer?.type === 'applied') return answer.isRotated;
+          logger.error(
+            {
+              event: 'worker_apply_failed',
+              worker: slot.id,
+              pid: slot.worker.process.pid,
+              reason: answer?.type === 'apply-failed' ? answer.error.message : 'no answer',
+            },
+            'a serving worker did not take the new material; replacing it',
+          );
+          slot.worker.process.kill('SIGKILL');
+          return false;
+        }),
+    );
+    logger.info(
+      { event: 'workers_applied', workers: answers.length, ms: Math.round(performance.now() - startedAt) },
+      'new material serving in every worker',
+    );
+  }
+
+  return {
+    get port() {
+      return port;
+    },
+    get material() {
+      return material;
+    },
+    get crlStatus() {
+      return revocation.status();
+    },
+    get servingWorkers() {
+      let serving = 0;
+      for (const slot of slots.values()) if (slot.isReady) serving += 1;
+      return serving;
+    },
+    applyMaterial(next: TlsMaterial): void {
+      // The check each worker makes, made once here: a refused set changes nothing anywhere.
+      validateSecureContext(buildSecureContextOptions(config, next));
+      const revocationTicketKey = randomBytes(48);
+      if (revocation.replace(next.crl)) ticketKey = revocationTicketKey;
+      material = next;
+      void applyToWorkers(next, revocationTicketKey);
+    },
+    async renderMetrics(): Promise<string> {
+      const own = metrics.render();
+      const workers: WorkerExposition[] = await Promise.all(
+        [...slots.values()].map(async (slot) => {
+          const answer = slot.isReady ? await ask(slot, { type: 'metrics', seq: ++seq }) : undefined;
+          return {
+            id: slot.id,
+            pid: slot.worker.process.pid ?? 0,
+            text: answer?.type === 'metrics' ? answer.text : undefined,
+          };
+        }),
+      );
+      workers.sort((a, b) => a.id - b.id);
+      return mergeExpositions(own, workers, restarts);
+    },
+    async shutdown(graceMs: number): Promise<void> {
+      isStopping = true;
+      keys.stop();
+      revocation.stop();
+      const exits = [...slots.values()].map(
+        (slot) =>
+          new Promise<void>((resolve) => {
+            if (slot.worker.isDead()) return resolve();
+            slot.worker.once('exit', () => resolve());
+            // Not yet told what to serve: it serves nothing, and would not hear the drain.
+            if (!slot.isBooted) return void slot.worker.process.kill('SIGKILL');
+            const timer = setTimeout(() => slot.worker.process.kill('SIGKILL'), graceMs + DRAIN_MARGIN_MS);
+            timer.unref();
+            post(slot, { type: 'drain', graceMs });
+          }),
+      );
+      await Promise.all(exits);
+      logger.info({ event: 'workers_stopped', workers: exits.length }, 'every serving worker stopped');
+    },
+  };
+}
