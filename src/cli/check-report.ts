@@ -17,6 +17,7 @@ import {
 } from '../material/load.js';
 import {
   inspectServerKey,
+  revokedCountOf,
   validateCertificates,
   validateServerKey,
   type CertSummary,
@@ -223,7 +224,7 @@ export async function buildCheckReport(opts: CheckReportOptions): Promise<CheckR
         file: label.crl,
         issuer: crl.issuer,
         signatureAlgorithm: crl.signatureAlgorithm,
-        entries: crl.revokedSerials.size,
+        entries: revokedCountOf(crl),
         thisUpdate: crl.thisUpdate.toISOString(),
         nextUpdate: crl.nextUpdate?.toISOString(),
         daysLeft: crl.nextUpdate === undefined ? undefined : daysLeft(crl.nextUpdate, now),

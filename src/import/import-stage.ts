@@ -1,5 +1,6 @@
 // The import stage: check the operator's files, get the password, then stage copies,
 // keystore and config beside their targets and commit them together, or roll all back.
+import { revokedCountOf } from '../pki/index.js';
 import { constants, promises as fsp } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import {
@@ -222,7 +223,7 @@ async function checkInputFiles(
   if (certs.crl !== undefined && files.crl !== undefined) {
     const next =
       certs.crl.nextUpdate === undefined ? 'no next update' : `next update ${certs.crl.nextUpdate.toISOString()}`;
-    progress(`CRL                 ${files.crl.label}: ${certs.crl.revokedSerials.size} revoked, ${next}`);
+    progress(`CRL                 ${files.crl.label}: ${revokedCountOf(certs.crl)} revoked, ${next}`);
   }
   for (const warning of certs.warnings) progress(`warning: ${warning.message}; ${warning.hint}`);
   return { files, certs };

@@ -32,13 +32,16 @@ export interface MaterialFiles {
 }
 
 export interface CheckedCertificates {
+  /** The first certificate of the CA file; caBundle holds them all (one for a single CA). */
   readonly ca: CertSummary;
+  readonly caBundle: readonly CertSummary[];
   readonly serverCert: CertSummary;
   readonly crl?: CrlSummary | undefined;
   readonly warnings: readonly Finding[];
 }
 
 export interface TlsMaterial {
+  /** Every certificate of the CA file, PEM: the trust store clients are verified against. */
   readonly caPem: string;
   readonly certPem: string;
   /** The decrypted key, PKCS#8 PEM. Lives in memory only. */
@@ -119,13 +122,14 @@ export function checkCertificates(files: MaterialFiles, now: Date): CheckedCerti
   });
   const findings = [...verdict.findings, ...inspectServerKey(files.serverKey.bytes)];
   throwOnErrors(findings, files);
-  if (verdict.ca === undefined || verdict.serverCert === undefined) {
+  if (verdict.ca === undefined || verdict.caBundle === undefined || verdict.serverCert === undefined) {
     throw new StreamfrontError('MATERIAL_INVALID', 'the certificates could not be checked', {
       file: files.serverCert.label,
     });
   }
   return {
     ca: verdict.ca,
+    caBundle: verdict.caBundle,
     serverCert: verdict.serverCert,
     crl: verdict.crl,
     warnings: findings.filter((f) => f.severity === 'warning'),
@@ -148,7 +152,7 @@ export function checkMaterial(files: MaterialFiles, certs: CheckedCertificates, 
   };
   if (files.crl !== undefined) fingerprints.crl = sha256Hex(files.crl.bytes);
   return {
-    caPem: certs.ca.pem,
+    caPem: certs.caBundle.map((c) => c.pem).join(''),
     certPem: certs.serverCert.pem,
     keyPem: keyVerdict.keyPem,
     ca: certs.ca,
