@@ -10,7 +10,7 @@ import { isPem, pemBlocks } from './pem.js';
 import type { CertSummary } from './certificate.js';
 import { checkCrlExtensions, checkEntryExtensions, REASON_CERTIFICATE_HOLD } from './crl-extensions.js';
 import { issuerKeyOfName, nameToString } from './issuer-key.js';
-import { RevokedSerials, RevokedSerialsBuilder } from './revoked-serials.js';
+import { type RevokedSerials, RevokedSerialsBuilder } from './revoked-serials.js';
 import { SERIAL_KEY_BYTES, serialKeyToHex, writeSerialKey } from './serial-key.js';
 
 export { nameToString } from './issuer-key.js';
