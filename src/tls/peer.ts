@@ -109,9 +109,13 @@ export function parsePeerIdentity(
 
 /** The peer's identity and chain, parsed now (once per connection, at the handshake). */
 export function readPeerIdentity(socket: TLSSocket): PeerIdentity | undefined {
+  // The chain first: on a server socket, Node 20's getPeerX509Certificate() drops the first
+  // certificate the client sent after its leaf from the chain later calls report, so an
+  // intermediate the client sent itself (not in ca_crt) would escape the check.
+  const chain = chainAboveLeaf(socket.getPeerCertificate(true));
   const leaf = socket.getPeerX509Certificate();
   if (leaf === undefined) return undefined;
-  return parsePeerIdentity(leaf, chainAboveLeaf(socket.getPeerCertificate(true)));
+  return parsePeerIdentity(leaf, chain);
 }
 
 /**
