@@ -217,6 +217,13 @@ async function checkInputFiles(
   progress(
     `CA certificate      ${files.ca.label}: ${certs.ca.subject}, valid for ${daysLeft(certs.ca.notAfter, now)} more days`,
   );
+  // A bundle's further CAs, each on its own line, so the operator sees what will be trusted.
+  for (const [i, ca] of certs.caBundle.entries()) {
+    if (i === 0) continue;
+    progress(
+      `  + CA ${i + 1} of ${certs.caBundle.length}        ${ca.subject}, valid for ${daysLeft(ca.notAfter, now)} more days`,
+    );
+  }
   progress(
     `server certificate  ${files.serverCert.label}: ${certs.serverCert.subject}, valid for ${daysLeft(certs.serverCert.notAfter, now)} more days`,
   );

@@ -47,6 +47,8 @@ describe('certImport.sh with a CA bundle', () => {
     const res = f.run('certImport.sh', importArgs(f));
     assert.equal(res.status, 0, res.stderr);
     const out = `${res.stdout}\n${res.stderr}`;
+    assert.match(out, /\+ CA 2 of 3 +CN=streamfront test intermediate, O=streamfront test, valid for \d+ more days/);
+    assert.match(out, /\+ CA 3 of 3 +CN=revoked intermediate, O=streamfront test, valid for \d+ more days/);
     assert.match(
       out,
       /warning: the CRL file holds no CRL of the CA 'CN=revoked intermediate, O=streamfront test' \(certificate 3 of 3\)/,
