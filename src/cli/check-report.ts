@@ -177,7 +177,8 @@ export async function buildCheckReport(opts: CheckReportOptions): Promise<CheckR
     });
     const keyFindings = inspectServerKey(files.serverKey.bytes);
     for (const f of [...verdict.findings, ...keyFindings]) problems.push(finding(f, label[f.role]));
-    if (verdict.ca !== undefined) materials.push(certEntry('ca', files.ca.label, verdict.ca, now));
+    // A CA bundle lists each of its certificates, in file order (one entry for a single CA, as before).
+    for (const ca of verdict.caBundle ?? []) materials.push(certEntry('ca', files.ca.label, ca, now));
     if (verdict.serverCert !== undefined)
       materials.push(certEntry('server_cert', files.serverCert.label, verdict.serverCert, now));
     const key: Record<string, unknown> = {

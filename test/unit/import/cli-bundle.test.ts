@@ -62,6 +62,26 @@ describe('certImport.sh with a CA bundle', () => {
     );
     const check = f.run('run.sh', ['--check']);
     assert.equal(check.status, 0, check.stderr);
+    // For machines: every CA of the bundle, both CRLs' entries, and the warning with its code.
+    const json = f.run('run.sh', ['--check', '--json']);
+    assert.equal(json.status, 0, json.stderr);
+    const report = JSON.parse(json.stdout) as {
+      materials: Array<Record<string, unknown>>;
+      problems: Array<{ severity: string; code: string }>;
+    };
+    assert.deepEqual(
+      report.materials.filter((m) => m.kind === 'ca').map((m) => m.subject),
+      [
+        'CN=streamfront test CA, O=streamfront test',
+        'CN=streamfront test intermediate, O=streamfront test',
+        'CN=revoked intermediate, O=streamfront test',
+      ],
+    );
+    assert.equal(report.materials.find((m) => m.kind === 'crl')?.entries, 2);
+    assert.deepEqual(
+      report.problems.filter((p) => p.code === 'PKI_CRL_MISSING_FOR_CA').map((p) => p.severity),
+      ['warning'],
+    );
   });
 
   it('refuses a bundle whose intermediate has no issuer in it: one line naming the file and the certificate, nothing written', () => {
