@@ -4,6 +4,7 @@
 // chain is read once at the handshake, resumed sessions included.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { connect, createServer, type TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
@@ -194,4 +195,16 @@ test('the per-issuer sets cross to the serving thread intact, and a change in on
     true,
   );
   assert.equal(isSameRevocation(buildRevocationState(strip(full)), buildRevocationState(strip(later))), false);
+});
+
+test('a server certificate issued by an intermediate of the bundle is sent with that intermediate, never the root', async () => {
+  const pki = await buildPki();
+  const b = await buildBundlePki(pki);
+  const chain = buildServedChain(readFileSync(b.serverByIntermediate, 'utf8'), readFileSync(b.bundleReversed, 'utf8'));
+  const sent = chain.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g) ?? [];
+  const subjects = sent.map((pem) => new X509Certificate(pem).subject.replace(/\n/g, ', '));
+  assert.deepEqual(subjects, [
+    'O=streamfront test, CN=localhost',
+    'O=streamfront test, CN=streamfront test intermediate',
+  ]);
 });
