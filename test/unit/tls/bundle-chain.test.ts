@@ -204,7 +204,7 @@ test('a server certificate issued by an intermediate of the bundle is sent with 
   const sent = chain.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g) ?? [];
   const subjects = sent.map((pem) => new X509Certificate(pem).subject.replace(/\n/g, ', '));
   assert.deepEqual(subjects, [
-    'O=streamfront test, CN=localhost',
-    'O=streamfront test, CN=streamfront test intermediate',
+    'CN=localhost, O=streamfront test',
+    'CN=streamfront test intermediate, O=streamfront test',
   ]);
 });
