@@ -3,10 +3,13 @@
 // a CRL per CA matched by issuer, with a warning for a CA the CRL file does not cover.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildBundlePki, buildPki } from '../../fixtures/pki.js';
 import { validateCertificates, type CertificateVerdict, type Finding } from '../../../src/pki/index.js';
+import { parseCaBundle, validateCaBundle } from '../../../src/pki/ca-bundle.js';
 import { revokedSerialsOf } from '../../../src/pki/crl.js';
 import { issuerKeyOfCertificate } from '../../../src/pki/issuer-key.js';
 
@@ -139,4 +142,71 @@ test('a CRL of a CA outside the bundle is refused; a single CA keeps its wording
     run(pki.ca.cert, pki.server.cert, pki.crls.good).findings.filter((f) => f.code === 'PKI_CRL_MISSING_FOR_CA'),
     [],
   );
+});
+
+test('two CAs that issued each other, with no root, are refused: their chain never reaches a root', async () => {
+  const pki = await buildPki();
+  const dir = join(pki.dir, 'bundle-loop');
+  mkdirSync(dir, { recursive: true });
+  const ossl = (args: string[]): void => {
+    execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  };
+  writeFileSync(
+    join(dir, 'ext.cnf'),
+    '[ext]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n',
+  );
+  for (const name of ['a', 'b']) {
+    const key = generateKeyPairSync('rsa', { modulusLength: 3072 }).privateKey;
+    writeFileSync(join(dir, `${name}.key`), key.export({ type: 'pkcs8', format: 'pem' }));
+    ossl(['req', '-new', '-key', `${name}.key`, '-subj', `/CN=loop ${name}`, '-out', `${name}.csr`]);
+    // A throw-away self-signed copy, only to sign the other one with.
+    ossl([
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-key',
+      `${name}.key`,
+      '-days',
+      '30',
+      '-sha256',
+      '-out',
+      `${name}-self.crt`,
+      '-extfile',
+      'ext.cnf',
+      '-extensions',
+      'ext',
+    ]);
+  }
+  const crossSign = (name: string, by: string): void =>
+    ossl([
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      `${by}-self.crt`,
+      '-CAkey',
+      `${by}.key`,
+      '-set_serial',
+      '7',
+      '-days',
+      '30',
+      '-sha256',
+      '-extfile',
+      'ext.cnf',
+      '-extensions',
+      'ext',
+      '-out',
+      `${name}.crt`,
+    ]);
+  crossSign('a', 'b');
+  crossSign('b', 'a');
+  const bundle = parseCaBundle(
+    Buffer.from(readFileSync(join(dir, 'a.crt'), 'utf8') + readFileSync(join(dir, 'b.crt'), 'utf8')),
+  );
+  assert.ok(Array.isArray(bundle));
+  const found = errors(validateCaBundle(bundle, new Date()));
+  assert.deepEqual(codes(found), ['error:PKI_CA_BUNDLE_DANGLING', 'error:PKI_CA_BUNDLE_DANGLING']);
+  assert.match(found[0]?.message ?? '', /^certificate 1 of 2 \(subject CN=loop a\) .*reach no self-signed root/);
 });
