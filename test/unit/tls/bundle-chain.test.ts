@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { buildBundlePki, buildPki, type CertFiles } from '../../fixtures/pki.js';
@@ -131,7 +131,6 @@ test('an intermediate the client sends itself is checked against the root CRL to
   const pki = await buildPki();
   const b = await buildBundlePki(pki);
   const withChain: CertFiles = { ...b.clients.ofRevokedIntermediate, cert: `${pki.dir}/bundle/client-with-chain.crt` };
-  const { writeFileSync } = await import('node:fs');
   writeFileSync(
     withChain.cert,
     readFileSync(b.clients.ofRevokedIntermediate.cert, 'utf8') + readFileSync(b.revokedIntermediate, 'utf8'),
@@ -207,4 +206,25 @@ test('a server certificate issued by an intermediate of the bundle is sent with 
     'CN=localhost, O=streamfront test',
     'CN=streamfront test intermediate, O=streamfront test',
   ]);
+});
+
+test('known limit: a resumed session no longer shows an intermediate that only the client sent', async () => {
+  const pki = await buildPki();
+  const b = await buildBundlePki(pki);
+  const withChain: CertFiles = {
+    ...b.clients.ofRevokedIntermediate,
+    cert: `${pki.dir}/bundle/client-with-chain-2.crt`,
+  };
+  writeFileSync(
+    withChain.cert,
+    readFileSync(b.clients.ofRevokedIntermediate.cert, 'utf8') + readFileSync(b.revokedIntermediate, 'utf8'),
+  );
+  await withServer(readFileSync(b.root, 'utf8'), async (port, seen) => {
+    const session = await handshake(port, withChain);
+    await handshake(port, withChain, session);
+    assert.equal(seen[1]?.isResumed, true);
+    assert.equal(seen[0]?.identity?.chain.length, 1, 'full handshake: the intermediate the client sent');
+    // docs/config.md "CA bundle": the ticket holds the leaf only; put such intermediates into ca_crt.
+    assert.equal(seen[1]?.identity?.chain.length, 0);
+  });
 });
