@@ -47,6 +47,8 @@ export interface TlsMaterial {
   /** The decrypted key, PKCS#8 PEM. Lives in memory only. */
   readonly keyPem: string;
   readonly ca: CertSummary;
+  /** Every certificate of the CA file, in file order (one for a single CA). */
+  readonly caBundle: readonly CertSummary[];
   readonly serverCert: CertSummary;
   readonly crl?: CrlSummary | undefined;
   /** SHA-256 of each file's bytes by role, to tell a real change from a touch. */
@@ -156,6 +158,7 @@ export function checkMaterial(files: MaterialFiles, certs: CheckedCertificates, 
     certPem: certs.serverCert.pem,
     keyPem: keyVerdict.keyPem,
     ca: certs.ca,
+    caBundle: certs.caBundle,
     serverCert: certs.serverCert,
     crl: certs.crl,
     fingerprints,

@@ -177,6 +177,7 @@ test('the per-issuer sets cross to the serving thread intact, and a change in on
     certPem: '',
     keyPem: '',
     ca: undefined as never,
+    caBundle: [],
     serverCert: undefined as never,
     crl: full,
     fingerprints: {},
