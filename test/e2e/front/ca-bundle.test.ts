@@ -91,3 +91,29 @@ describe('e2e front: a CA bundle with intermediates', () => {
     await front.waitForLog((l) => l.event === 'material_reloaded');
   });
 });
+
+describe('e2e front: a CA bundle served by two workers', () => {
+  let group: FrontProcess;
+  before(async () => {
+    group = await startFrontProcess({
+      pki,
+      config: { workers: '2' },
+      importArgs: ['-c', b.bundle, '-s', pki.server.cert, '-k', pki.server.keyEncrypted, '-r', b.crls.full],
+    });
+  });
+  after(async () => {
+    await group?.stop();
+  });
+
+  it("each worker holds every issuer's revocation set (sent over IPC)", async () => {
+    // Several fresh connections, so both workers answer some of them.
+    for (let i = 0; i < 6; i++) {
+      const good = await call(group.port, { tls: tlsOf(b.clients.good), path: '/v2/ready' });
+      assert.equal(good.status, 200);
+      const revoked = await call(group.port, { tls: tlsOf(b.clients.revoked), path: '/v2/ready' });
+      assert.equal(revoked.status, 403);
+      const ofRevoked = await call(group.port, { tls: tlsOf(b.clients.ofRevokedIntermediate), path: '/v2/ready' });
+      assert.equal(ofRevoked.status, 403);
+    }
+  });
+});
