@@ -31,10 +31,12 @@ key's password, protects it with the keystore (keys/kmc.ks, keys/StandbyKsf.ks) 
 everything in streamserver.conf. Nothing is changed unless every check passes.
 
 Options:
-  -c, --ca-cert FILE       CA certificate that signs server and client certificates (PEM or DER)
+  -c, --ca-cert FILE       CA certificate that signs server and client certificates (PEM or DER),
+                           or a PEM bundle: the root and its intermediates, or two roots
   -s, --server-cert FILE   server certificate, signed by the CA (PEM or DER)
   -k, --server-key FILE    encrypted RSA private key of the server certificate (PEM; mode 0640 at most)
-  -r, --crl FILE           certificate revocation list issued by the CA (PEM or DER; optional)
+  -r, --crl FILE           certificate revocation list issued by the CA (PEM or DER; optional);
+                           with a bundle, the CRLs of its CAs in one PEM file
       --password-stdin     read the key password from the first line of stdin
       --password-file F    read the key password from F (a file you own with mode 0600 or 0400)
       --config F           config file to update (default: $MX_SDK_HOME/config/streamserver.conf
@@ -51,6 +53,8 @@ Exit codes:
 Examples:
   bash ./certImport.sh -c ca.crt -s server.crt -k server.key -r ca.crl
   bash ./certImport.sh -c ca.crt -s server.crt -k server.key --password-file ~/.server-key-pass
+  cat root.crt intermediate.crt > bundle.crt && cat root.crl intermediate.crl > bundle.crl
+  bash ./certImport.sh -c bundle.crt -s server.crt -k server.key -r bundle.crl
 `;
 
 const HINT = 'bash ./certImport.sh --help';

@@ -17,6 +17,7 @@ import {
 } from '../material/load.js';
 import {
   inspectServerKey,
+  revokedCountOf,
   validateCertificates,
   validateServerKey,
   type CertSummary,
@@ -176,7 +177,8 @@ export async function buildCheckReport(opts: CheckReportOptions): Promise<CheckR
     });
     const keyFindings = inspectServerKey(files.serverKey.bytes);
     for (const f of [...verdict.findings, ...keyFindings]) problems.push(finding(f, label[f.role]));
-    if (verdict.ca !== undefined) materials.push(certEntry('ca', files.ca.label, verdict.ca, now));
+    // A CA bundle lists each of its certificates, in file order (one entry for a single CA, as before).
+    for (const ca of verdict.caBundle ?? []) materials.push(certEntry('ca', files.ca.label, ca, now));
     if (verdict.serverCert !== undefined)
       materials.push(certEntry('server_cert', files.serverCert.label, verdict.serverCert, now));
     const key: Record<string, unknown> = {
@@ -223,7 +225,7 @@ export async function buildCheckReport(opts: CheckReportOptions): Promise<CheckR
         file: label.crl,
         issuer: crl.issuer,
         signatureAlgorithm: crl.signatureAlgorithm,
-        entries: crl.revokedSerials.size,
+        entries: revokedCountOf(crl),
         thisUpdate: crl.thisUpdate.toISOString(),
         nextUpdate: crl.nextUpdate?.toISOString(),
         daysLeft: crl.nextUpdate === undefined ? undefined : daysLeft(crl.nextUpdate, now),

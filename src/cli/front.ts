@@ -1,5 +1,6 @@
 // run.sh: the front as a process. Optionally runs the import stage, then loads the material
 // through the one loader, serves TLS and the admin listener, and drains on SIGTERM/SIGINT.
+import { revokedCountOf } from '../pki/index.js';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -256,7 +257,7 @@ async function startServing(
       admin: `${config.adminIp}:${adminPort}`,
       engine: config.engineUrl,
       serverCertSerial: material.serverCert.serial,
-      crlEntries: material.crl?.revokedSerials.size ?? 0,
+      crlEntries: material.crl === undefined ? 0 : revokedCountOf(material.crl),
       ...(group === undefined ? {} : { workers: config.workers }),
     },
     'streamfront serving',

@@ -1,5 +1,6 @@
 // The import stage: check the operator's files, get the password, then stage copies,
 // keystore and config beside their targets and commit them together, or roll all back.
+import { revokedCountOf } from '../pki/index.js';
 import { constants, promises as fsp } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import {
@@ -216,13 +217,20 @@ async function checkInputFiles(
   progress(
     `CA certificate      ${files.ca.label}: ${certs.ca.subject}, valid for ${daysLeft(certs.ca.notAfter, now)} more days`,
   );
+  // A bundle's further CAs, each on its own line, so the operator sees what will be trusted.
+  for (const [i, ca] of certs.caBundle.entries()) {
+    if (i === 0) continue;
+    progress(
+      `  + CA ${i + 1} of ${certs.caBundle.length}        ${ca.subject}, valid for ${daysLeft(ca.notAfter, now)} more days`,
+    );
+  }
   progress(
     `server certificate  ${files.serverCert.label}: ${certs.serverCert.subject}, valid for ${daysLeft(certs.serverCert.notAfter, now)} more days`,
   );
   if (certs.crl !== undefined && files.crl !== undefined) {
     const next =
       certs.crl.nextUpdate === undefined ? 'no next update' : `next update ${certs.crl.nextUpdate.toISOString()}`;
-    progress(`CRL                 ${files.crl.label}: ${certs.crl.revokedSerials.size} revoked, ${next}`);
+    progress(`CRL                 ${files.crl.label}: ${revokedCountOf(certs.crl)} revoked, ${next}`);
   }
   for (const warning of certs.warnings) progress(`warning: ${warning.message}; ${warning.hint}`);
   return { files, certs };

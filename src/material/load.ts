@@ -32,18 +32,23 @@ export interface MaterialFiles {
 }
 
 export interface CheckedCertificates {
+  /** The first certificate of the CA file; caBundle holds them all (one for a single CA). */
   readonly ca: CertSummary;
+  readonly caBundle: readonly CertSummary[];
   readonly serverCert: CertSummary;
   readonly crl?: CrlSummary | undefined;
   readonly warnings: readonly Finding[];
 }
 
 export interface TlsMaterial {
+  /** Every certificate of the CA file, PEM: the trust store clients are verified against. */
   readonly caPem: string;
   readonly certPem: string;
   /** The decrypted key, PKCS#8 PEM. Lives in memory only. */
   readonly keyPem: string;
   readonly ca: CertSummary;
+  /** Every certificate of the CA file, in file order (one for a single CA). */
+  readonly caBundle: readonly CertSummary[];
   readonly serverCert: CertSummary;
   readonly crl?: CrlSummary | undefined;
   /** SHA-256 of each file's bytes by role, to tell a real change from a touch. */
@@ -119,13 +124,14 @@ export function checkCertificates(files: MaterialFiles, now: Date): CheckedCerti
   });
   const findings = [...verdict.findings, ...inspectServerKey(files.serverKey.bytes)];
   throwOnErrors(findings, files);
-  if (verdict.ca === undefined || verdict.serverCert === undefined) {
+  if (verdict.ca === undefined || verdict.caBundle === undefined || verdict.serverCert === undefined) {
     throw new StreamfrontError('MATERIAL_INVALID', 'the certificates could not be checked', {
       file: files.serverCert.label,
     });
   }
   return {
     ca: verdict.ca,
+    caBundle: verdict.caBundle,
     serverCert: verdict.serverCert,
     crl: verdict.crl,
     warnings: findings.filter((f) => f.severity === 'warning'),
@@ -148,10 +154,11 @@ export function checkMaterial(files: MaterialFiles, certs: CheckedCertificates, 
   };
   if (files.crl !== undefined) fingerprints.crl = sha256Hex(files.crl.bytes);
   return {
-    caPem: certs.ca.pem,
+    caPem: certs.caBundle.map((c) => c.pem).join(''),
     certPem: certs.serverCert.pem,
     keyPem: keyVerdict.keyPem,
     ca: certs.ca,
+    caBundle: certs.caBundle,
     serverCert: certs.serverCert,
     crl: certs.crl,
     fingerprints,

@@ -217,21 +217,30 @@ export function validateCa(ca: ParsedCert, now: Date): Finding[] {
   return out;
 }
 
-export function validateServerCert(server: ParsedCert, ca: ParsedCert, now: Date): Finding[] {
+function isSignedBy(cert: ParsedCert, ca: ParsedCert): boolean {
+  try {
+    return cert.x509.verify(ca.x509.publicKey);
+  } catch {
+    return false;
+  }
+}
+
+/** With a bundle of CAs, the server certificate must verify under one of them (its issuer). */
+export function validateServerCert(server: ParsedCert, cas: ParsedCert | readonly ParsedCert[], now: Date): Finding[] {
   const out = commonRules(server, 'server-cert', now);
   const s = server.summary;
-  let signed = false;
-  try {
-    signed = server.x509.verify(ca.x509.publicKey);
-  } catch {
-    signed = false;
-  }
-  if (!signed) {
+  const bundle = Array.isArray(cas) ? (cas as readonly ParsedCert[]) : [cas as ParsedCert];
+  const isSigned = bundle.some((ca) => isSignedBy(server, ca));
+  if (!isSigned) {
+    const by =
+      bundle.length === 1
+        ? `the CA '${(bundle[0] as ParsedCert).summary.subject}': the signature does not verify with the CA key`
+        : `any of the ${bundle.length} CA certificates of the bundle: the signature verifies with none of their keys`;
     out.push(
       error(
         'PKI_CERT_NOT_SIGNED_BY_CA',
         'server-cert',
-        `the server certificate '${s.subject}' (issuer '${s.issuer}') is not signed by the CA '${ca.summary.subject}': the signature does not verify with the CA key`,
+        `the server certificate '${s.subject}' (issuer '${s.issuer}') is not signed by ${by}`,
         'give the CA certificate that issued this server certificate, or a server certificate issued by this CA',
       ),
     );

@@ -4,12 +4,13 @@
 import { constants, createHash, verify, X509Certificate } from 'node:crypto';
 import { children, decodeTime, DerError, expectTag, readTlv, readTlvInto, type Tlv } from './der.js';
 import { parseSignatureAlgorithm, type SignatureAlgorithm } from './algorithms.js';
-import { error, PkiError, type Finding } from './findings.js';
+import { bundlePosition } from './ca-bundle.js';
+import { error, PkiError, warning, type Finding } from './findings.js';
 import { isPem, pemBlocks } from './pem.js';
 import type { CertSummary } from './certificate.js';
 import { checkCrlExtensions, checkEntryExtensions, REASON_CERTIFICATE_HOLD } from './crl-extensions.js';
 import { issuerKeyOfName, nameToString } from './issuer-key.js';
-import { RevokedSerials, RevokedSerialsBuilder } from './revoked-serials.js';
+import { type RevokedSerials, RevokedSerialsBuilder } from './revoked-serials.js';
 import { SERIAL_KEY_BYTES, serialKeyToHex, writeSerialKey } from './serial-key.js';
 
 export { nameToString } from './issuer-key.js';
@@ -39,6 +40,32 @@ export interface CrlSummary {
   signatureAlgorithm: string;
   /** Each CRL of a multi-CRL file, for per-CRL checks. */
   parts: CrlPart[];
+  /**
+   * The CRLs of further issuers in the file (a CA bundle: root and intermediates), one table
+   * each; `issuer`, `issuerKey` and `revokedSerials` above are the first issuer's. Empty when
+   * every CRL of the file has the first CRL's issuer.
+   */
+  otherIssuers: IssuerRevocations[];
+}
+
+/** The revoked serials one issuer's CRLs list: a serial speaks only for that issuer's certificates. */
+export interface IssuerRevocations {
+  issuer: string;
+  issuerKey: string;
+  revokedSerials: RevokedSerials;
+}
+
+/** Entries over every issuer of the file (what reports and logs show as "revoked"). */
+export function revokedCountOf(crl: Pick<CrlSummary, 'revokedSerials' | 'otherIssuers'>): number {
+  let n = crl.revokedSerials.size;
+  for (const other of crl.otherIssuers ?? []) n += other.revokedSerials.size;
+  return n;
+}
+
+/** The table of the CRLs issued by `issuerKey` (folded, issuer-key.ts), if the file has any. */
+export function revokedSerialsOf(crl: CrlSummary, issuerKey: string): RevokedSerials | undefined {
+  if (issuerKey === crl.issuerKey) return crl.revokedSerials;
+  return crl.otherIssuers.find((o) => o.issuerKey === issuerKey)?.revokedSerials;
 }
 
 /** Where the fields of one CRL sit in its DER; nothing is decoded per entry yet. */
@@ -176,14 +203,25 @@ export function parseCrl(bytes: Uint8Array): CrlSummary {
     );
   }
   let parts: CrlPart[];
-  let revokedSerials: RevokedSerials;
-  let layouts: CrlLayout[];
+  let tables: IssuerRevocations[];
   try {
-    layouts = ders.map(locate);
+    const layouts = ders.map(locate);
     const counts = layouts.map(countEntries);
-    const table = new RevokedSerialsBuilder(counts.reduce((a, b) => a + b, 0));
-    parts = layouts.map((layout, i) => toPart(layout, addEntries(layout, table), counts[i] as number));
-    revokedSerials = table.finish();
+    // One table per issuer, in the order issuers first appear: a single-CA file builds one, as before.
+    const keys = layouts.map((l) => issuerKeyOfName(l.der, l.issuer));
+    const order = [...new Set(keys)];
+    const builders = order.map(
+      (key) => new RevokedSerialsBuilder(counts.reduce((sum, n, i) => (keys[i] === key ? sum + n : sum), 0)),
+    );
+    parts = layouts.map((layout, i) => {
+      const table = builders[order.indexOf(keys[i] as string)] as RevokedSerialsBuilder;
+      return toPart(layout, addEntries(layout, table), counts[i] as number);
+    });
+    tables = order.map((issuerKey, g) => ({
+      issuer: (parts[keys.indexOf(issuerKey)] as CrlPart).issuer,
+      issuerKey,
+      revokedSerials: (builders[g] as RevokedSerialsBuilder).finish(),
+    }));
   } catch (err) {
     const why = err instanceof DerError || err instanceof RangeError ? err.message : String(err);
     throw new PkiError(
@@ -196,18 +234,20 @@ export function parseCrl(bytes: Uint8Array): CrlSummary {
     );
   }
   const first = parts[0] as CrlPart;
+  const [main, ...otherIssuers] = tables as [IssuerRevocations, ...IssuerRevocations[]];
   const nexts = parts.map((p) => p.nextUpdate).filter((d): d is Date => d !== undefined);
   const hash = createHash('sha256');
   for (const der of ders) hash.update(der);
   return {
     issuer: first.issuer,
-    issuerKey: issuerKeyOfName((layouts[0] as CrlLayout).der, (layouts[0] as CrlLayout).issuer),
+    issuerKey: main.issuerKey,
     thisUpdate: new Date(Math.max(...parts.map((p) => p.thisUpdate.getTime()))),
     nextUpdate: nexts.length === parts.length ? new Date(Math.min(...nexts.map((d) => d.getTime()))) : undefined,
-    revokedSerials,
+    revokedSerials: main.revokedSerials,
     fingerprint256: colonHex(hash.digest()),
     signatureAlgorithm: first.algorithm.name,
     parts,
+    otherIssuers,
   };
 }
 
@@ -220,18 +260,54 @@ function subjectDerOf(ca: X509Certificate): Buffer {
   return der.subarray(s.start, s.end);
 }
 
-/** Issuer, signature, algorithm, dates and RFC 5280 scope of every CRL in the file (not the server rule). */
-export function validateCrl(crl: CrlSummary, ca: CertSummary, now: Date): Finding[] {
+interface CrlSigner {
+  summary: CertSummary;
+  x509: X509Certificate;
+  subjectDer: Buffer;
+  hasCrl: boolean;
+}
+
+function verifyPart(p: CrlPart, caX509: X509Certificate): boolean {
+  if (p.algorithm.hash === undefined) return false;
+  try {
+    const key = p.algorithm.isPss
+      ? {
+          key: caX509.publicKey,
+          padding: constants.RSA_PKCS1_PSS_PADDING,
+          saltLength: p.algorithm.saltLength ?? 20,
+        }
+      : caX509.publicKey;
+    return verify(p.algorithm.hash, p.tbs, key, p.signature);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Issuer, signature, algorithm, dates and RFC 5280 scope of every CRL in the file (not the server
+ * rule). Each CRL must come from a CA of the bundle (same Name, and its key verifies the
+ * signature). With a bundle, a CA that has no CRL in the file gets a warning: what it issued
+ * cannot be revoked, yet refusing would break a rollover where the new CA has issued nothing.
+ */
+export function validateCrl(crl: CrlSummary, cas: CertSummary | readonly CertSummary[], now: Date): Finding[] {
   const out: Finding[] = [];
-  const caX509 = new X509Certificate(ca.pem);
-  const caSubject = subjectDerOf(caX509);
+  const bundle = Array.isArray(cas) ? (cas as readonly CertSummary[]) : [cas as CertSummary];
+  const signers: CrlSigner[] = bundle.map((summary) => {
+    const x509 = new X509Certificate(summary.pem);
+    return { summary, x509, subjectDer: subjectDerOf(x509), hasCrl: false };
+  });
   for (const p of crl.parts) {
-    if (!p.issuerDer.equals(caSubject)) {
+    const named = signers.filter((c) => p.issuerDer.equals(c.subjectDer));
+    if (named.length === 0) {
+      const which =
+        bundle.length === 1
+          ? `the CA '${(bundle[0] as CertSummary).subject}'`
+          : `any of the ${bundle.length} CA certificates of the bundle`;
       out.push(
         error(
           'PKI_CRL_WRONG_ISSUER',
           'crl',
-          `the CRL issuer '${p.issuer}' is not the CA '${ca.subject}'`,
+          `the CRL issuer '${p.issuer}' is not ${which}`,
           'give the CRL that this CA issued (openssl ca -gencrl with the CA key)',
         ),
       );
@@ -248,18 +324,9 @@ export function validateCrl(crl: CrlSummary, ca: CertSummary, now: Date): Findin
         ),
       );
     } else {
-      try {
-        const key = p.algorithm.isPss
-          ? {
-              key: caX509.publicKey,
-              padding: constants.RSA_PKCS1_PSS_PADDING,
-              saltLength: p.algorithm.saltLength ?? 20,
-            }
-          : caX509.publicKey;
-        isVerified = verify(p.algorithm.hash, p.tbs, key, p.signature);
-      } catch {
-        isVerified = false;
-      }
+      const signer = named.find((c) => verifyPart(p, c.x509));
+      isVerified = signer !== undefined;
+      if (signer !== undefined) signer.hasCrl = true;
       if (!isVerified) {
         out.push(
           error(
@@ -294,5 +361,19 @@ export function validateCrl(crl: CrlSummary, ca: CertSummary, now: Date): Findin
       );
     }
   }
+  if (bundle.length > 1 && !out.some((f) => f.severity === 'error')) out.push(...missingCrlWarnings(signers));
   return out;
+}
+
+function missingCrlWarnings(signers: readonly CrlSigner[]): Finding[] {
+  return signers
+    .filter((c) => !c.hasCrl)
+    .map((c) =>
+      warning(
+        'PKI_CRL_MISSING_FOR_CA',
+        'crl',
+        `the CRL file holds no CRL of the CA '${c.summary.subject}' (${bundlePosition(signers.indexOf(c), signers.length)}): the certificates it issued cannot be revoked`,
+        `add its CRL to the CRL file (cat root.crl intermediate.crl > ca.crl), or ignore this if it has issued nothing yet`,
+      ),
+    );
 }

@@ -5,7 +5,7 @@ export { MATERIAL_ROLES, ROLE_LABELS } from './findings.js';
 export { hasErrors, PkiError } from './findings.js';
 export type { CertSummary } from './certificate.js';
 export type { CrlSummary, CrlPart } from './crl.js';
-export { parseCrl, validateCrl } from './crl.js';
+export { parseCrl, revokedCountOf, validateCrl } from './crl.js';
 export { inspectServerKey, validateServerKey } from './key.js';
 export { validateCertificates, type CertificateInput, type CertificateVerdict } from './validate.js';
 export { normalizeSerial } from './serial.js';

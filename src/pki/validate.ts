@@ -1,8 +1,10 @@
-// The whole certificate verdict (CA, server certificate, CRL) from bytes and a time: the
+// The whole certificate verdict (CA bundle, server certificate, CRL) from bytes and a time: the
 // one entry point the loader calls for everything except the key.
-import { parseCertificate, validateCa, validateServerCert, type CertSummary } from './certificate.js';
-import { parseCrl, validateCrl, type CrlSummary } from './crl.js';
+import { parseCaBundle, validateCaBundle } from './ca-bundle.js';
+import { parseCertificate, validateServerCert, type CertSummary } from './certificate.js';
+import { parseCrl, revokedSerialsOf, validateCrl, type CrlSummary } from './crl.js';
 import { error, PkiError, type Finding } from './findings.js';
+import { issuerKeyOfCertificate } from './issuer-key.js';
 
 export interface CertificateInput {
   ca: Uint8Array;
@@ -12,7 +14,10 @@ export interface CertificateInput {
 }
 export interface CertificateVerdict {
   findings: Finding[];
+  /** The first certificate of the CA file (the only one of a single-CA file). */
   ca?: CertSummary;
+  /** Every certificate of the CA file, in file order. */
+  caBundle?: CertSummary[];
   serverCert?: CertSummary;
   crl?: CrlSummary;
 }
@@ -20,23 +25,29 @@ export interface CertificateVerdict {
 export function validateCertificates(input: CertificateInput): CertificateVerdict {
   const findings: Finding[] = [];
   const verdict: CertificateVerdict = { findings };
-  const ca = parseCertificate(input.ca, 'ca');
+  const bundle = parseCaBundle(input.ca);
   const server = parseCertificate(input.serverCert, 'server-cert');
-  if ('code' in ca) findings.push(ca);
+  if ('code' in bundle) findings.push(bundle);
   else {
-    verdict.ca = ca.summary;
-    findings.push(...validateCa(ca, input.now));
+    verdict.ca = (bundle[0] as (typeof bundle)[number]).summary;
+    verdict.caBundle = bundle.map((c) => c.summary);
+    findings.push(...validateCaBundle(bundle, input.now));
   }
   if ('code' in server) findings.push(server);
   else verdict.serverCert = server.summary;
-  if ('code' in ca || 'code' in server) return verdict;
-  findings.push(...validateServerCert(server, ca, input.now));
+  if ('code' in bundle || 'code' in server) return verdict;
+  findings.push(
+    ...validateServerCert(server, bundle.length === 1 ? (bundle[0] as (typeof bundle)[number]) : bundle, input.now),
+  );
   if (input.crl !== undefined) {
     try {
       const crl = parseCrl(input.crl);
       verdict.crl = crl;
-      findings.push(...validateCrl(crl, ca.summary, input.now));
-      if (crl.revokedSerials.has(server.summary.serial)) {
+      findings.push(...validateCrl(crl, verdict.caBundle as CertSummary[], input.now));
+      // The server's own issuer's list: with one CA that is the whole file, as it always was.
+      const listing =
+        crl.otherIssuers.length === 0 ? crl.revokedSerials : revokedSerialsOf(crl, issuerKeyOfCertificate(server.der));
+      if (listing?.has(server.summary.serial) === true) {
         findings.push(
           error(
             'PKI_CRL_REVOKES_SERVER',

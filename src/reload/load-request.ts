@@ -70,8 +70,17 @@ export function rebuildError(carried: CarriedError): StreamfrontError {
   });
 }
 
+/** A further issuer's table as it crosses: the bare buffer (a class instance would lose its prototype). */
+export interface TransferredIssuer {
+  readonly issuer: string;
+  readonly issuerKey: string;
+  readonly buffer: ArrayBuffer;
+}
+
 /** The CRL as it crosses: its table travels apart, as a transferred ArrayBuffer; the parts stay behind. */
-export type TransferredCrl = Omit<CrlSummary, 'revokedSerials' | 'parts'>;
+export type TransferredCrl = Omit<CrlSummary, 'revokedSerials' | 'parts' | 'otherIssuers'> & {
+  readonly otherIssuers: readonly TransferredIssuer[];
+};
 export type TransferredMaterial = Omit<TlsMaterial, 'crl'> & { readonly crl?: TransferredCrl | undefined };
 
 /** A worker whose load carried a table this large is retired: its idle heap would keep the file's buffers. */
@@ -88,12 +97,31 @@ export function forTransfer(material: TlsMaterial): {
   revokedSerials: ArrayBuffer | undefined;
 } {
   if (material.crl === undefined) return { material: { ...material, crl: undefined }, revokedSerials: undefined };
-  const { revokedSerials, parts: _parts, ...crl } = material.crl;
-  return { material: { ...material, crl }, revokedSerials: revokedSerials.buffer };
+  const { revokedSerials, parts: _parts, otherIssuers, ...rest } = material.crl;
+  const others = otherIssuers.map((o) => ({
+    issuer: o.issuer,
+    issuerKey: o.issuerKey,
+    buffer: o.revokedSerials.buffer,
+  }));
+  return { material: { ...material, crl: { ...rest, otherIssuers: others } }, revokedSerials: revokedSerials.buffer };
+}
+
+/** Every table buffer of a transferred material: the transfer list of a postMessage. */
+export function transferablesOf(material: TransferredMaterial, revokedSerials: ArrayBuffer | undefined): ArrayBuffer[] {
+  if (revokedSerials === undefined) return [];
+  return [revokedSerials, ...(material.crl?.otherIssuers ?? []).map((o) => o.buffer)];
 }
 
 /** The material as the main thread uses it, around the transferred table. */
 export function fromTransfer(material: TransferredMaterial, revokedSerials: ArrayBuffer | undefined): TlsMaterial {
   if (material.crl === undefined || revokedSerials === undefined) return { ...material, crl: undefined };
-  return { ...material, crl: { ...material.crl, parts: [], revokedSerials: new RevokedSerials(revokedSerials) } };
+  const otherIssuers = material.crl.otherIssuers.map((o) => ({
+    issuer: o.issuer,
+    issuerKey: o.issuerKey,
+    revokedSerials: new RevokedSerials(o.buffer),
+  }));
+  return {
+    ...material,
+    crl: { ...material.crl, parts: [], revokedSerials: new RevokedSerials(revokedSerials), otherIssuers },
+  };
 }

@@ -3,7 +3,14 @@
 import { parentPort } from 'node:worker_threads';
 import { loadConfigFile, readFrontConfig } from '../config/index.js';
 import { loadMaterial } from '../material/load.js';
-import { carryError, forTransfer, type LoadLogRecord, type LoadRequest, type LoadResult } from './load-request.js';
+import {
+  carryError,
+  forTransfer,
+  transferablesOf,
+  type LoadLogRecord,
+  type LoadRequest,
+  type LoadResult,
+} from './load-request.js';
 
 async function handle(request: LoadRequest): Promise<LoadResult> {
   const logs: LoadLogRecord[] = [];
@@ -27,6 +34,6 @@ const port = parentPort;
 if (port === null) throw new Error('material-worker.js runs as a worker thread only');
 port.on('message', (request: LoadRequest) => {
   void handle(request).then((result) =>
-    port.postMessage(result, result.ok && result.revokedSerials !== undefined ? [result.revokedSerials] : []),
+    port.postMessage(result, result.ok ? transferablesOf(result.material, result.revokedSerials) : []),
   );
 });

@@ -22,7 +22,7 @@ import { StreamfrontError, errorLogFields } from '../errors/error.js';
 import { buildTransientReadError, errnoOf, isTransientErrno } from '../fs/transient-read.js';
 import { keystorePathsIn } from '../kmc/index.js';
 import { KEYS_DIR_NAME, type TlsMaterial } from '../material/load.js';
-import { MATERIAL_ROLES } from '../pki/index.js';
+import { MATERIAL_ROLES, revokedCountOf } from '../pki/index.js';
 import type { LoadedSet } from './load-request.js';
 
 export type ReloadTrigger = 'change' | 'signal' | 'settle' | 'retry';
@@ -243,7 +243,7 @@ export class MaterialReloader {
           event: 'material_reloaded',
           changed,
           serverCertSerial: set.material.serverCert.serial,
-          crlEntries: set.material.crl?.revokedSerials.size ?? 0,
+          crlEntries: set.material.crl === undefined ? 0 : revokedCountOf(set.material.crl),
         },
         'new TLS material is live',
       );

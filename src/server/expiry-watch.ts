@@ -13,6 +13,8 @@ type CertKind = 'server_cert' | 'ca';
 export interface WatchedMaterial {
   readonly serverCert: { readonly subject: string; readonly notAfter: Date };
   readonly ca: { readonly subject: string; readonly notAfter: Date };
+  /** Every CA of a bundle; the one that expires first is the one watched (the CA of one-CA files). */
+  readonly caBundle?: readonly { readonly subject: string; readonly notAfter: Date }[];
   readonly crl?: { readonly nextUpdate: Date | undefined } | undefined;
 }
 
@@ -44,7 +46,12 @@ export function startExpiryWatch(options: ExpiryWatchOptions): ExpiryWatch {
   // the start-up check (the loader's own warning) has already spoken for the current band.
   const reported = new Map<string, number | undefined>();
   const look = (isQuiet: boolean): void => {
-    const material = options.material();
+    const served = options.material();
+    const ca = (served.caBundle ?? []).reduce(
+      (first, c) => (c.notAfter.getTime() < first.notAfter.getTime() ? c : first),
+      served.ca,
+    );
+    const material = { ...served, ca };
     metrics.setMaterialExpiry('server_cert', material.serverCert.notAfter);
     metrics.setMaterialExpiry('ca', material.ca.notAfter);
     metrics.setMaterialExpiry('crl_next_update', material.crl?.nextUpdate);

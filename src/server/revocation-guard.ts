@@ -16,6 +16,12 @@ export interface CrlStatus {
   readonly entries: number;
 }
 
+function entriesOf(state: RevocationState): number {
+  let n = state.revoked.size;
+  for (const other of state.others) n += other.revoked.size;
+  return n;
+}
+
 /** setTimeout's longest delay; a nextUpdate further away is reached in several steps. */
 const TIMER_MAX_MS = 2 ** 31 - 1;
 
@@ -44,7 +50,7 @@ export class RevocationGuard {
   }
 
   get revokedCount(): number {
-    return this.state.revoked.size;
+    return entriesOf(this.state);
   }
 
   status(now = Date.now()): CrlStatus {
@@ -52,7 +58,7 @@ export class RevocationGuard {
       hasCrl: this.state.hasCrl,
       isExpired: now > this.state.staleAfterMs,
       isRefusingAll: this.isRefusing,
-      entries: this.state.revoked.size,
+      entries: entriesOf(this.state),
     };
   }
 

@@ -1,22 +1,28 @@
 // The client's identity, read once per TLS connection: normalized serial, RFC 2253 subject and
 // the Envoy-format x-forwarded-client-cert value; cached on the socket so requests only look up.
 import type { X509Certificate } from 'node:crypto';
-import type { TLSSocket } from 'node:tls';
+import type { DetailedPeerCertificate, TLSSocket } from 'node:tls';
 import { issuerKeyOfCertificate, serialTlvOfCertificate } from '../pki/issuer-key.js';
 import { hashSerialKey, SERIAL_KEY_BYTES, writeSerialKey } from '../pki/serial-key.js';
 import { normalizeSerial } from '../pki/serial.js';
 import type { RefusalReason } from './refusal.js';
 
-export interface PeerIdentity {
-  readonly serial: string;
-  readonly subject: string;
-  /** Envoy's x-forwarded-client-cert element: Hash=..;Subject="..";URI=.. */
-  readonly xfcc: string;
+/** What revocation needs of one certificate: its issuer and serial, as keys computed once. */
+export interface RevocationKey {
   /** The revocation key, computed once here so a request's check allocates nothing (tls/revocation.ts). */
   readonly issuerKey: string;
   /** undefined for a serial longer than 20 octets: no CRL the front accepts can list it. */
   readonly serialKey: Uint8Array | undefined;
   readonly serialHash: number;
+}
+
+export interface PeerIdentity extends RevocationKey {
+  readonly serial: string;
+  readonly subject: string;
+  /** Envoy's x-forwarded-client-cert element: Hash=..;Subject="..";URI=.. */
+  readonly xfcc: string;
+  /** The intermediates of the verified chain, nearest first (the root excluded): each can be revoked too. */
+  readonly chain: readonly RevocationKey[];
 }
 
 /** Why a connection that finished its handshake was not accepted, and who it claimed to be. */
@@ -49,31 +55,67 @@ function urisOf(altNames: string | undefined): string[] {
   return uris;
 }
 
-/** undefined when the peer sent no certificate. */
-export function parsePeerIdentity(cert: X509Certificate | undefined): PeerIdentity | undefined {
-  if (cert === undefined) return undefined;
-  // fingerprint256 is the SHA-256 of the DER: Envoy's Hash, without hashing again.
-  const hash = cert.fingerprint256.replace(/:/g, '').toLowerCase();
-  const subject = formatSubject(cert.subject);
-  let xfcc = `Hash=${hash};Subject=${quoteXfcc(subject)}`;
-  for (const uri of urisOf(cert.subjectAltName)) xfcc += `;URI=${/[;,="]/.test(uri) ? quoteXfcc(uri) : uri}`;
-  const der = cert.raw;
+function revocationKeyOf(der: Buffer): RevocationKey {
   const serial = serialTlvOfCertificate(der);
   let serialKey: Uint8Array | undefined = new Uint8Array(SERIAL_KEY_BYTES);
   if (!writeSerialKey(der, serial.bodyStart, serial.end, serialKey, 0)) serialKey = undefined;
   return {
-    serial: normalizeSerial(cert.serialNumber),
-    subject,
-    xfcc,
     issuerKey: issuerKeyOfCertificate(der),
     serialKey,
     serialHash: serialKey === undefined ? 0 : hashSerialKey(serialKey, 0),
   };
 }
 
-/** The peer's identity from its certificate, parsed now (once per connection, at the handshake). */
+/** Longer chains than this are not a PKI this front is meant for; the walk stops there. */
+const MAX_CHAIN = 8;
+
+/**
+ * The DER of the certificates above the leaf in the chain Node reports (what the client sent,
+ * completed from the CA store), stopping before the self-signed root, whose issuerCertificate
+ * Node points at itself.
+ */
+export function chainAboveLeaf(peer: DetailedPeerCertificate | undefined): Buffer[] {
+  const out: Buffer[] = [];
+  let current = peer;
+  while (current !== undefined && out.length < MAX_CHAIN) {
+    const issuer = current.issuerCertificate as DetailedPeerCertificate | undefined;
+    if (issuer === undefined || issuer === current || issuer.raw === undefined) break;
+    if (issuer.issuerCertificate === issuer || issuer.raw.equals(current.raw)) break; // the root
+    out.push(issuer.raw);
+    current = issuer;
+  }
+  return out;
+}
+
+/** undefined when the peer sent no certificate. `chainDers`: the intermediates above it, nearest first. */
+export function parsePeerIdentity(
+  cert: X509Certificate | undefined,
+  chainDers: readonly Buffer[] = [],
+): PeerIdentity | undefined {
+  if (cert === undefined) return undefined;
+  // fingerprint256 is the SHA-256 of the DER: Envoy's Hash, without hashing again.
+  const hash = cert.fingerprint256.replace(/:/g, '').toLowerCase();
+  const subject = formatSubject(cert.subject);
+  let xfcc = `Hash=${hash};Subject=${quoteXfcc(subject)}`;
+  for (const uri of urisOf(cert.subjectAltName)) xfcc += `;URI=${/[;,="]/.test(uri) ? quoteXfcc(uri) : uri}`;
+  return {
+    serial: normalizeSerial(cert.serialNumber),
+    subject,
+    xfcc,
+    ...revocationKeyOf(cert.raw),
+    chain: chainDers.map(revocationKeyOf),
+  };
+}
+
+/** The peer's identity and chain, parsed now (once per connection, at the handshake). */
 export function readPeerIdentity(socket: TLSSocket): PeerIdentity | undefined {
-  return parsePeerIdentity(socket.getPeerX509Certificate());
+  // The chain first: on a server socket, Node 20's getPeerX509Certificate() drops the first
+  // certificate the client sent after its leaf from the chain later calls report, so an
+  // intermediate the client sent itself (not in ca_crt) would escape the check.
+  const chain = chainAboveLeaf(socket.getPeerCertificate(true));
+  const leaf = socket.getPeerX509Certificate();
+  if (leaf === undefined) return undefined;
+  return parsePeerIdentity(leaf, chain);
 }
 
 /**

@@ -11,6 +11,13 @@ export interface FrontCrl {
   readonly nextUpdate: Date | undefined;
   /** SHA-256 of the CRL file: equal bytes mean an equal set, without walking 100,000 serials. */
   readonly fingerprint256?: string;
+  /** The sets of the file's further issuers (a CA bundle's intermediates or second root). */
+  readonly otherIssuers?: readonly FrontIssuerCrl[];
+}
+
+export interface FrontIssuerCrl {
+  readonly issuerKey: string;
+  readonly revokedSerials: RevokedSerials;
 }
 
 /** The TlsMaterial fields the front needs (caPem, certPem, decrypted keyPem, parsed CRL). */

@@ -14,6 +14,10 @@ export const pkiErrors = {
   },
   PKI_CA_NOT_CA: { summary: 'The CA certificate lacks basicConstraints CA:TRUE.', exitCode: 1 },
   PKI_CA_NO_KEY_CERT_SIGN: { summary: 'The CA certificate has a keyUsage without keyCertSign.', exitCode: 1 },
+  PKI_CA_BUNDLE_DANGLING: {
+    summary: 'A CA certificate of the bundle is not self-signed and does not chain to a root in the bundle.',
+    exitCode: 1,
+  },
   PKI_CERT_EXPIRED: { summary: 'A certificate is past its notAfter.', exitCode: 1 },
   PKI_CERT_NOT_YET_VALID: { summary: 'A certificate is before its notBefore.', exitCode: 1 },
   PKI_CERT_EXPIRES_SOON: { summary: 'A certificate has fewer than 30 days left (warning).', exitCode: 1 },
@@ -32,6 +36,10 @@ export const pkiErrors = {
   PKI_KEY_MISMATCH: { summary: 'The server key does not match the server certificate public key.', exitCode: 1 },
   PKI_CRL_UNPARSABLE: { summary: 'The CRL could not be parsed.', exitCode: 1 },
   PKI_CRL_WRONG_ISSUER: { summary: 'The CRL issuer is not the CA subject.', exitCode: 1 },
+  PKI_CRL_MISSING_FOR_CA: {
+    summary: 'A CA of the bundle has no CRL in the CRL file, so what it issued cannot be revoked (warning).',
+    exitCode: 1,
+  },
   PKI_CRL_BAD_SIGNATURE: { summary: 'The CRL signature does not verify with the CA key.', exitCode: 1 },
   PKI_CRL_WEAK_SIGNATURE: {
     summary: 'The CRL is signed with something other than sha256/sha512 with RSA.',

@@ -124,6 +124,7 @@ const CORPUS_LIVE = [
   'garbage inside CERTIFICATE armour as the CA',
   'a CA without CA:TRUE',
   'the server (leaf) certificate used as the CA',
+  'a CA bundle whose intermediate has no issuer in it',
   'a truncated server certificate',
   'a sha384-signed server certificate',
   'a not-yet-valid server certificate',

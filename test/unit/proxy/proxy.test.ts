@@ -17,6 +17,7 @@ const identity = {
   issuerKey: 'cn=ca',
   serialKey: undefined,
   serialHash: 0,
+  chain: [],
 };
 
 describe('proxy headers', () => {

@@ -67,3 +67,36 @@ describe('daily certificate expiry check', () => {
     watch.stop();
   });
 });
+
+describe('expiry check of a CA bundle', () => {
+  afterEach(() => mock.timers.reset());
+
+  it('watches the CA of the bundle that expires first', () => {
+    const start = Date.UTC(2030, 0, 1);
+    mock.timers.enable({ apis: ['setInterval', 'Date'], now: start });
+    const lines: Array<Record<string, unknown>> = [];
+    const expiry: Record<string, Date | undefined> = {};
+    const root = { subject: 'CN=root', notAfter: new Date(start + 3650 * DAY) };
+    const intermediate = { subject: 'CN=intermediate', notAfter: new Date(start + 10 * DAY) };
+    const material = {
+      serverCert: { subject: 'CN=s', notAfter: new Date(start + 300 * DAY) },
+      ca: root,
+      caBundle: [root, intermediate],
+    };
+    const watch = startExpiryWatch({
+      material: () => material,
+      metrics: { setMaterialExpiry: (kind, at) => void (expiry[kind] = at) },
+      logger: {
+        warn: (o) => lines.push(o as Record<string, unknown>),
+        error: (o) => lines.push(o as Record<string, unknown>),
+      },
+    });
+    assert.equal(expiry.ca?.getTime(), intermediate.notAfter.getTime());
+    mock.timers.tick(4 * DAY); // 6 days left: the 7-day warning names the intermediate
+    assert.deepEqual(
+      lines.map((o) => [o.kind, o.subject, o.threshold]),
+      [['ca', 'CN=intermediate', 7]],
+    );
+    watch.stop();
+  });
+});

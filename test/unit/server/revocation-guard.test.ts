@@ -7,6 +7,8 @@ import { Writable } from 'node:stream';
 import { RevokedSerials } from '../../../src/pki/revoked-serials.js';
 import { RevocationGuard } from '../../../src/server/revocation-guard.js';
 import type { FrontCrl } from '../../../src/tls/types.js';
+import type { PeerIdentity } from '../../../src/tls/peer.js';
+import { hashSerialKey, serialKeyFromHex } from '../../../src/pki/serial-key.js';
 
 function logCapture(): { logger: pino.Logger; lines: Array<{ level: number; msg: string }> } {
   const lines: Array<{ level: number; msg: string }> = [];
@@ -64,5 +66,42 @@ describe('revocation guard', () => {
     } finally {
       mock.timers.reset();
     }
+  });
+
+  it("with a CA bundle: counts every issuer's entries, and revokes by the issuer of the client or of its intermediate", () => {
+    const { logger } = logCapture();
+    const serialKey = (hex: string): { serialKey: Uint8Array; serialHash: number } => {
+      const key = serialKeyFromHex(hex) as Uint8Array;
+      return { serialKey: key, serialHash: hashSerialKey(key, 0) };
+    };
+    const crl: FrontCrl = {
+      revokedSerials: RevokedSerials.fromHex(['AA']),
+      issuerKey: 'cn=root',
+      nextUpdate: undefined,
+      otherIssuers: [{ issuerKey: 'cn=intermediate', revokedSerials: RevokedSerials.fromHex(['1', '2']) }],
+    };
+    const guard = new RevocationGuard(crl, 'keep-enforcing', logger);
+    assert.equal(guard.revokedCount, 3);
+    assert.equal(guard.status().entries, 3);
+    const client = (issuerKey: string, serial: string, chain: PeerIdentity['chain'] = []): PeerIdentity => ({
+      serial,
+      subject: 'CN=c',
+      xfcc: '',
+      issuerKey,
+      ...serialKey(serial),
+      chain,
+    });
+    assert.equal(guard.isRevoked(client('cn=intermediate', '2')), true);
+    assert.equal(guard.isRevoked(client('cn=root', '2')), false, "serial 2 is the intermediate's, not the root's");
+    assert.equal(guard.isRevoked(client('cn=other', '1')), false);
+    const revokedIntermediate = { issuerKey: 'cn=root', ...serialKey('AA') };
+    assert.equal(guard.isRevoked(client('cn=intermediate', '7', [revokedIntermediate])), true);
+    // A CRL file that changes only the intermediate's list is a change.
+    const next: FrontCrl = {
+      ...crl,
+      otherIssuers: [{ issuerKey: 'cn=intermediate', revokedSerials: RevokedSerials.fromHex(['1', '3']) }],
+    };
+    assert.equal(guard.replace(next), true);
+    assert.equal(guard.replace(next), false);
   });
 });
