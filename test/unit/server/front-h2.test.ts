@@ -13,7 +13,20 @@ import { RevokedSerials } from '../../../src/pki/revoked-serials.js';
 import { subjectKeyOfCertificate } from '../../../src/pki/issuer-key.js';
 import { startFront, type FrontHandle, type FrontServingConfig } from '../../../src/server/front.js';
 import { FrontMetrics } from '../../../src/server/metrics.js';
+import { waitUntil } from '../../fixtures/wait.js';
 import { buildTestPki, type Pair, type TestPki } from '../tls/pki-openssl.js';
+import {
+  FRAME,
+  goawayCodeOf,
+  H2_ERROR,
+  headerBlock,
+  isAnswered,
+  openRawSession,
+  requestFields,
+  requestFrames,
+  resetCodeOf,
+  type Frame,
+} from './h2-raw.js';
 
 let pki: TestPki;
 let upstream: Server;
@@ -25,9 +38,26 @@ const logger = pino(
   { write: (line: string) => void logLines.push(JSON.parse(line) as Record<string, unknown>) },
 );
 
+/** Requests at /hold the engine has now and at most, and what releases them. */
+const held = { now: 0, most: 0, seen: 0, waiting: [] as ServerResponse[] };
+/** Every path the engine was asked for, to assert that a refused request never reached it. */
+const enginePaths: string[] = [];
+
+function releaseHeld(): void {
+  for (const res of held.waiting.splice(0)) res.end('released');
+}
+
 /** The engine stub: /headers answers the headers it got, /slow after 400 ms, anything else echoes with its digest. */
 function upstreamHandler(req: IncomingMessage, res: ServerResponse): void {
   const url = req.url ?? '/';
+  enginePaths.push(url);
+  if (url.startsWith('/hold')) {
+    held.seen++;
+    held.most = Math.max(held.most, ++held.now);
+    res.once('close', () => held.now--);
+    held.waiting.push(res);
+    return;
+  }
   if (url.startsWith('/headers')) {
     req.resume();
     req.on('end', () => res.end(JSON.stringify({ ...req.headers, httpVersion: req.httpVersion })));
@@ -216,6 +246,7 @@ before(async () => {
 });
 
 after(async () => {
+  releaseHeld();
   for (const res of early) res.destroy();
   upstream.closeAllConnections();
   await new Promise<void>((r) => upstream.close(() => r()));
@@ -539,6 +570,96 @@ describe('front over HTTP/2 (http2=on)', () => {
       });
       assert.match(head, /^HTTP\/1\.[01] 200/);
       assert.match(head, /"x-forwarded-client-cert":"Hash=/);
+    });
+  });
+});
+
+/** The DATA a stream received, as text (answers are JSON, never compressed). */
+function dataOf(frames: readonly Frame[], streamId: number): string {
+  return Buffer.concat(
+    frames.filter((f) => f.type === FRAME.DATA && f.streamId === streamId).map((f) => f.payload),
+  ).toString();
+}
+
+function resetHeld(): void {
+  releaseHeld();
+  Object.assign(held, { now: 0, most: 0, seen: 0 });
+}
+
+describe('front over HTTP/2: limits a hostile or careless client reaches', () => {
+  it('129 streams at once before the client acknowledged SETTINGS: the 129th is refused (REFUSED_STREAM), the first 128 complete', {
+    timeout: 60_000,
+  }, async (t) => {
+    await withFront({}, async (front) => {
+      resetHeld();
+      const raw = await openRawSession(front.port, { ca: pki.caPem, ...pki.good }, { isAcknowledging: false });
+      const ids = Array.from({ length: 129 }, (_, i) => 2 * i + 1);
+      raw.write(ids.flatMap((id) => requestFrames(id, headerBlock(requestFields(`/hold?${id}`)))));
+      await raw.waitFor('the 129th stream reset', (fs) => resetCodeOf(fs, 257) !== undefined);
+      assert.equal(resetCodeOf(raw.frames, 257), H2_ERROR.REFUSED_STREAM);
+      const ms = await waitUntil('128 requests held by the engine', () => held.now === 128, { timeoutMs: 30_000 });
+      t.diagnostic(`128 streams at the engine after ${Math.round(ms)} ms`);
+      releaseHeld();
+      await raw.waitFor('the first 128 answered', (fs) => ids.slice(0, 128).every((id) => isAnswered(fs, id)));
+      assert.equal(dataOf(raw.frames, 1), 'released');
+      assert.equal(held.most, 128, 'the engine had at most 128 at once');
+      assert.equal(held.seen, 128, 'the refused stream never reached the engine');
+      assert.equal(goawayCodeOf(raw.frames), undefined, 'the session goes on');
+      raw.socket.destroy();
+    });
+  });
+
+  it('a 129th stream after the client acknowledged the limit ends the connection (nghttp2: a connection error); the engine never has more than 128', {
+    timeout: 60_000,
+  }, async (t) => {
+    await withFront({}, async (front) => {
+      resetHeld();
+      const raw = await openRawSession(front.port, { ca: pki.caPem, ...pki.good });
+      const first = Array.from({ length: 128 }, (_, i) => 2 * i + 1);
+      raw.write(first.flatMap((id) => requestFrames(id, headerBlock(requestFields(`/hold?${id}`)))));
+      await waitUntil('128 requests held by the engine', () => held.now === 128, { timeoutMs: 30_000 });
+      const started = performance.now();
+      raw.write(requestFrames(257, headerBlock(requestFields('/hold?257'))));
+      await raw.closed;
+      t.diagnostic(`connection closed ${Math.round(performance.now() - started)} ms after the 129th stream`);
+      assert.equal(held.most, 128, 'the engine had at most 128 at once');
+      assert.equal(held.seen, 128, 'the 129th never reached the engine');
+      resetHeld();
+    });
+  });
+
+  it('a client that honours SETTINGS_MAX_CONCURRENT_STREAMS: 200 streams complete, at most 128 at the engine at once', {
+    timeout: 60_000,
+  }, async () => {
+    await withFront({}, async (front) => {
+      resetHeld();
+      const session = await open(front.port, pki.good);
+      if (session.remoteSettings.maxConcurrentStreams !== 128)
+        await new Promise((r) => session.once('remoteSettings', r));
+      assert.equal(session.remoteSettings.maxConcurrentStreams, 128);
+      let done = 0;
+      const all = Promise.all(
+        Array.from({ length: 200 }, (_, i) =>
+          send(session, `/hold?${i}`).then((a) => {
+            done++;
+            return a.status;
+          }),
+        ),
+      );
+      await waitUntil('128 requests held by the engine', () => held.now === 128, { timeoutMs: 30_000 });
+      // Released a batch at a time: the client sends the next streams only as earlier ones end.
+      await waitUntil(
+        'all 200 answered',
+        () => {
+          releaseHeld();
+          return done === 200;
+        },
+        { timeoutMs: 30_000, everyMs: 20 },
+      );
+      assert.deepEqual(new Set(await all), new Set([200]));
+      assert.equal(held.most, 128);
+      assert.equal(held.seen, 200);
+      await close(session);
     });
   });
 });
