@@ -196,7 +196,7 @@ export async function startFront<M extends FrontMaterial>(opts: StartFrontOption
     if (problem !== undefined) return answerEarly(reply, problem.status, problem.body, !isStream);
     if (revocation.isRevoked(identity)) {
       // Only a connection opened before the CRL revoked it gets here: new ones are refused at the handshake.
-      metrics.countConnectionClosedRevoked();
+      gate.countClosedRevoked(socket);
       return answerEarly(reply, REVOKED.status, REVOKED.body, true);
     }
     if (revocation.isRefusingAll) return answerEarly(reply, CRL_STALE.status, CRL_STALE.body, true);

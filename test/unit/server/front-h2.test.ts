@@ -447,6 +447,28 @@ describe('front over HTTP/2 (http2=on)', () => {
     });
   });
 
+  it('streamfront_revoked_connections_closed_total counts a revoked session once, with its streams in flight finishing', async () => {
+    await withFront({}, async (front, metrics) => {
+      resetHeld();
+      const raw = await openRawSession(front.port, { ca: pki.caPem, ...pki.good });
+      const inFlight = [1, 3, 5];
+      raw.write(inFlight.flatMap((id) => requestFrames(id, headerBlock(requestFields(`/hold?${id}`)))));
+      await waitUntil('3 streams at the engine', () => held.now === 3);
+      front.applyMaterial({
+        caPem: pki.caPem,
+        certPem: pki.server.cert,
+        keyPem: pki.server.key,
+        crl: crlOf([pki.revokedSerial, pki.goodSerial]),
+      });
+      await raw.waitFor('GOAWAY', (fs) => goawayCodeOf(fs) !== undefined);
+      releaseHeld();
+      await raw.waitFor('the streams in flight answered', (fs) => inFlight.every((id) => isAnswered(fs, id)));
+      assert.equal(dataOf(raw.frames, 5), 'released');
+      assert.match(metrics.render(), /^streamfront_revoked_connections_closed_total 1$/m);
+      raw.socket.destroy();
+    });
+  });
+
   it('a stream whose body stalls past request_timeout_ms gets 408', { timeout: 15_000 }, async () => {
     await withFront({ requestTimeoutMs: 300 }, async (front) => {
       const session = await open(front.port, pki.good);
