@@ -685,3 +685,111 @@ describe('front over HTTP/2: limits a hostile or careless client reaches', () =>
     });
   });
 });
+
+/** One HTTP/1.1 request (ALPN http/1.1) on its own connection. */
+function http1Get(port: number, client: Pair, path: string): Promise<StreamAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(
+      { host: '127.0.0.1', port, path, ca: pki.caPem, cert: client.cert, key: client.key, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** One h2 stream on its own session; also whether the front sent GOAWAY on that session. */
+async function h2Get(port: number, client: Pair, path: string): Promise<StreamAnswer & { isGoaway: boolean }> {
+  const session = await open(port, client);
+  let isGoaway = false;
+  session.on('goaway', () => {
+    isGoaway = true;
+  });
+  const goaway = new Promise<void>((r) => session.once('goaway', () => r()));
+  const answer = await send(session, path);
+  if (answer.status >= 500 || answer.status === 403 || answer.status === 400) await goaway;
+  session.destroy();
+  return { ...answer, isGoaway };
+}
+
+/** The counters a refusal moves (the h2 request counter aside: it only says which protocol). */
+function refusalCounters(metrics: FrontMetrics): string[] {
+  return metrics
+    .render()
+    .split('\n')
+    .filter((l) =>
+      /^streamfront_(requests_total|tls_handshakes_refused_total|tls_handshakes_total|revoked_connections_closed_total)[{ ]/.test(
+        l,
+      ),
+    );
+}
+
+describe('front over HTTP/2: refusals answer and count as over HTTP/1', () => {
+  const staleCrl = () => ({ ...crlOf([pki.revokedSerial]), nextUpdate: new Date(Date.now() - 1000) });
+
+  for (const protocol of ['HTTP/1.1', 'h2'] as const) {
+    it(`crl_expired_policy=refuse-all with an expired CRL over ${protocol}: 503 crl-stale, the connection ends, nothing proxied`, async () => {
+      const metrics = new FrontMetrics({ serverName: 'test' });
+      const material = { caPem: pki.caPem, certPem: pki.server.cert, keyPem: pki.server.key, crl: staleCrl() };
+      const front = await startFront({ config: config({ crlExpiredPolicy: 'refuse-all' }), material, logger, metrics });
+      try {
+        const seenBefore = enginePaths.length;
+        const path = `/headers?refuse-all-${protocol}`;
+        const answer =
+          protocol === 'h2' ? await h2Get(front.port, pki.good, path) : await http1Get(front.port, pki.good, path);
+        assert.equal(answer.status, 503);
+        assert.deepEqual(JSON.parse(answer.body.toString()), {
+          error: 'revocation list expired; refusing all clients until a fresh CRL is installed',
+          reason: 'crl-stale',
+        });
+        if ('isGoaway' in answer) assert.equal(answer.isGoaway, true, 'GOAWAY: no more streams on this session');
+        else assert.equal(answer.headers.connection, 'close');
+        assert.deepEqual(enginePaths.slice(seenBefore), [], 'nothing reached the engine');
+        refusalCountersSeen.set(`refuse-all ${protocol}`, refusalCounters(metrics));
+      } finally {
+        await front.shutdown(1000);
+      }
+    });
+
+    it(`max_connections over ${protocol}: the connection past the limit gets 503 too-many-connections, the one within is served`, async () => {
+      await withFront({ maxConnections: 1 }, async (front, metrics) => {
+        const first = await open(front.port, pki.good);
+        assert.equal((await send(first, '/headers')).status, 200);
+        const seenBefore = enginePaths.length;
+        const path = `/headers?too-many-${protocol}`;
+        const answer =
+          protocol === 'h2' ? await h2Get(front.port, pki.good, path) : await http1Get(front.port, pki.good, path);
+        assert.equal(answer.status, 503);
+        assert.deepEqual(JSON.parse(answer.body.toString()), {
+          error: 'too many connections; try again later',
+          reason: 'too-many-connections',
+        });
+        if ('isGoaway' in answer) assert.equal(answer.isGoaway, true);
+        else assert.equal(answer.headers.connection, 'close');
+        assert.deepEqual(enginePaths.slice(seenBefore), [], 'nothing reached the engine');
+        assert.equal((await send(first, '/headers')).status, 200, 'the connection within the limit goes on');
+        await close(first);
+        refusalCountersSeen.set(`max_connections ${protocol}`, refusalCounters(metrics));
+      });
+    });
+  }
+
+  it('the counters those refusals moved are the same over h2 as over HTTP/1.1', (t) => {
+    for (const what of ['refuse-all', 'max_connections']) {
+      const http1 = refusalCountersSeen.get(`${what} HTTP/1.1`);
+      const h2 = refusalCountersSeen.get(`${what} h2`);
+      assert.ok(http1 !== undefined && h2 !== undefined, `both ${what} tests ran`);
+      assert.ok(http1.length > 0);
+      assert.deepEqual(h2, http1, what);
+      t.diagnostic(`${what}: ${http1.join('; ')}`);
+    }
+  });
+});
+
+const refusalCountersSeen = new Map<string, string[]>();
