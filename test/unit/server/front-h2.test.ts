@@ -17,6 +17,7 @@ import { waitUntil } from '../../fixtures/wait.js';
 import { buildTestPki, type Pair, type TestPki } from '../tls/pki-openssl.js';
 import {
   FRAME,
+  frame,
   goawayCodeOf,
   H2_ERROR,
   headerBlock,
@@ -647,6 +648,112 @@ describe('front over HTTP/2: limits a hostile or careless client reaches', () =>
       assert.equal(held.most, 128, 'the engine had at most 128 at once');
       assert.equal(held.seen, 128, 'the 129th never reached the engine');
       resetHeld();
+    });
+  });
+
+  it('a header block far past max_header_size_kb (10x, in CONTINUATION frames; and past 64 KB) resets that stream only (ENHANCE_YOUR_CALM); the next stream is served', async () => {
+    await withFront({ maxHeaderSizeKb: 8 }, async (front) => {
+      const raw = await openRawSession(front.port, { ca: pki.caPem, ...pki.good });
+      const seenBefore = enginePaths.length;
+      const cases = [
+        // 10 x 8 KB in 5 frames (HEADERS + 4 CONTINUATION); then 70 KB (past 64 KB) in 5 frames.
+        { id: 1, fields: Array.from({ length: 20 }, (_, i) => [`x-f${i}`, 'v'.repeat(4000)] as const) },
+        { id: 5, fields: Array.from({ length: 10 }, (_, i) => [`x-g${i}`, 'v'.repeat(7000)] as const) },
+      ];
+      for (const { id, fields } of cases) {
+        const frames = requestFrames(id, headerBlock(requestFields(`/headers?big-${id}`, fields)));
+        assert.ok(frames.length === 5, `${frames.length} frames`);
+        raw.write(frames);
+        raw.write(requestFrames(id + 2, headerBlock(requestFields(`/headers?next-${id}`))));
+        await raw.waitFor(
+          'the big stream reset, the next answered',
+          (fs) => resetCodeOf(fs, id) !== undefined && isAnswered(fs, id + 2),
+        );
+        assert.equal(resetCodeOf(raw.frames, id), H2_ERROR.ENHANCE_YOUR_CALM);
+        assert.match(dataOf(raw.frames, id + 2), /"host"|httpVersion/);
+      }
+      assert.equal(goawayCodeOf(raw.frames), undefined, 'the session goes on');
+      assert.deepEqual(
+        enginePaths.slice(seenBefore).filter((p) => p.includes('big-')),
+        [],
+        'no oversized block reached the engine',
+      );
+      raw.socket.destroy();
+    });
+  });
+
+  it('a header block in more than 8 CONTINUATION frames, or a single field over 64 KB, ends the connection (GOAWAY) within header_timeout_ms; the engine never sees it', async (t) => {
+    await withFront({ maxHeaderSizeKb: 16, headerTimeoutMs: 1000, keepAliveTimeoutMs: 30_000 }, async (front) => {
+      const seenBefore = enginePaths.length;
+      const blocks = {
+        '160 KB in 10 frames': Array.from({ length: 40 }, (_, i) => [`x-f${i}`, 'v'.repeat(4000)] as const),
+        'one 100 KB field': [['x-big', 'v'.repeat(100_000)] as const],
+      };
+      for (const [what, fields] of Object.entries(blocks)) {
+        const raw = await openRawSession(front.port, { ca: pki.caPem, ...pki.good });
+        const started = performance.now();
+        raw.write(requestFrames(1, headerBlock(requestFields('/headers?huge', fields))));
+        await raw.waitFor(`${what}: GOAWAY`, (fs) => goawayCodeOf(fs) !== undefined);
+        await raw.closed;
+        const ms = performance.now() - started;
+        t.diagnostic(`${what}: GOAWAY code ${goawayCodeOf(raw.frames)}, closed after ${Math.round(ms)} ms`);
+        assert.notEqual(goawayCodeOf(raw.frames), H2_ERROR.NO_ERROR);
+        assert.ok(ms < 10_000, `closed after ${Math.round(ms)} ms, far below the 30 s idle timeout`);
+      }
+      assert.deepEqual(enginePaths.slice(seenBefore), [], 'nothing reached the engine');
+    });
+  });
+
+  it('a CONTINUATION flood (a header block that never ends) is closed with GOAWAY at once', async (t) => {
+    await withFront({ headerTimeoutMs: 1000, keepAliveTimeoutMs: 30_000 }, async (front) => {
+      const raw = await openRawSession(front.port, { ca: pki.caPem, ...pki.good });
+      const started = performance.now();
+      raw.write(frame(FRAME.HEADERS, 0x1, 1, headerBlock(requestFields('/headers?flood'))));
+      const piece = frame(FRAME.CONTINUATION, 0, 1, headerBlock([['x-flood', 'v'.repeat(1000)]]));
+      const flood = setInterval(() => raw.write([piece, piece, piece, piece]), 5);
+      try {
+        await raw.closed;
+      } finally {
+        clearInterval(flood);
+      }
+      const ms = performance.now() - started;
+      t.diagnostic(
+        `flood: closed after ${Math.round(ms)} ms (header_timeout_ms 1000), GOAWAY code ${goawayCodeOf(raw.frames)}`,
+      );
+      assert.notEqual(goawayCodeOf(raw.frames), undefined);
+      assert.ok(ms < 10_000, `closed after ${Math.round(ms)} ms`);
+    });
+  });
+
+  it('a header block left unfinished, or trickled a frame at a time, gets GOAWAY at header_timeout_ms, not the idle timeout', {
+    timeout: 60_000,
+  }, async (t) => {
+    await withFront({ headerTimeoutMs: 1000, keepAliveTimeoutMs: 30_000 }, async (front) => {
+      for (const trickle of [false, true]) {
+        const raw = await openRawSession(front.port, { ca: pki.caPem, ...pki.good });
+        raw.write(requestFrames(1, headerBlock(requestFields('/headers?first'))));
+        await raw.waitFor('the first stream answered', (fs) => isAnswered(fs, 1));
+        const started = performance.now();
+        raw.write(frame(FRAME.HEADERS, 0x1, 3, headerBlock(requestFields('/headers?stalled'))));
+        const piece = frame(FRAME.CONTINUATION, 0, 3, headerBlock([['x-slow', 'v']]));
+        // Every 400 ms: each frame restarts the idle timeout; 7 frames stay under nghttp2's guard.
+        let sent = 0;
+        const drip = setInterval(() => {
+          if (trickle && sent++ < 7) raw.write(piece);
+        }, 400);
+        try {
+          await raw.waitFor('GOAWAY', (fs) => goawayCodeOf(fs) !== undefined, 20_000);
+        } finally {
+          clearInterval(drip);
+        }
+        const ms = performance.now() - started;
+        t.diagnostic(
+          `${trickle ? 'trickled' : 'unfinished'} block: GOAWAY after ${Math.round(ms)} ms (header_timeout_ms 1000)`,
+        );
+        assert.equal(goawayCodeOf(raw.frames), H2_ERROR.ENHANCE_YOUR_CALM);
+        assert.ok(ms < 10_000, `GOAWAY after ${Math.round(ms)} ms, far below the 30 s idle timeout`);
+        await raw.closed;
+      }
     });
   });
 
