@@ -757,6 +757,24 @@ describe('front over HTTP/2: limits a hostile or careless client reaches', () =>
     });
   });
 
+  it('a stalled header block on a session with a stream in flight: GOAWAY at header_timeout_ms, the stream finishes, then the connection closes', {
+    timeout: 60_000,
+  }, async () => {
+    await withFront({ headerTimeoutMs: 1000, keepAliveTimeoutMs: 30_000 }, async (front) => {
+      resetHeld();
+      const raw = await openRawSession(front.port, { ca: pki.caPem, ...pki.good });
+      raw.write(requestFrames(1, headerBlock(requestFields('/hold?in-flight'))));
+      await waitUntil('the stream at the engine', () => held.now === 1);
+      raw.write(frame(FRAME.HEADERS, 0x1, 3, headerBlock(requestFields('/headers?stalled'))));
+      await raw.waitFor('GOAWAY', (fs) => goawayCodeOf(fs) !== undefined);
+      assert.equal(raw.socket.destroyed, false, 'open while its stream is in flight');
+      releaseHeld();
+      await raw.waitFor('the stream in flight answered', (fs) => isAnswered(fs, 1));
+      await raw.closed;
+      assert.equal(dataOf(raw.frames, 1), 'released');
+    });
+  });
+
   it('a client that honours SETTINGS_MAX_CONCURRENT_STREAMS: 200 streams complete, at most 128 at the engine at once', {
     timeout: 60_000,
   }, async () => {
