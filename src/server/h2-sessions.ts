@@ -232,11 +232,13 @@ export class H2Sessions {
    * no deadline but the session's idle timeout, which each frame restarts. A block has begun when
    * nghttp2's last processed stream id passes the last stream the application got; if that lasts
    * header_timeout_ms the session gets GOAWAY (ENHANCE_YOUR_CALM): its other streams finish.
+   * A stream nghttp2 itself reset (oversized block, over the stream limit) looks the same until
+   * the client opens another: such a session also ends, gracefully, if it opens none in time.
    */
   closeStalledBlocks(nowMs: number): void {
     for (const session of this.open) {
       const watch = this.watches.get(session);
-      if (watch === undefined || session.closed || session.destroyed) continue;
+      if (watch === undefined || watch.isEnding || session.closed || session.destroyed) continue;
       const last = session.state.lastProcStreamID ?? 0;
       if (last <= watch.seenStreamId) {
         watch.pendingStreamId = 0;
