@@ -82,13 +82,26 @@ export function answerEarly(reply: FastifyReply, status: number, body: string, m
 /**
  * An HTTP/2 stream: the answer ends the stream, the rest of its body is read and thrown away
  * (flow control bounds it). A refusal also sends GOAWAY: no new streams on this connection, and
- * those already open finish (each is refused on its own).
+ * those already open finish (each is refused on its own). The GOAWAY waits until the stream has
+ * closed (or DRAIN_MAX_MS): nghttp2 sends it ahead of the answer's queued DATA otherwise, and
+ * python-h2 (httpx http2=True) then drops the answer ("RECV_DATA in state CLOSED", h2 #1199).
  */
 function answerStream(reply: FastifyReply, body: string, mustClose: boolean): void {
   const req = reply.request.raw;
   reply.send(body);
   if (!req.complete) req.resume();
-  if (mustClose) (reply.raw as unknown as Http2ServerResponse).stream.session?.close();
+  if (!mustClose) return;
+  const stream = (reply.raw as unknown as Http2ServerResponse).stream;
+  // Taken now: a closed stream no longer knows its session.
+  const session = stream.session;
+  const goaway = (): void => {
+    clearTimeout(timer);
+    if (session !== undefined && !session.closed && !session.destroyed) session.close();
+  };
+  const timer = setTimeout(goaway, DRAIN_MAX_MS);
+  timer.unref();
+  if (stream.closed) goaway();
+  else stream.once('close', goaway);
 }
 
 function readThenAnswer(req: IncomingMessage, reply: FastifyReply, body: string): void {

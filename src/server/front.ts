@@ -136,7 +136,7 @@ export async function startFront<M extends FrontMaterial>(opts: StartFrontOption
   server.headersTimeout = Math.min(config.headerTimeoutMs, config.requestTimeoutMs);
   server.maxHeadersCount = headersCountSetting(config.maxHeaderFields);
   const ticketKeys = (opts.ticketKeys ?? ((holder) => new TicketKeys(holder)))(server);
-  const h2 = config.http2 ? new H2Sessions() : undefined;
+  const h2 = config.http2 ? new H2Sessions({ headerTimeoutMs: server.headersTimeout }) : undefined;
   if (h2 !== undefined) {
     h2.attach(server as unknown as Http2SecureServer);
     alignHttp1Fallback(server as unknown as Http2SecureServer, {
@@ -196,7 +196,7 @@ export async function startFront<M extends FrontMaterial>(opts: StartFrontOption
     if (problem !== undefined) return answerEarly(reply, problem.status, problem.body, !isStream);
     if (revocation.isRevoked(identity)) {
       // Only a connection opened before the CRL revoked it gets here: new ones are refused at the handshake.
-      metrics.countConnectionClosedRevoked();
+      gate.countClosedRevoked(socket);
       return answerEarly(reply, REVOKED.status, REVOKED.body, true);
     }
     if (revocation.isRefusingAll) return answerEarly(reply, CRL_STALE.status, CRL_STALE.body, true);

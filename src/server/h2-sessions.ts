@@ -7,6 +7,7 @@ import {
   type Http2ServerRequest,
   type Http2ServerResponse,
   type ServerHttp2Session,
+  type ServerHttp2Stream,
   type Settings,
 } from 'node:http2';
 import type { TLSSocket } from 'node:tls';
@@ -47,6 +48,8 @@ const HPACK_FIELD_OVERHEAD = 32;
  * Limits that match the HTTP/1 ones: the header block as large as max_header_size_kb, and as
  * many fields as such a block can hold, so that too many fields reach the front, which answers
  * 431 itself (as for HTTP/1, where Node keeps max_header_fields + 1); Node would reset the stream.
+ * Node enforces the block size only once the client has acknowledged these settings: it then
+ * resets a larger block's stream with ENHANCE_YOUR_CALM (docs/clients.md); before, the front answers 431.
  */
 export function buildHttp2Options(
   config: Pick<FrontServingConfig, 'maxHeaderSizeKb' | 'maxHeaderFields'>,
@@ -157,9 +160,30 @@ export function limitStreamTime(req: IncomingMessage, res: object, ms: number): 
   stream.once('close', () => clearTimeout(timer));
 }
 
+/** What a session's header-block watch remembers between two looks. */
+interface BlockWatch {
+  /** The highest stream id handed to the application. */
+  seenStreamId: number;
+  /** A block begun (nghttp2's last processed stream id) but not handed over, and since when. */
+  pendingStreamId: number;
+  pendingSinceMs: number;
+  /** Streams the application has open: Node keeps a session with a stalled block open after GOAWAY. */
+  openStreams: number;
+  isEnding: boolean;
+}
+
+export interface H2SessionsOptions {
+  /** header_timeout_ms (bounded by request_timeout_ms, as for HTTP/1): how long a header block may take. */
+  readonly headerTimeoutMs: number;
+}
+
 /** Tracks the h2 sessions of an Http2SecureServer (allowHTTP1: HTTP/1 connections keep their own path). */
 export class H2Sessions {
   readonly open = new Set<ServerHttp2Session>();
+  private readonly watches = new WeakMap<ServerHttp2Session, BlockWatch>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly opts: H2SessionsOptions) {}
 
   attach(server: Http2SecureServer): void {
     // Node's HTTP/2 server replaces the ALPNProtocols option with h2 and http/1.1 only; the list
@@ -176,13 +200,67 @@ export class H2Sessions {
       const socket = (session.socket as MarkedSocket)[kConnection] as MarkedSocket | undefined;
       if (socket !== undefined) socket[kSession] = session;
       this.open.add(session);
+      this.watches.set(session, {
+        seenStreamId: 0,
+        pendingStreamId: 0,
+        pendingSinceMs: 0,
+        openStreams: 0,
+        isEnding: false,
+      });
       session.once('close', () => this.open.delete(session));
       session.once('connect', () => session.setLocalWindowSize(CONNECTION_WINDOW_BYTES));
     });
+    server.on('stream', (stream: ServerHttp2Stream) => {
+      const session = stream.session as ServerHttp2Session | undefined;
+      const watch = session === undefined ? undefined : this.watches.get(session);
+      if (session === undefined || watch === undefined || stream.id === undefined) return;
+      watch.seenStreamId = Math.max(watch.seenStreamId, stream.id);
+      watch.openStreams++;
+      stream.once('close', () => {
+        watch.openStreams--;
+        if (watch.isEnding && watch.openStreams === 0) session.destroy();
+      });
+    });
+    const everyMs = Math.max(100, Math.min(1000, Math.floor(this.opts.headerTimeoutMs / 2)));
+    this.timer = setInterval(() => this.closeStalledBlocks(Date.now()), everyMs);
+    this.timer.unref();
+  }
+
+  /**
+   * header_timeout_ms for h2. nghttp2 ends a block sent in more than 8 CONTINUATION frames (its
+   * flood guard), but a block begun and then left unfinished, or trickled a frame at a time, has
+   * no deadline but the session's idle timeout, which each frame restarts. A block has begun when
+   * nghttp2's last processed stream id passes the last stream the application got; if that lasts
+   * header_timeout_ms the session gets GOAWAY (ENHANCE_YOUR_CALM): its other streams finish.
+   * A stream nghttp2 itself reset (oversized block, over the stream limit) looks the same until
+   * the client opens another: such a session also ends, gracefully, if it opens none in time.
+   */
+  closeStalledBlocks(nowMs: number): void {
+    for (const session of this.open) {
+      const watch = this.watches.get(session);
+      if (watch === undefined || watch.isEnding || session.closed || session.destroyed) continue;
+      const last = session.state.lastProcStreamID ?? 0;
+      if (last <= watch.seenStreamId) {
+        watch.pendingStreamId = 0;
+        continue;
+      }
+      if (watch.pendingStreamId !== last) {
+        watch.pendingStreamId = last;
+        watch.pendingSinceMs = nowMs;
+        continue;
+      }
+      if (nowMs - watch.pendingSinceMs < this.opts.headerTimeoutMs) continue;
+      // Node would keep the connection open after GOAWAY for the stalled block's stream, which
+      // it never reports: it is destroyed once the application's streams have finished.
+      session.goaway(constants.NGHTTP2_ENHANCE_YOUR_CALM);
+      watch.isEnding = true;
+      if (watch.openStreams === 0) session.destroy();
+    }
   }
 
   /** GOAWAY to every session: no new streams, those in flight finish, then the connection closes. */
   closeAll(): void {
+    clearInterval(this.timer);
     for (const session of this.open) if (!session.closed) session.close();
   }
 }

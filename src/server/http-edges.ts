@@ -42,7 +42,8 @@ const BLOCK_TOO_LARGE: HeaderProblem = { status: 431, body: '{"error":"request h
 /**
  * The same rules for an HTTP/2 stream: its pseudo-header fields (:method, :path, ...) do not
  * count, and the block's size (names and values, as HTTP/1's limit counts its lines) is checked
- * here because Node only advertises SETTINGS_MAX_HEADER_LIST_SIZE and does not enforce it.
+ * here because Node enforces SETTINGS_MAX_HEADER_LIST_SIZE only once the client has acknowledged
+ * it (then resetting the stream): a request sent right behind the preface is not checked by Node.
  */
 export function findStreamHeaderProblem(
   rawHeaders: readonly string[],

@@ -34,6 +34,8 @@ export interface TlsGateOptions {
 export class TlsGate {
   /** Accepted connections, for the max_connections count, revocation and the drain. */
   readonly accepted = new Set<TLSSocket>();
+  /** Connections already counted as closed for revocation: an h2 session refuses each of its streams. */
+  private readonly countedRevoked = new WeakSet<TLSSocket>();
   private readonly budget: ConnectionBudget;
   private readonly logRefusal: (fields: Record<string, unknown>, msg: string) => void;
 
@@ -76,18 +78,29 @@ export class TlsGate {
         // GOAWAY: no new streams; each open one is refused at its own revocation check or finishes.
         if (!session.closed) {
           session.close();
-          this.opts.metrics.countConnectionClosedRevoked();
+          this.countClosedRevoked(socket);
           closed++;
         }
         continue;
       }
       if (isIdle(socket)) {
         socket.destroy();
-        this.opts.metrics.countConnectionClosedRevoked();
+        this.countClosedRevoked(socket);
         closed++;
       }
     }
     return closed;
+  }
+
+  /**
+   * streamfront_revoked_connections_closed_total counts connections: an HTTP/1 connection ends
+   * with its one refused request, but an h2 session refuses every stream still arriving after
+   * its GOAWAY, and each of them comes here.
+   */
+  countClosedRevoked(socket: TLSSocket): void {
+    if (this.countedRevoked.has(socket)) return;
+    this.countedRevoked.add(socket);
+    this.opts.metrics.countConnectionClosedRevoked();
   }
 
   private admit(socket: TLSSocket): void {

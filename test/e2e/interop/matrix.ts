@@ -72,6 +72,7 @@ export interface BatchSpec {
   /** https://127.0.0.1:<port> */
   readonly baseUrl: string;
   readonly caFile: string;
+  /** '' for a client without a certificate (then keyFile is '' too). */
   readonly certFile: string;
   readonly keyFile: string;
   readonly requestTimeoutMs: number;

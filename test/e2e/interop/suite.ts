@@ -15,7 +15,9 @@ import {
   REQUEST_TIMEOUT_MS,
   type BatchReport,
   type BatchSpec,
+  type CellSpec,
   type CertKind,
+  inferPath,
   isHttp2,
 } from './matrix.js';
 import type { ClientRunner } from './runner.js';
@@ -76,12 +78,79 @@ async function runBatch(
   }
 }
 
+/** A refused client: which certificate it presents, and what the front tells it. */
+type RefusedClient = 'none' | 'otherCa' | 'revoked';
+const REFUSED: ReadonlyArray<{ who: RefusedClient; title: string; reason: string; status: number }> = [
+  { who: 'none', title: 'no client certificate', reason: 'no-certificate', status: 400 },
+  { who: 'otherCa', title: "another CA's certificate", reason: 'unknown-ca', status: 400 },
+  { who: 'revoked', title: 'a revoked certificate', reason: 'revoked', status: 403 },
+];
+
+/**
+ * The reason the front can see. Go's TLS client sends a certificate only if its issuer is among
+ * the CAs the server's CertificateRequest names (Node names the trusted CA): with another CA's
+ * certificate Go sends none, and the front rightly says no-certificate.
+ */
+function reasonSeen(runner: ClientRunner, refused: (typeof REFUSED)[number]): string {
+  return refused.who === 'otherCa' && runner.id.startsWith('go') ? 'no-certificate' : refused.reason;
+}
+
+/**
+ * One 1 KB request from a refused client. The front finishes the handshake and answers in HTTP
+ * (status and a JSON reason), so the client must read that answer, not a TLS alert or a reset.
+ */
+async function runRefused(
+  t: TestContext,
+  front: FrontProcess,
+  runner: ClientRunner,
+  refused: (typeof REFUSED)[number],
+  bodies: BodySet,
+  isH2: boolean,
+): Promise<void> {
+  await runner.prepare();
+  const files = refused.who === 'none' ? { cert: '', key: '' } : front.pki.clients[refused.who];
+  const name = `${runner.id}-refused-${refused.who}`;
+  const cell: CellSpec = {
+    name,
+    kind: '1k',
+    path: inferPath(name),
+    bodyFile: bodies['1k'].path,
+    bodyBytes: bodies['1k'].bytes,
+    isChunked: false,
+    repeat: 1,
+  };
+  const report = await runner.run({
+    baseUrl: `https://127.0.0.1:${front.port}`,
+    caFile: front.pki.ca.cert,
+    certFile: files.cert,
+    keyFile: files.key,
+    requestTimeoutMs: REQUEST_TIMEOUT_MS,
+    expectContinue: false,
+    cells: [cell],
+  });
+  const [seen] = report.outcomes;
+  t.diagnostic(`${report.client} ${report.version}: ${JSON.stringify(seen)}`);
+  assert.ok(seen !== undefined && report.outcomes.length === 1, `one outcome: ${JSON.stringify(report.outcomes)}`);
+  assert.equal(seen.status, refused.status, `status (client error: ${String(seen.error)})`);
+  assert.match(seen.bodyHead, new RegExp(`"reason":"${reasonSeen(runner, refused)}"`));
+  if (isH2) assert.ok(isHttp2(seen.protocol), `answered over ${String(seen.protocol)}, not h2`);
+  const records = await front.engine.requests();
+  assert.deepEqual(
+    records.filter((r) => r.path === cell.path),
+    [],
+    'the engine received nothing',
+  );
+}
+
 /** Registers the matrix rows of `runners` in the calling test file. */
-/** opts.http2: the front runs with http2=on and every answer must come over h2. */
+/**
+ * opts.http2: the front runs with http2=on and every answer must come over h2.
+ * opts.refusals: also a row per runner for a client with no certificate, another CA's, a revoked one.
+ */
 export function describeInterop(
   family: string,
   runners: readonly ClientRunner[],
-  opts: { readonly http2?: boolean } = {},
+  opts: { readonly http2?: boolean; readonly refusals?: boolean } = {},
 ): void {
   const isH2 = opts.http2 === true;
   let front: FrontProcess;
@@ -113,6 +182,16 @@ export function describeInterop(
       for (const cert of CERT_KINDS) {
         it(`${runner.title} with ${CERT_TITLE[cert]}`, { timeout: BATCH_TEST_TIMEOUT_MS }, (t) =>
           runBatch(t, front, runner, cert, bodies, isH2),
+        );
+      }
+      if (opts.refusals !== true) continue;
+      for (const refused of REFUSED) {
+        it(
+          `${runner.title} with ${refused.title}: reads ${refused.status} reason ${refused.reason}, the engine gets nothing`,
+          {
+            timeout: BATCH_TEST_TIMEOUT_MS,
+          },
+          (t) => runRefused(t, front, runner, refused, bodies, isH2),
         );
       }
     }

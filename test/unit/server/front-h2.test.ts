@@ -13,7 +13,21 @@ import { RevokedSerials } from '../../../src/pki/revoked-serials.js';
 import { subjectKeyOfCertificate } from '../../../src/pki/issuer-key.js';
 import { startFront, type FrontHandle, type FrontServingConfig } from '../../../src/server/front.js';
 import { FrontMetrics } from '../../../src/server/metrics.js';
+import { waitUntil } from '../../fixtures/wait.js';
 import { buildTestPki, type Pair, type TestPki } from '../tls/pki-openssl.js';
+import {
+  FRAME,
+  frame,
+  goawayCodeOf,
+  H2_ERROR,
+  headerBlock,
+  isAnswered,
+  openRawSession,
+  requestFields,
+  requestFrames,
+  resetCodeOf,
+  type Frame,
+} from './h2-raw.js';
 
 let pki: TestPki;
 let upstream: Server;
@@ -25,9 +39,26 @@ const logger = pino(
   { write: (line: string) => void logLines.push(JSON.parse(line) as Record<string, unknown>) },
 );
 
+/** Requests at /hold the engine has now and at most, and what releases them. */
+const held = { now: 0, most: 0, seen: 0, waiting: [] as ServerResponse[] };
+/** Every path the engine was asked for, to assert that a refused request never reached it. */
+const enginePaths: string[] = [];
+
+function releaseHeld(): void {
+  for (const res of held.waiting.splice(0)) res.end('released');
+}
+
 /** The engine stub: /headers answers the headers it got, /slow after 400 ms, anything else echoes with its digest. */
 function upstreamHandler(req: IncomingMessage, res: ServerResponse): void {
   const url = req.url ?? '/';
+  enginePaths.push(url);
+  if (url.startsWith('/hold')) {
+    held.seen++;
+    held.most = Math.max(held.most, ++held.now);
+    res.once('close', () => held.now--);
+    held.waiting.push(res);
+    return;
+  }
   if (url.startsWith('/headers')) {
     req.resume();
     req.on('end', () => res.end(JSON.stringify({ ...req.headers, httpVersion: req.httpVersion })));
@@ -216,6 +247,7 @@ before(async () => {
 });
 
 after(async () => {
+  releaseHeld();
   for (const res of early) res.destroy();
   upstream.closeAllConnections();
   await new Promise<void>((r) => upstream.close(() => r()));
@@ -416,6 +448,28 @@ describe('front over HTTP/2 (http2=on)', () => {
     });
   });
 
+  it('streamfront_revoked_connections_closed_total counts a revoked session once, with its streams in flight finishing', async () => {
+    await withFront({}, async (front, metrics) => {
+      resetHeld();
+      const raw = await openRawSession(front.port, { ca: pki.caPem, ...pki.good });
+      const inFlight = [1, 3, 5];
+      raw.write(inFlight.flatMap((id) => requestFrames(id, headerBlock(requestFields(`/hold?${id}`)))));
+      await waitUntil('3 streams at the engine', () => held.now === 3);
+      front.applyMaterial({
+        caPem: pki.caPem,
+        certPem: pki.server.cert,
+        keyPem: pki.server.key,
+        crl: crlOf([pki.revokedSerial, pki.goodSerial]),
+      });
+      await raw.waitFor('GOAWAY', (fs) => goawayCodeOf(fs) !== undefined);
+      releaseHeld();
+      await raw.waitFor('the streams in flight answered', (fs) => inFlight.every((id) => isAnswered(fs, id)));
+      assert.equal(dataOf(raw.frames, 5), 'released');
+      assert.match(metrics.render(), /^streamfront_revoked_connections_closed_total 1$/m);
+      raw.socket.destroy();
+    });
+  });
+
   it('a stream whose body stalls past request_timeout_ms gets 408', { timeout: 15_000 }, async () => {
     await withFront({ requestTimeoutMs: 300 }, async (front) => {
       const session = await open(front.port, pki.good);
@@ -542,3 +596,325 @@ describe('front over HTTP/2 (http2=on)', () => {
     });
   });
 });
+
+/** The DATA a stream received, as text (answers are JSON, never compressed). */
+function dataOf(frames: readonly Frame[], streamId: number): string {
+  return Buffer.concat(
+    frames.filter((f) => f.type === FRAME.DATA && f.streamId === streamId).map((f) => f.payload),
+  ).toString();
+}
+
+function resetHeld(): void {
+  releaseHeld();
+  Object.assign(held, { now: 0, most: 0, seen: 0 });
+}
+
+describe('front over HTTP/2: limits a hostile or careless client reaches', () => {
+  it('129 streams at once before the client acknowledged SETTINGS: the 129th is refused (REFUSED_STREAM), the first 128 complete', {
+    timeout: 60_000,
+  }, async (t) => {
+    await withFront({}, async (front) => {
+      resetHeld();
+      const raw = await openRawSession(front.port, { ca: pki.caPem, ...pki.good }, { isAcknowledging: false });
+      const ids = Array.from({ length: 129 }, (_, i) => 2 * i + 1);
+      raw.write(ids.flatMap((id) => requestFrames(id, headerBlock(requestFields(`/hold?${id}`)))));
+      await raw.waitFor('the 129th stream reset', (fs) => resetCodeOf(fs, 257) !== undefined);
+      assert.equal(resetCodeOf(raw.frames, 257), H2_ERROR.REFUSED_STREAM);
+      const ms = await waitUntil('128 requests held by the engine', () => held.now === 128, { timeoutMs: 30_000 });
+      t.diagnostic(`128 streams at the engine after ${Math.round(ms)} ms`);
+      releaseHeld();
+      await raw.waitFor('the first 128 answered', (fs) => ids.slice(0, 128).every((id) => isAnswered(fs, id)));
+      assert.equal(dataOf(raw.frames, 1), 'released');
+      assert.equal(held.most, 128, 'the engine had at most 128 at once');
+      assert.equal(held.seen, 128, 'the refused stream never reached the engine');
+      assert.equal(goawayCodeOf(raw.frames), undefined, 'the session goes on');
+      raw.socket.destroy();
+    });
+  });
+
+  it('a 129th stream after the client acknowledged the limit ends the connection (nghttp2: a connection error); the engine never has more than 128', {
+    timeout: 60_000,
+  }, async (t) => {
+    await withFront({}, async (front) => {
+      resetHeld();
+      const raw = await openRawSession(front.port, { ca: pki.caPem, ...pki.good });
+      const first = Array.from({ length: 128 }, (_, i) => 2 * i + 1);
+      raw.write(first.flatMap((id) => requestFrames(id, headerBlock(requestFields(`/hold?${id}`)))));
+      await waitUntil('128 requests held by the engine', () => held.now === 128, { timeoutMs: 30_000 });
+      const started = performance.now();
+      raw.write(requestFrames(257, headerBlock(requestFields('/hold?257'))));
+      await raw.closed;
+      t.diagnostic(`connection closed ${Math.round(performance.now() - started)} ms after the 129th stream`);
+      assert.equal(held.most, 128, 'the engine had at most 128 at once');
+      assert.equal(held.seen, 128, 'the 129th never reached the engine');
+      resetHeld();
+    });
+  });
+
+  it('a header block far past max_header_size_kb (10x, in CONTINUATION frames; and past 64 KB) resets that stream only (ENHANCE_YOUR_CALM); the next stream is served', async () => {
+    await withFront({ maxHeaderSizeKb: 8 }, async (front) => {
+      const raw = await openRawSession(front.port, { ca: pki.caPem, ...pki.good });
+      const seenBefore = enginePaths.length;
+      const cases = [
+        // 10 x 8 KB in 5 frames (HEADERS + 4 CONTINUATION); then 70 KB (past 64 KB) in 5 frames.
+        { id: 1, fields: Array.from({ length: 20 }, (_, i) => [`x-f${i}`, 'v'.repeat(4000)] as const) },
+        { id: 5, fields: Array.from({ length: 10 }, (_, i) => [`x-g${i}`, 'v'.repeat(7000)] as const) },
+      ];
+      for (const { id, fields } of cases) {
+        const frames = requestFrames(id, headerBlock(requestFields(`/headers?big-${id}`, fields)));
+        assert.ok(frames.length === 5, `${frames.length} frames`);
+        raw.write(frames);
+        raw.write(requestFrames(id + 2, headerBlock(requestFields(`/headers?next-${id}`))));
+        await raw.waitFor(
+          'the big stream reset, the next answered',
+          (fs) => resetCodeOf(fs, id) !== undefined && isAnswered(fs, id + 2),
+        );
+        assert.equal(resetCodeOf(raw.frames, id), H2_ERROR.ENHANCE_YOUR_CALM);
+        assert.match(dataOf(raw.frames, id + 2), /"host"|httpVersion/);
+      }
+      assert.equal(goawayCodeOf(raw.frames), undefined, 'the session goes on');
+      assert.deepEqual(
+        enginePaths.slice(seenBefore).filter((p) => p.includes('big-')),
+        [],
+        'no oversized block reached the engine',
+      );
+      raw.socket.destroy();
+    });
+  });
+
+  it('a header block in more than 8 CONTINUATION frames, or a single field over 64 KB, ends the connection (GOAWAY) within header_timeout_ms; the engine never sees it', async (t) => {
+    await withFront({ maxHeaderSizeKb: 16, headerTimeoutMs: 1000, keepAliveTimeoutMs: 30_000 }, async (front) => {
+      const seenBefore = enginePaths.length;
+      const blocks = {
+        '160 KB in 10 frames': Array.from({ length: 40 }, (_, i) => [`x-f${i}`, 'v'.repeat(4000)] as const),
+        'one 100 KB field': [['x-big', 'v'.repeat(100_000)] as const],
+      };
+      for (const [what, fields] of Object.entries(blocks)) {
+        const raw = await openRawSession(front.port, { ca: pki.caPem, ...pki.good });
+        const started = performance.now();
+        raw.write(requestFrames(1, headerBlock(requestFields('/headers?huge', fields))));
+        await raw.waitFor(`${what}: GOAWAY`, (fs) => goawayCodeOf(fs) !== undefined);
+        await raw.closed;
+        const ms = performance.now() - started;
+        t.diagnostic(`${what}: GOAWAY code ${goawayCodeOf(raw.frames)}, closed after ${Math.round(ms)} ms`);
+        assert.notEqual(goawayCodeOf(raw.frames), H2_ERROR.NO_ERROR);
+        assert.ok(ms < 10_000, `closed after ${Math.round(ms)} ms, far below the 30 s idle timeout`);
+      }
+      assert.deepEqual(enginePaths.slice(seenBefore), [], 'nothing reached the engine');
+    });
+  });
+
+  it('a CONTINUATION flood (a header block that never ends) is closed with GOAWAY at once', async (t) => {
+    await withFront({ headerTimeoutMs: 1000, keepAliveTimeoutMs: 30_000 }, async (front) => {
+      const raw = await openRawSession(front.port, { ca: pki.caPem, ...pki.good });
+      const started = performance.now();
+      raw.write(frame(FRAME.HEADERS, 0x1, 1, headerBlock(requestFields('/headers?flood'))));
+      const piece = frame(FRAME.CONTINUATION, 0, 1, headerBlock([['x-flood', 'v'.repeat(1000)]]));
+      const flood = setInterval(() => raw.write([piece, piece, piece, piece]), 5);
+      try {
+        await raw.closed;
+      } finally {
+        clearInterval(flood);
+      }
+      const ms = performance.now() - started;
+      t.diagnostic(
+        `flood: closed after ${Math.round(ms)} ms (header_timeout_ms 1000), GOAWAY code ${goawayCodeOf(raw.frames)}`,
+      );
+      assert.notEqual(goawayCodeOf(raw.frames), undefined);
+      assert.ok(ms < 10_000, `closed after ${Math.round(ms)} ms`);
+    });
+  });
+
+  it('a header block left unfinished, or trickled a frame at a time, gets GOAWAY at header_timeout_ms, not the idle timeout', {
+    timeout: 60_000,
+  }, async (t) => {
+    await withFront({ headerTimeoutMs: 1000, keepAliveTimeoutMs: 30_000 }, async (front) => {
+      for (const trickle of [false, true]) {
+        const raw = await openRawSession(front.port, { ca: pki.caPem, ...pki.good });
+        raw.write(requestFrames(1, headerBlock(requestFields('/headers?first'))));
+        await raw.waitFor('the first stream answered', (fs) => isAnswered(fs, 1));
+        const started = performance.now();
+        raw.write(frame(FRAME.HEADERS, 0x1, 3, headerBlock(requestFields('/headers?stalled'))));
+        const piece = frame(FRAME.CONTINUATION, 0, 3, headerBlock([['x-slow', 'v']]));
+        // Every 400 ms: each frame restarts the idle timeout; 7 frames stay under nghttp2's guard.
+        let sent = 0;
+        const drip = setInterval(() => {
+          if (trickle && sent++ < 7) raw.write(piece);
+        }, 400);
+        try {
+          await raw.waitFor('GOAWAY', (fs) => goawayCodeOf(fs) !== undefined, 20_000);
+        } finally {
+          clearInterval(drip);
+        }
+        const ms = performance.now() - started;
+        t.diagnostic(
+          `${trickle ? 'trickled' : 'unfinished'} block: GOAWAY after ${Math.round(ms)} ms (header_timeout_ms 1000)`,
+        );
+        assert.equal(goawayCodeOf(raw.frames), H2_ERROR.ENHANCE_YOUR_CALM);
+        assert.ok(ms < 10_000, `GOAWAY after ${Math.round(ms)} ms, far below the 30 s idle timeout`);
+        await raw.closed;
+      }
+    });
+  });
+
+  it('a stalled header block on a session with a stream in flight: GOAWAY at header_timeout_ms, the stream finishes, then the connection closes', {
+    timeout: 60_000,
+  }, async () => {
+    await withFront({ headerTimeoutMs: 1000, keepAliveTimeoutMs: 30_000 }, async (front) => {
+      resetHeld();
+      const raw = await openRawSession(front.port, { ca: pki.caPem, ...pki.good });
+      raw.write(requestFrames(1, headerBlock(requestFields('/hold?in-flight'))));
+      await waitUntil('the stream at the engine', () => held.now === 1);
+      raw.write(frame(FRAME.HEADERS, 0x1, 3, headerBlock(requestFields('/headers?stalled'))));
+      await raw.waitFor('GOAWAY', (fs) => goawayCodeOf(fs) !== undefined);
+      assert.equal(raw.socket.destroyed, false, 'open while its stream is in flight');
+      releaseHeld();
+      await raw.waitFor('the stream in flight answered', (fs) => isAnswered(fs, 1));
+      await raw.closed;
+      assert.equal(dataOf(raw.frames, 1), 'released');
+    });
+  });
+
+  it('a client that honours SETTINGS_MAX_CONCURRENT_STREAMS: 200 streams complete, at most 128 at the engine at once', {
+    timeout: 60_000,
+  }, async () => {
+    await withFront({}, async (front) => {
+      resetHeld();
+      const session = await open(front.port, pki.good);
+      if (session.remoteSettings.maxConcurrentStreams !== 128)
+        await new Promise((r) => session.once('remoteSettings', r));
+      assert.equal(session.remoteSettings.maxConcurrentStreams, 128);
+      let done = 0;
+      const all = Promise.all(
+        Array.from({ length: 200 }, (_, i) =>
+          send(session, `/hold?${i}`).then((a) => {
+            done++;
+            return a.status;
+          }),
+        ),
+      );
+      await waitUntil('128 requests held by the engine', () => held.now === 128, { timeoutMs: 30_000 });
+      // Released a batch at a time: the client sends the next streams only as earlier ones end.
+      await waitUntil(
+        'all 200 answered',
+        () => {
+          releaseHeld();
+          return done === 200;
+        },
+        { timeoutMs: 30_000, everyMs: 20 },
+      );
+      assert.deepEqual(new Set(await all), new Set([200]));
+      assert.equal(held.most, 128);
+      assert.equal(held.seen, 200);
+      await close(session);
+    });
+  });
+});
+
+/** One HTTP/1.1 request (ALPN http/1.1) on its own connection. */
+function http1Get(port: number, client: Pair, path: string): Promise<StreamAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(
+      { host: '127.0.0.1', port, path, ca: pki.caPem, cert: client.cert, key: client.key, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** One h2 stream on its own session; also whether the front sent GOAWAY on that session. */
+async function h2Get(port: number, client: Pair, path: string): Promise<StreamAnswer & { isGoaway: boolean }> {
+  const session = await open(port, client);
+  let isGoaway = false;
+  session.on('goaway', () => {
+    isGoaway = true;
+  });
+  const goaway = new Promise<void>((r) => session.once('goaway', () => r()));
+  const answer = await send(session, path);
+  if (answer.status >= 500 || answer.status === 403 || answer.status === 400) await goaway;
+  session.destroy();
+  return { ...answer, isGoaway };
+}
+
+/** The counters a refusal moves (the h2 request counter aside: it only says which protocol). */
+function refusalCounters(metrics: FrontMetrics): string[] {
+  return metrics
+    .render()
+    .split('\n')
+    .filter((l) =>
+      /^streamfront_(requests_total|tls_handshakes_refused_total|tls_handshakes_total|revoked_connections_closed_total)[{ ]/.test(
+        l,
+      ),
+    );
+}
+
+describe('front over HTTP/2: refusals answer and count as over HTTP/1', () => {
+  const staleCrl = () => ({ ...crlOf([pki.revokedSerial]), nextUpdate: new Date(Date.now() - 1000) });
+
+  for (const protocol of ['HTTP/1.1', 'h2'] as const) {
+    it(`crl_expired_policy=refuse-all with an expired CRL over ${protocol}: 503 crl-stale, the connection ends, nothing proxied`, async () => {
+      const metrics = new FrontMetrics({ serverName: 'test' });
+      const material = { caPem: pki.caPem, certPem: pki.server.cert, keyPem: pki.server.key, crl: staleCrl() };
+      const front = await startFront({ config: config({ crlExpiredPolicy: 'refuse-all' }), material, logger, metrics });
+      try {
+        const seenBefore = enginePaths.length;
+        const path = `/headers?refuse-all-${protocol}`;
+        const answer =
+          protocol === 'h2' ? await h2Get(front.port, pki.good, path) : await http1Get(front.port, pki.good, path);
+        assert.equal(answer.status, 503);
+        assert.deepEqual(JSON.parse(answer.body.toString()), {
+          error: 'revocation list expired; refusing all clients until a fresh CRL is installed',
+          reason: 'crl-stale',
+        });
+        if ('isGoaway' in answer) assert.equal(answer.isGoaway, true, 'GOAWAY: no more streams on this session');
+        else assert.equal(answer.headers.connection, 'close');
+        assert.deepEqual(enginePaths.slice(seenBefore), [], 'nothing reached the engine');
+        refusalCountersSeen.set(`refuse-all ${protocol}`, refusalCounters(metrics));
+      } finally {
+        await front.shutdown(1000);
+      }
+    });
+
+    it(`max_connections over ${protocol}: the connection past the limit gets 503 too-many-connections, the one within is served`, async () => {
+      await withFront({ maxConnections: 1 }, async (front, metrics) => {
+        const first = await open(front.port, pki.good);
+        assert.equal((await send(first, '/headers')).status, 200);
+        const seenBefore = enginePaths.length;
+        const path = `/headers?too-many-${protocol}`;
+        const answer =
+          protocol === 'h2' ? await h2Get(front.port, pki.good, path) : await http1Get(front.port, pki.good, path);
+        assert.equal(answer.status, 503);
+        assert.deepEqual(JSON.parse(answer.body.toString()), {
+          error: 'too many connections; try again later',
+          reason: 'too-many-connections',
+        });
+        if ('isGoaway' in answer) assert.equal(answer.isGoaway, true);
+        else assert.equal(answer.headers.connection, 'close');
+        assert.deepEqual(enginePaths.slice(seenBefore), [], 'nothing reached the engine');
+        assert.equal((await send(first, '/headers')).status, 200, 'the connection within the limit goes on');
+        await close(first);
+        refusalCountersSeen.set(`max_connections ${protocol}`, refusalCounters(metrics));
+      });
+    });
+  }
+
+  it('the counters those refusals moved are the same over h2 as over HTTP/1.1', (t) => {
+    for (const what of ['refuse-all', 'max_connections']) {
+      const http1 = refusalCountersSeen.get(`${what} HTTP/1.1`);
+      const h2 = refusalCountersSeen.get(`${what} h2`);
+      assert.ok(http1 !== undefined && h2 !== undefined, `both ${what} tests ran`);
+      assert.ok(http1.length > 0);
+      assert.deepEqual(h2, http1, what);
+      t.diagnostic(`${what}: ${http1.join('; ')}`);
+    }
+  });
+});
+
+const refusalCountersSeen = new Map<string, string[]>();

@@ -1,5 +1,8 @@
 // The pure parts of the HTTP/2 set-up: the ALPN list as the TLS server sends it, the session
-// limits derived from the HTTP/1 ones, and the per-stream header rules (pseudo-headers apart).
+// limits derived from the HTTP/1 ones, the per-stream header rules (pseudo-headers apart), and
+// the header-block deadline on fake sessions with a clock the test sets.
+import { EventEmitter } from 'node:events';
+import type { Http2SecureServer } from 'node:http2';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { findStreamHeaderProblem } from '../../../src/server/http-edges.js';
@@ -7,6 +10,7 @@ import {
   ALPN_WITH_H2,
   alpnWireFormat,
   buildHttp2Options,
+  H2Sessions,
   MAX_CONCURRENT_STREAMS,
   STREAM_WINDOW_BYTES,
 } from '../../../src/server/h2-sessions.js';
@@ -48,5 +52,79 @@ describe('h2 sessions', () => {
     const big = findStreamHeaderProblem([...pseudo, 'x-big', 'v'.repeat(1024)], 3, 1024);
     assert.equal(big?.status, 431);
     assert.match(big?.body ?? '', /header fields too large/);
+  });
+});
+
+/** Just what H2Sessions reads of a session: its state, GOAWAY and destroy recorded. */
+class FakeSession extends EventEmitter {
+  socket = {};
+  closed = false;
+  destroyed = false;
+  state = { lastProcStreamID: 0 };
+  goaways: number[] = [];
+  goaway(code: number): void {
+    this.goaways.push(code);
+  }
+  destroy(): void {
+    this.destroyed = true;
+  }
+  close(): void {
+    this.closed = true;
+  }
+  setLocalWindowSize(): void {}
+}
+
+function watched(): { sessions: H2Sessions; server: EventEmitter; session: FakeSession } {
+  const sessions = new H2Sessions({ headerTimeoutMs: 1000 });
+  const server = new EventEmitter();
+  sessions.attach(server as unknown as Http2SecureServer);
+  const session = new FakeSession();
+  server.emit('session', session);
+  return { sessions, server, session };
+}
+
+describe('h2 sessions: header_timeout_ms for a header block', () => {
+  it('a block begun and not handed over within header_timeout_ms: GOAWAY ENHANCE_YOUR_CALM, then destroyed', () => {
+    const { sessions, session } = watched();
+    session.state.lastProcStreamID = 3;
+    sessions.closeStalledBlocks(10_000);
+    sessions.closeStalledBlocks(10_999);
+    assert.deepEqual(session.goaways, [], 'not before header_timeout_ms');
+    sessions.closeStalledBlocks(11_000);
+    assert.deepEqual(session.goaways, [11]);
+    assert.equal(session.destroyed, true);
+    sessions.closeAll();
+  });
+
+  it('a block handed over as a stream in time, or a new block each look, is not stalled', () => {
+    const { sessions, server, session } = watched();
+    session.state.lastProcStreamID = 1;
+    sessions.closeStalledBlocks(0);
+    const stream = Object.assign(new EventEmitter(), { id: 1, session });
+    server.emit('stream', stream);
+    sessions.closeStalledBlocks(5000);
+    session.state.lastProcStreamID = 3;
+    sessions.closeStalledBlocks(5000);
+    session.state.lastProcStreamID = 5;
+    sessions.closeStalledBlocks(6500);
+    assert.deepEqual(session.goaways, [], 'each block got its own deadline');
+    // Stream 1 is still open when stream 5's block stalls: destroyed only once it has ended.
+    sessions.closeStalledBlocks(7500);
+    sessions.closeStalledBlocks(9000);
+    assert.deepEqual(session.goaways, [11], 'one GOAWAY while its stream finishes');
+    assert.equal(session.destroyed, false);
+    stream.emit('close');
+    assert.equal(session.destroyed, true);
+    sessions.closeAll();
+  });
+
+  it('a closed session is left to close', () => {
+    const { sessions, session } = watched();
+    session.state.lastProcStreamID = 3;
+    session.closed = true;
+    sessions.closeStalledBlocks(0);
+    sessions.closeStalledBlocks(5000);
+    assert.deepEqual(session.goaways, []);
+    sessions.closeAll();
   });
 });

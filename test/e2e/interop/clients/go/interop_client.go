@@ -87,12 +87,17 @@ func newClient(spec batchSpec) *http.Client {
 	if !roots.AppendCertsFromPEM(caPem) {
 		fail("no certificate in %s", spec.CAFile)
 	}
-	pair, err := tls.LoadX509KeyPair(spec.CertFile, spec.KeyFile)
-	if err != nil {
-		fail("loading the client certificate: %v", err)
+	// An empty certFile: the client has no certificate (the refused rows).
+	certificates := []tls.Certificate{}
+	if spec.CertFile != "" {
+		pair, err := tls.LoadX509KeyPair(spec.CertFile, spec.KeyFile)
+		if err != nil {
+			fail("loading the client certificate: %v", err)
+		}
+		certificates = append(certificates, pair)
 	}
 	transport := http.DefaultTransport.(*http.Transport).Clone()
-	transport.TLSClientConfig = &tls.Config{RootCAs: roots, Certificates: []tls.Certificate{pair}}
+	transport.TLSClientConfig = &tls.Config{RootCAs: roots, Certificates: certificates}
 	return &http.Client{Transport: transport, Timeout: time.Duration(spec.RequestTimeoutMs) * time.Millisecond}
 }
 

@@ -41,7 +41,7 @@ def make_sender(spec, http2):
 
     client = httpx.Client(
         verify=spec['caFile'],
-        cert=(spec['certFile'], spec['keyFile']),
+        cert=(spec['certFile'], spec['keyFile']) if spec['certFile'] else None,
         timeout=spec['requestTimeoutMs'] / 1000,
         event_hooks={'response': [on_response]},
         http2=http2,

@@ -38,7 +38,7 @@ def make_sender(spec):
                 data=data,
                 headers={'Content-Type': 'application/json'},
                 verify=spec['caFile'],
-                cert=(spec['certFile'], spec['keyFile']),
+                cert=(spec['certFile'], spec['keyFile']) if spec['certFile'] else None,
                 timeout=spec['requestTimeoutMs'] / 1000,
             )
             status, error, head = answer.status_code, None, head_of(answer.text)
