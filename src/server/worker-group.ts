@@ -40,6 +40,17 @@ export interface WorkerGroupOptions {
   readonly writeLog: (text: string) => void;
   /** How often the shared session-ticket key is replaced (default TICKET_KEY_PERIOD_MS, hourly). */
   readonly ticketKeyPeriodMs?: number;
+  /**
+   * Tests only (no config item or variable reaches it): another module for the workers to run,
+   * with its argv, and shorter bounds, so a worker that never listens or never answers is quick
+   * to provoke. Default: serving-worker.js, WORKER_START_TIMEOUT_MS, WORKER_ANSWER_TIMEOUT_MS.
+   */
+  readonly seam?: {
+    readonly script?: string;
+    readonly args?: readonly string[];
+    readonly startTimeoutMs?: number;
+    readonly answerTimeoutMs?: number;
+  };
 }
 
 export interface WorkerGroup extends FrontHandle<TlsMaterial> {
@@ -72,10 +83,16 @@ export async function startWorkerGroup(opts: WorkerGroupOptions): Promise<Worker
   let seq = 0;
   let port = config.serverPort;
   const slots = new Map<number, Slot>();
+  const startTimeoutMs = opts.seam?.startTimeoutMs ?? WORKER_START_TIMEOUT_MS;
+  const answerTimeoutMs = opts.seam?.answerTimeoutMs ?? WORKER_ANSWER_TIMEOUT_MS;
   // Only for /readyz's view of the CRL: the workers enforce it and log its expiry, so this copy is silent.
   const revocation = new RevocationGuard(material.crl, config.crlExpiredPolicy, logger.child({}, { level: 'silent' }));
 
-  cluster.setupPrimary({ exec: WORKER_SCRIPT, args: [], serialization: 'advanced' });
+  cluster.setupPrimary({
+    exec: opts.seam?.script ?? WORKER_SCRIPT,
+    args: [...(opts.seam?.args ?? [])],
+    serialization: 'advanced',
+  });
 
   function post(slot: Slot, message: ToWorker): void {
     if (slot.worker.isConnected()) slot.worker.send(message);
@@ -86,7 +103,7 @@ export async function startWorkerGroup(opts: WorkerGroupOptions): Promise<Worker
       const timer = setTimeout(() => {
         slot.answers.delete(message.seq);
         resolve(undefined);
-      }, WORKER_ANSWER_TIMEOUT_MS);
+      }, answerTimeoutMs);
       slot.answers.set(message.seq, (answer) => {
         clearTimeout(timer);
         resolve(answer);
@@ -102,9 +119,9 @@ export async function startWorkerGroup(opts: WorkerGroupOptions): Promise<Worker
     slots.set(id, slot);
     const started = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
-        reject(new Error(`serving worker ${id} did not listen within ${WORKER_START_TIMEOUT_MS} ms`));
+        reject(new Error(`serving worker ${id} did not listen within ${startTimeoutMs} ms`));
         worker.process.kill('SIGKILL');
-      }, WORKER_START_TIMEOUT_MS);
+      }, startTimeoutMs);
       worker.on('message', (message: FromWorker) => {
         switch (message.type) {
           case 'log':
