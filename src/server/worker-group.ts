@@ -13,7 +13,7 @@ import { buildSecureContextOptions, validateSecureContext } from '../tls/context
 import { TicketKeys } from '../tls/ticket-keys.js';
 import type { FrontHandle } from './front.js';
 import type { FrontMetrics } from './metrics.js';
-import { mergeExpositions, type WorkerExposition } from './metrics-merge.js';
+import { mergeExpositions, RetiredTotals, type WorkerExposition } from './metrics-merge.js';
 import { RevocationGuard } from './revocation-guard.js';
 import type { FromWorker, ToWorker, WiredMaterial } from './worker-protocol.js';
 
@@ -68,6 +68,10 @@ interface Slot {
   isBooted: boolean;
   isReady: boolean;
   readonly answers: Map<number, (message: FromWorker | undefined) => void>;
+  /** Its exposition at the last scrape it answered: what its counters add to the group once it exits. */
+  lastExposition: string | undefined;
+  /** It exited and its last exposition is in the retired totals: a late answer must not count twice. */
+  isRetired: boolean;
 }
 
 function wire(material: TlsMaterial): WiredMaterial {
@@ -83,6 +87,7 @@ export async function startWorkerGroup(opts: WorkerGroupOptions): Promise<Worker
   let seq = 0;
   let port = config.serverPort;
   const slots = new Map<number, Slot>();
+  const retired = new RetiredTotals();
   const startTimeoutMs = opts.seam?.startTimeoutMs ?? WORKER_START_TIMEOUT_MS;
   const answerTimeoutMs = opts.seam?.answerTimeoutMs ?? WORKER_ANSWER_TIMEOUT_MS;
   // Only for /readyz's view of the CRL: the workers enforce it and log its expiry, so this copy is silent.
@@ -115,7 +120,16 @@ export async function startWorkerGroup(opts: WorkerGroupOptions): Promise<Worker
   /** Forks the worker of a slot; resolves once it listens, rejects with its start error. */
   function fork(id: number): Promise<void> {
     const worker = cluster.fork();
-    const slot: Slot = { id, worker, startedAt: Date.now(), isBooted: false, isReady: false, answers: new Map() };
+    const slot: Slot = {
+      id,
+      worker,
+      startedAt: Date.now(),
+      isBooted: false,
+      isReady: false,
+      answers: new Map(),
+      lastExposition: undefined,
+      isRetired: false,
+    };
     slots.set(id, slot);
     const started = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -152,6 +166,9 @@ export async function startWorkerGroup(opts: WorkerGroupOptions): Promise<Worker
       });
       worker.once('exit', (code, signal) => {
         clearTimeout(timer);
+        // Before any scrape waiting on it settles: that scrape and every later one count it here.
+        if (slot.lastExposition !== undefined) retired.fold(slot.lastExposition);
+        slot.isRetired = true;
         slot.isReady = false;
         reject(new Error(`serving worker ${id} exited before listening (code ${code}, signal ${signal})`));
         for (const answer of slot.answers.values()) answer(undefined);
@@ -259,18 +276,22 @@ export async function startWorkerGroup(opts: WorkerGroupOptions): Promise<Worker
     },
     async renderMetrics(): Promise<string> {
       const own = metrics.render();
-      const workers: WorkerExposition[] = await Promise.all(
+      const answered = await Promise.all(
         [...slots.values()].map(async (slot) => {
           const answer = slot.isReady ? await ask(slot, { type: 'metrics', seq: ++seq }) : undefined;
-          return {
-            id: slot.id,
-            pid: slot.worker.process.pid ?? 0,
-            text: answer?.type === 'metrics' ? answer.text : undefined,
-          };
+          const text = answer?.type === 'metrics' && !slot.isRetired ? answer.text : undefined;
+          if (text !== undefined) slot.lastExposition = text;
+          return { slot, text };
         }),
       );
+      // A worker that exited while the others answered is in the retired totals now: counted once, there.
+      const workers: WorkerExposition[] = answered.map(({ slot, text }) => ({
+        id: slot.id,
+        pid: slot.worker.process.pid ?? 0,
+        text: slot.isRetired ? undefined : text,
+      }));
       workers.sort((a, b) => a.id - b.id);
-      return mergeExpositions(own, workers, restarts);
+      return mergeExpositions(own, workers, restarts, retired);
     },
     async shutdown(graceMs: number): Promise<void> {
       isStopping = true;

@@ -102,6 +102,21 @@ async function assertResumesEverywhere(): Promise<unknown[]> {
   return workers;
 }
 
+/** Every series of the counter and histogram families on the group's /metrics (summed ones), by name and labels. */
+async function summedSeries(): Promise<Map<string, number>> {
+  const text = (await adminGet(front.adminPort, '/metrics')).body.toString('utf8');
+  const families = new Set([...text.matchAll(/^# TYPE (\S+) (?:counter|histogram)$/gm)].map((m) => m[1]));
+  const series = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const key = line.slice(0, line.lastIndexOf(' '));
+    const name = key.replace(/\{.*$/, '');
+    if (families.has(name) || families.has(name.replace(/_(?:bucket|sum|count)$/, '')))
+      series.set(key, Number(line.slice(line.lastIndexOf(' ') + 1)));
+  }
+  return series;
+}
+
 function timeOf(line: LogLine): number {
   return typeof line.time === 'number' ? line.time : Date.parse(String(line.time));
 }
@@ -178,6 +193,9 @@ describe('e2e front: workers=2', () => {
     const victim = startedWorkers().find((l) => l.worker === 1);
     assert.ok(victim !== undefined);
     const startsBefore = startedWorkers().length;
+    // What Prometheus saw last: no summed series may be lower after the replacement (it would read a reset).
+    const scraped = await summedSeries();
+    assert.ok((scraped.get('streamfront_requests_total{route="ready",status="200"}') ?? 0) > 0);
     process.kill(victim.pid as number, 'SIGKILL');
     const exited = await front.waitForLog((l) => l.event === 'worker_exited', 10_000);
     assert.equal(exited.worker, 1);
@@ -195,6 +213,9 @@ describe('e2e front: workers=2', () => {
     assert.equal(metricSum(samples, 'streamfront_worker_restarts_total'), 1);
     const pids = samples.filter((s) => s.name === 'streamfront_worker_info').map((s) => Number(s.labels.pid));
     assert.ok(pids.includes(replacement.pid as number), 'the replacement answers scrapes');
+    const later = await summedSeries();
+    const dropped = [...scraped].filter(([series, value]) => (later.get(series) ?? -1) < value);
+    assert.deepEqual(dropped, [], 'summed counters never drop across a replacement');
   });
 
   it('a replacement worker resumes the sessions the others issued (the current key, not the first one)', async () => {
