@@ -36,23 +36,23 @@ function startEngine(): Promise<{ child: ChildProcess; url: string }> {
   });
 }
 
-/** CPU ticks (user + system) of one process, from /proc. */
-function ownTicks(pid: number): number {
+/** CPU ticks (user + system, or system only: the kernel's share) of one process, from /proc. */
+function ownTicks(pid: number, only?: 'system'): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[11]) + Number(fields[12]);
+    return (only === 'system' ? 0 : Number(fields[11])) + Number(fields[12]);
   } catch {
     return 0; // A process that just exited counts nothing.
   }
 }
 
-/** CPU ticks (user + system) of a process and its children, from /proc. */
-function treeTicks(pid: number): number {
-  let ticks = ownTicks(pid);
+/** CPU ticks of a process and its children, from /proc. */
+function treeTicks(pid: number, only?: 'system'): number {
+  let ticks = ownTicks(pid, only);
   try {
     const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
-    for (const child of children === '' ? [] : children.split(' ')) ticks += treeTicks(Number(child));
+    for (const child of children === '' ? [] : children.split(' ')) ticks += treeTicks(Number(child), only);
   } catch {
     // A process that just exited counts nothing.
   }
@@ -126,6 +126,8 @@ interface Run {
   cpuUsPerReq: number;
   /** The primary's own share (with workers=1 it is the whole front). */
   primaryUsPerReq: number;
+  /** The kernel's share of the front's CPU (system time): syscalls, wake-ups, TCP. */
+  systemShare: number;
   cpuCores: number;
   /** The load generator (this process) and the engine simulator, in cores: what the front competed with. */
   loadCores: number;
@@ -159,6 +161,7 @@ async function measure(runDir: string, engine: { url: string; pid: number }, pki
     const pid = front.pid as number;
     const ticks0 = treeTicks(pid);
     const primary0 = ownTicks(pid);
+    const system0 = treeTicks(pid, 'system');
     const window0 = process.hrtime.bigint() / 1000n;
     const engine0 = treeTicks(engine.pid);
     const self0 = process.cpuUsage();
@@ -167,6 +170,7 @@ async function measure(runDir: string, engine: { url: string; pid: number }, pki
     const seconds = (performance.now() - t0) / 1000;
     const cpuSeconds = (treeTicks(pid) - ticks0) / TICKS_PER_S;
     const primarySeconds = (ownTicks(pid) - primary0) / TICKS_PER_S;
+    const systemSeconds = (treeTicks(pid, 'system') - system0) / TICKS_PER_S;
     if (FRONT_NODE_OPTIONS !== undefined)
       process.stdout.write(
         `workers=${workers}: front pid ${pid}, measured window ${window0}-${process.hrtime.bigint() / 1000n} µs, ${counts.ok} requests\n`,
@@ -178,6 +182,7 @@ async function measure(runDir: string, engine: { url: string; pid: number }, pki
       reqPerS: counts.ok / seconds,
       cpuUsPerReq: (cpuSeconds * 1e6) / Math.max(1, counts.ok),
       primaryUsPerReq: (primarySeconds * 1e6) / Math.max(1, counts.ok),
+      systemShare: systemSeconds / Math.max(1e-9, cpuSeconds),
       cpuCores: cpuSeconds / seconds,
       loadCores: (self.user + self.system) / 1e6 / seconds,
       engineCores: engineSeconds / seconds,
@@ -213,7 +218,7 @@ try {
       const run = await measure(runDir, { url: engine.url, pid: engine.child.pid as number }, pki, workers);
       runs.push(run);
       process.stdout.write(
-        `workers=${workers}: ${run.reqPerS.toFixed(0)} req/s, front CPU ${run.cpuUsPerReq.toFixed(0)} µs/req (primary ${run.primaryUsPerReq.toFixed(0)}; ${run.cpuCores.toFixed(2)} cores; load generator ${run.loadCores.toFixed(2)}, engine ${run.engineCores.toFixed(2)}), ${run.failed} failed, load1 ${run.load1.toFixed(1)}\n`,
+        `workers=${workers}: ${run.reqPerS.toFixed(0)} req/s, front CPU ${run.cpuUsPerReq.toFixed(0)} µs/req (primary ${run.primaryUsPerReq.toFixed(0)}, system ${(100 * run.systemShare).toFixed(0)}%; ${run.cpuCores.toFixed(2)} cores; load generator ${run.loadCores.toFixed(2)}, engine ${run.engineCores.toFixed(2)}), ${run.failed} failed, load1 ${run.load1.toFixed(1)}\n`,
       );
     }
   }
