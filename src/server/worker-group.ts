@@ -237,7 +237,7 @@ export async function startWorkerGroup(opts: WorkerGroupOptions): Promise<Worker
               event: 'worker_apply_failed',
               worker: slot.id,
               pid: slot.worker.process.pid,
-              reason: answer?.type === 'apply-failed' ? answer.error.message : 'no answer',
+              reason: answer?.type === 'apply-failed' ? answer.error.message : `no answer within ${answerTimeoutMs} ms`,
             },
             'a serving worker did not take the new material; replacing it',
           );

@@ -269,10 +269,10 @@ describe('e2e front: workers=2', () => {
       const failed = await front.waitForLog((l) => !before.has(l) && l.event === 'worker_apply_failed', 15_000);
       assert.equal(failed.worker, 2);
       assert.equal(failed.pid, pid);
-      assert.equal(failed.reason, 'no answer');
+      assert.equal(failed.reason, 'no answer within 5000 ms');
       const waitedMs = timeOf(failed) - timeOf(applied);
       t.diagnostic(`the primary gave up on the stopped worker ${waitedMs} ms after the reload`);
-      assert.ok(waitedMs >= 4_900 && waitedMs < 8_000, `gave up after ${waitedMs} ms, its bound is 5 s`);
+      assert.ok(waitedMs >= 4_900 && waitedMs < 10_000, `gave up after ${waitedMs} ms, its bound is 5 s`);
       const exited = await front.waitForLog((l) => l.event === 'worker_exited' && l.pid === pid, 10_000);
       assert.equal(exited.signal, 'SIGKILL');
       await front.waitForLog(

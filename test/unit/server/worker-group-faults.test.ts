@@ -92,7 +92,7 @@ describe('worker group: workers that fail', () => {
 
   for (const [mode, reason] of [
     ['refuses-apply', FAKE_REFUSAL],
-    ['ignores-apply', 'no answer'],
+    ['ignores-apply', 'no answer within 300 ms'],
   ] as const) {
     it(`replaces each worker that ${mode === 'refuses-apply' ? 'refuses' : 'does not answer'} a reload, and says why`, async () => {
       const { lines, start } = startFake(mode, { answerTimeoutMs: 300 });
