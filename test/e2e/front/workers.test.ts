@@ -195,7 +195,7 @@ describe('e2e front: workers=2', () => {
     const startsBefore = startedWorkers().length;
     // What Prometheus saw last: no summed series may be lower after the replacement (it would read a reset).
     const scraped = await summedSeries();
-    assert.ok((scraped.get('streamfront_requests_total{route="ready",status="200"}') ?? 0) > 0);
+    assert.ok((scraped.get('streamfront_requests_total{route="/v2/ready",status="200"}') ?? 0) > 0);
     process.kill(victim.pid as number, 'SIGKILL');
     const exited = await front.waitForLog((l) => l.event === 'worker_exited', 10_000);
     assert.equal(exited.worker, 1);
