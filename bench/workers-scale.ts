@@ -2,9 +2,11 @@
 // keep-alive clients sending 1 KB POSTs through the real front to the engine simulator, rounds
 // interleaved (1,2,2,1,...) so a busy spell of the machine hits both. Reports requests/s, the
 // front's CPU per request (primary and workers summed, from /proc; the primary's own share apart)
-// and the ratio. FRONT_NODE_OPTIONS reaches the front alone (NODE_OPTIONS of run.sh, inherited by
-// the workers), e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof/w{workers}'; the measured window is then
-// printed on the monotonic clock V8 profiles use, for bench/cpu-profile-summary.ts.
+// and the ratio. FRONT_NODE_FLAGS starts the front as `node FLAGS dist/src/cli/front.js` instead of
+// run.sh (which only builds and execs that), so the flags reach the primary and, through its
+// execArgv, the workers: e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof/w{workers}' (Node 20 refuses
+// --cpu-prof in NODE_OPTIONS). The measured window is then printed on the monotonic clock V8
+// profiles use, for bench/cpu-profile-summary.ts.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
@@ -21,7 +23,7 @@ const DUR_S = Number(process.env.DUR ?? 20);
 const WARM_S = Number(process.env.WARM ?? 3);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const TICKS_PER_S = 100; // USER_HZ on Linux
-const FRONT_NODE_OPTIONS = process.env.FRONT_NODE_OPTIONS;
+const FRONT_NODE_FLAGS = process.env.FRONT_NODE_FLAGS;
 // About 1 KB on the wire: the infer JSON around 700 bytes of payload (base64 grows it by a third).
 const BODY = buildInferBody(Buffer.alloc(700, 7));
 
@@ -149,11 +151,17 @@ async function measure(runDir: string, engine: { url: string; pid: number }, pki
   writeFileSync(configPath, setConfigItems(readFileSync(configPath, 'utf8'), items));
   const logFile = join(runDir, `front-${workers}.log`);
   const out = openSync(logFile, 'w');
-  const env =
-    FRONT_NODE_OPTIONS === undefined
-      ? process.env
-      : { ...process.env, NODE_OPTIONS: FRONT_NODE_OPTIONS.replaceAll('{workers}', String(workers)) };
-  const front = spawn('bash', [join(projectRoot, 'run.sh')], { cwd: runDir, stdio: ['ignore', out, out], env });
+  const front =
+    FRONT_NODE_FLAGS === undefined
+      ? spawn('bash', [join(projectRoot, 'run.sh')], { cwd: runDir, stdio: ['ignore', out, out] })
+      : spawn(
+          process.execPath,
+          [
+            ...FRONT_NODE_FLAGS.replaceAll('{workers}', String(workers)).split(' '),
+            join(projectRoot, 'dist/src/cli/front.js'),
+          ],
+          { cwd: runDir, stdio: ['ignore', out, out] },
+        );
   closeSync(out);
   try {
     const port = await waitForPort(logFile, front);
@@ -171,7 +179,7 @@ async function measure(runDir: string, engine: { url: string; pid: number }, pki
     const cpuSeconds = (treeTicks(pid) - ticks0) / TICKS_PER_S;
     const primarySeconds = (ownTicks(pid) - primary0) / TICKS_PER_S;
     const systemSeconds = (treeTicks(pid, 'system') - system0) / TICKS_PER_S;
-    if (FRONT_NODE_OPTIONS !== undefined)
+    if (FRONT_NODE_FLAGS !== undefined)
       process.stdout.write(
         `workers=${workers}: front pid ${pid}, measured window ${window0}-${process.hrtime.bigint() / 1000n} µs, ${counts.ok} requests\n`,
       );
