@@ -1,7 +1,12 @@
 // npm run bench:workers — throughput of run.sh with workers=1 and workers=2, unpinned: closed-loop
 // keep-alive clients sending 1 KB POSTs through the real front to the engine simulator, rounds
 // interleaved (1,2,2,1,...) so a busy spell of the machine hits both. Reports requests/s, the
-// front's CPU per request (primary and workers summed, from /proc) and the ratio.
+// front's CPU per request (primary and workers summed, from /proc; the primary's own share apart)
+// and the ratio. FRONT_NODE_FLAGS starts the front as `node FLAGS dist/src/cli/front.js` instead of
+// run.sh (which only builds and execs that), so the flags reach the primary and, through its
+// execArgv, the workers: e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof/w{workers}' (Node 20 refuses
+// --cpu-prof in NODE_OPTIONS). The measured window is then printed on the monotonic clock V8
+// profiles use, for bench/cpu-profile-summary.ts.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
@@ -18,6 +23,7 @@ const DUR_S = Number(process.env.DUR ?? 20);
 const WARM_S = Number(process.env.WARM ?? 3);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const TICKS_PER_S = 100; // USER_HZ on Linux
+const FRONT_NODE_FLAGS = process.env.FRONT_NODE_FLAGS;
 // About 1 KB on the wire: the infer JSON around 700 bytes of payload (base64 grows it by a third).
 const BODY = buildInferBody(Buffer.alloc(700, 7));
 
@@ -32,15 +38,23 @@ function startEngine(): Promise<{ child: ChildProcess; url: string }> {
   });
 }
 
-/** CPU ticks (user + system) of a process and its children, from /proc. */
-function treeTicks(pid: number): number {
-  let ticks = 0;
+/** CPU ticks (user + system, or system only: the kernel's share) of one process, from /proc. */
+function ownTicks(pid: number, only?: 'system'): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    ticks += Number(fields[11]) + Number(fields[12]);
+    return (only === 'system' ? 0 : Number(fields[11])) + Number(fields[12]);
+  } catch {
+    return 0; // A process that just exited counts nothing.
+  }
+}
+
+/** CPU ticks of a process and its children, from /proc. */
+function treeTicks(pid: number, only?: 'system'): number {
+  let ticks = ownTicks(pid, only);
+  try {
     const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
-    for (const child of children === '' ? [] : children.split(' ')) ticks += treeTicks(Number(child));
+    for (const child of children === '' ? [] : children.split(' ')) ticks += treeTicks(Number(child), only);
   } catch {
     // A process that just exited counts nothing.
   }
@@ -112,6 +126,10 @@ interface Run {
   workers: number;
   reqPerS: number;
   cpuUsPerReq: number;
+  /** The primary's own share (with workers=1 it is the whole front). */
+  primaryUsPerReq: number;
+  /** The kernel's share of the front's CPU (system time): syscalls, wake-ups, TCP. */
+  systemShare: number;
   cpuCores: number;
   /** The load generator (this process) and the engine simulator, in cores: what the front competed with. */
   loadCores: number;
@@ -133,25 +151,46 @@ async function measure(runDir: string, engine: { url: string; pid: number }, pki
   writeFileSync(configPath, setConfigItems(readFileSync(configPath, 'utf8'), items));
   const logFile = join(runDir, `front-${workers}.log`);
   const out = openSync(logFile, 'w');
-  const front = spawn('bash', [join(projectRoot, 'run.sh')], { cwd: runDir, stdio: ['ignore', out, out] });
+  const front =
+    FRONT_NODE_FLAGS === undefined
+      ? spawn('bash', [join(projectRoot, 'run.sh')], { cwd: runDir, stdio: ['ignore', out, out] })
+      : spawn(
+          process.execPath,
+          [
+            ...FRONT_NODE_FLAGS.replaceAll('{workers}', String(workers)).split(' '),
+            join(projectRoot, 'dist/src/cli/front.js'),
+          ],
+          { cwd: runDir, stdio: ['ignore', out, out] },
+        );
   closeSync(out);
   try {
     const port = await waitForPort(logFile, front);
     await load(port, pki, WARM_S);
     const pid = front.pid as number;
     const ticks0 = treeTicks(pid);
+    const primary0 = ownTicks(pid);
+    const system0 = treeTicks(pid, 'system');
+    const window0 = process.hrtime.bigint() / 1000n;
     const engine0 = treeTicks(engine.pid);
     const self0 = process.cpuUsage();
     const t0 = performance.now();
     const counts = await load(port, pki, DUR_S);
     const seconds = (performance.now() - t0) / 1000;
     const cpuSeconds = (treeTicks(pid) - ticks0) / TICKS_PER_S;
+    const primarySeconds = (ownTicks(pid) - primary0) / TICKS_PER_S;
+    const systemSeconds = (treeTicks(pid, 'system') - system0) / TICKS_PER_S;
+    if (FRONT_NODE_FLAGS !== undefined)
+      process.stdout.write(
+        `workers=${workers}: front pid ${pid}, measured window ${window0}-${process.hrtime.bigint() / 1000n} µs, ${counts.ok} requests\n`,
+      );
     const self = process.cpuUsage(self0);
     const engineSeconds = (treeTicks(engine.pid) - engine0) / TICKS_PER_S;
     return {
       workers,
       reqPerS: counts.ok / seconds,
       cpuUsPerReq: (cpuSeconds * 1e6) / Math.max(1, counts.ok),
+      primaryUsPerReq: (primarySeconds * 1e6) / Math.max(1, counts.ok),
+      systemShare: systemSeconds / Math.max(1e-9, cpuSeconds),
       cpuCores: cpuSeconds / seconds,
       loadCores: (self.user + self.system) / 1e6 / seconds,
       engineCores: engineSeconds / seconds,
@@ -187,7 +226,7 @@ try {
       const run = await measure(runDir, { url: engine.url, pid: engine.child.pid as number }, pki, workers);
       runs.push(run);
       process.stdout.write(
-        `workers=${workers}: ${run.reqPerS.toFixed(0)} req/s, front CPU ${run.cpuUsPerReq.toFixed(0)} µs/req (${run.cpuCores.toFixed(2)} cores; load generator ${run.loadCores.toFixed(2)}, engine ${run.engineCores.toFixed(2)}), ${run.failed} failed, load1 ${run.load1.toFixed(1)}\n`,
+        `workers=${workers}: ${run.reqPerS.toFixed(0)} req/s, front CPU ${run.cpuUsPerReq.toFixed(0)} µs/req (primary ${run.primaryUsPerReq.toFixed(0)}, system ${(100 * run.systemShare).toFixed(0)}%; ${run.cpuCores.toFixed(2)} cores; load generator ${run.loadCores.toFixed(2)}, engine ${run.engineCores.toFixed(2)}), ${run.failed} failed, load1 ${run.load1.toFixed(1)}\n`,
       );
     }
   }

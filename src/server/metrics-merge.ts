@@ -3,7 +3,8 @@
 // Counters and histograms are summed series by series (CPU and GC time included: the group's);
 // gauges are the primary's, except the per-worker ones: open connections (one series per
 // worker, labelled worker="N") and memory, descriptors and loop lag (the primary's series plus
-// one per worker).
+// one per worker). Counters of a worker that exited stay in the sums (RetiredTotals), so a
+// replacement starting from zero never makes a summed counter drop (Prometheus reads a reset).
 
 /** Gauges whose value belongs to one worker: summing would hide an unbalanced group. */
 const PER_WORKER_GAUGES: ReadonlySet<string> = new Set(['streamfront_open_connections']);
@@ -90,8 +91,40 @@ function renderFamilies(families: Iterable<Family>, out: string[]): void {
   }
 }
 
+function addInto(families: Map<string, Family>, f: Family): void {
+  let target = families.get(f.name);
+  if (target === undefined) {
+    target = { name: f.name, help: f.help, type: f.type, samples: new Map() };
+    families.set(f.name, target);
+  }
+  for (const [series, value] of f.samples) target.samples.set(series, (target.samples.get(series) ?? 0) + value);
+}
+
+/**
+ * The counters and histograms of workers that exited, as of each one's last exposition the group
+ * received: added to every later scrape so the summed series never drop when a worker is replaced.
+ * What a worker counted after its last exposition is lost with it (the group never sees it).
+ */
+export class RetiredTotals {
+  private readonly families = new Map<string, Family>();
+
+  /** Adds the summable families of a retired worker's last exposition; its gauges died with it. */
+  fold(text: string): void {
+    for (const f of parseExposition(text)) if (f.type !== 'gauge') addInto(this.families, f);
+  }
+
+  addTo(families: Map<string, Family>): void {
+    for (const f of this.families.values()) addInto(families, f);
+  }
+}
+
 /** The group's exposition: the primary's families first, in their order, then any only workers have. */
-export function mergeExpositions(primary: string, workers: readonly WorkerExposition[], restarts: number): string {
+export function mergeExpositions(
+  primary: string,
+  workers: readonly WorkerExposition[],
+  restarts: number,
+  retired?: RetiredTotals,
+): string {
   const families = new Map<string, Family>();
   for (const f of parseExposition(primary)) families.set(f.name, f);
   const perWorkerSeen = new Set<string>();
@@ -115,13 +148,10 @@ export function mergeExpositions(primary: string, workers: readonly WorkerExposi
         for (const [series, value] of f.samples) target.samples.set(withWorkerLabel(series, worker.id), value);
         continue;
       }
-      if (target === undefined) {
-        target = { name: f.name, help: f.help, type: f.type, samples: new Map() };
-        families.set(f.name, target);
-      }
-      for (const [series, value] of f.samples) target.samples.set(series, (target.samples.get(series) ?? 0) + value);
+      addInto(families, f);
     }
   }
+  retired?.addTo(families);
   const out: string[] = [];
   renderFamilies(families.values(), out);
   out.push(

@@ -13,7 +13,7 @@ import { buildSecureContextOptions, validateSecureContext } from '../tls/context
 import { TicketKeys } from '../tls/ticket-keys.js';
 import type { FrontHandle } from './front.js';
 import type { FrontMetrics } from './metrics.js';
-import { mergeExpositions, type WorkerExposition } from './metrics-merge.js';
+import { mergeExpositions, RetiredTotals, type WorkerExposition } from './metrics-merge.js';
 import { RevocationGuard } from './revocation-guard.js';
 import type { FromWorker, ToWorker, WiredMaterial } from './worker-protocol.js';
 
@@ -40,6 +40,17 @@ export interface WorkerGroupOptions {
   readonly writeLog: (text: string) => void;
   /** How often the shared session-ticket key is replaced (default TICKET_KEY_PERIOD_MS, hourly). */
   readonly ticketKeyPeriodMs?: number;
+  /**
+   * Tests only (no config item or variable reaches it): another module for the workers to run,
+   * with its argv, and shorter bounds, so a worker that never listens or never answers is quick
+   * to provoke. Default: serving-worker.js, WORKER_START_TIMEOUT_MS, WORKER_ANSWER_TIMEOUT_MS.
+   */
+  readonly seam?: {
+    readonly script?: string;
+    readonly args?: readonly string[];
+    readonly startTimeoutMs?: number;
+    readonly answerTimeoutMs?: number;
+  };
 }
 
 export interface WorkerGroup extends FrontHandle<TlsMaterial> {
@@ -57,6 +68,10 @@ interface Slot {
   isBooted: boolean;
   isReady: boolean;
   readonly answers: Map<number, (message: FromWorker | undefined) => void>;
+  /** Its exposition at the last scrape it answered: what its counters add to the group once it exits. */
+  lastExposition: string | undefined;
+  /** It exited and its last exposition is in the retired totals: a late answer must not count twice. */
+  isRetired: boolean;
 }
 
 function wire(material: TlsMaterial): WiredMaterial {
@@ -72,10 +87,17 @@ export async function startWorkerGroup(opts: WorkerGroupOptions): Promise<Worker
   let seq = 0;
   let port = config.serverPort;
   const slots = new Map<number, Slot>();
+  const retired = new RetiredTotals();
+  const startTimeoutMs = opts.seam?.startTimeoutMs ?? WORKER_START_TIMEOUT_MS;
+  const answerTimeoutMs = opts.seam?.answerTimeoutMs ?? WORKER_ANSWER_TIMEOUT_MS;
   // Only for /readyz's view of the CRL: the workers enforce it and log its expiry, so this copy is silent.
   const revocation = new RevocationGuard(material.crl, config.crlExpiredPolicy, logger.child({}, { level: 'silent' }));
 
-  cluster.setupPrimary({ exec: WORKER_SCRIPT, args: [], serialization: 'advanced' });
+  cluster.setupPrimary({
+    exec: opts.seam?.script ?? WORKER_SCRIPT,
+    args: [...(opts.seam?.args ?? [])],
+    serialization: 'advanced',
+  });
 
   function post(slot: Slot, message: ToWorker): void {
     if (slot.worker.isConnected()) slot.worker.send(message);
@@ -86,7 +108,7 @@ export async function startWorkerGroup(opts: WorkerGroupOptions): Promise<Worker
       const timer = setTimeout(() => {
         slot.answers.delete(message.seq);
         resolve(undefined);
-      }, WORKER_ANSWER_TIMEOUT_MS);
+      }, answerTimeoutMs);
       slot.answers.set(message.seq, (answer) => {
         clearTimeout(timer);
         resolve(answer);
@@ -98,13 +120,22 @@ export async function startWorkerGroup(opts: WorkerGroupOptions): Promise<Worker
   /** Forks the worker of a slot; resolves once it listens, rejects with its start error. */
   function fork(id: number): Promise<void> {
     const worker = cluster.fork();
-    const slot: Slot = { id, worker, startedAt: Date.now(), isBooted: false, isReady: false, answers: new Map() };
+    const slot: Slot = {
+      id,
+      worker,
+      startedAt: Date.now(),
+      isBooted: false,
+      isReady: false,
+      answers: new Map(),
+      lastExposition: undefined,
+      isRetired: false,
+    };
     slots.set(id, slot);
     const started = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
-        reject(new Error(`serving worker ${id} did not listen within ${WORKER_START_TIMEOUT_MS} ms`));
+        reject(new Error(`serving worker ${id} did not listen within ${startTimeoutMs} ms`));
         worker.process.kill('SIGKILL');
-      }, WORKER_START_TIMEOUT_MS);
+      }, startTimeoutMs);
       worker.on('message', (message: FromWorker) => {
         switch (message.type) {
           case 'log':
@@ -135,6 +166,9 @@ export async function startWorkerGroup(opts: WorkerGroupOptions): Promise<Worker
       });
       worker.once('exit', (code, signal) => {
         clearTimeout(timer);
+        // Before any scrape waiting on it settles: that scrape and every later one count it here.
+        if (slot.lastExposition !== undefined) retired.fold(slot.lastExposition);
+        slot.isRetired = true;
         slot.isReady = false;
         reject(new Error(`serving worker ${id} exited before listening (code ${code}, signal ${signal})`));
         for (const answer of slot.answers.values()) answer(undefined);
@@ -203,7 +237,7 @@ export async function startWorkerGroup(opts: WorkerGroupOptions): Promise<Worker
               event: 'worker_apply_failed',
               worker: slot.id,
               pid: slot.worker.process.pid,
-              reason: answer?.type === 'apply-failed' ? answer.error.message : 'no answer',
+              reason: answer?.type === 'apply-failed' ? answer.error.message : `no answer within ${answerTimeoutMs} ms`,
             },
             'a serving worker did not take the new material; replacing it',
           );
@@ -242,18 +276,22 @@ export async function startWorkerGroup(opts: WorkerGroupOptions): Promise<Worker
     },
     async renderMetrics(): Promise<string> {
       const own = metrics.render();
-      const workers: WorkerExposition[] = await Promise.all(
+      const answered = await Promise.all(
         [...slots.values()].map(async (slot) => {
           const answer = slot.isReady ? await ask(slot, { type: 'metrics', seq: ++seq }) : undefined;
-          return {
-            id: slot.id,
-            pid: slot.worker.process.pid ?? 0,
-            text: answer?.type === 'metrics' ? answer.text : undefined,
-          };
+          const text = answer?.type === 'metrics' && !slot.isRetired ? answer.text : undefined;
+          if (text !== undefined) slot.lastExposition = text;
+          return { slot, text };
         }),
       );
+      // A worker that exited while the others answered is in the retired totals now: counted once, there.
+      const workers: WorkerExposition[] = answered.map(({ slot, text }) => ({
+        id: slot.id,
+        pid: slot.worker.process.pid ?? 0,
+        text: slot.isRetired ? undefined : text,
+      }));
       workers.sort((a, b) => a.id - b.id);
-      return mergeExpositions(own, workers, restarts);
+      return mergeExpositions(own, workers, restarts, retired);
     },
     async shutdown(graceMs: number): Promise<void> {
       isStopping = true;

@@ -3,6 +3,7 @@
 // a killed worker replaced while requests keep succeeding, and SIGTERM draining every worker.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { Agent } from 'node:https';
 import { join } from 'node:path';
 import { connect, type TLSSocket } from 'node:tls';
 import {
@@ -101,6 +102,25 @@ async function assertResumesEverywhere(): Promise<unknown[]> {
   return workers;
 }
 
+/** Every series of the counter and histogram families on the group's /metrics (summed ones), by name and labels. */
+async function summedSeries(): Promise<Map<string, number>> {
+  const text = (await adminGet(front.adminPort, '/metrics')).body.toString('utf8');
+  const families = new Set([...text.matchAll(/^# TYPE (\S+) (?:counter|histogram)$/gm)].map((m) => m[1]));
+  const series = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const key = line.slice(0, line.lastIndexOf(' '));
+    const name = key.replace(/\{.*$/, '');
+    if (families.has(name) || families.has(name.replace(/_(?:bucket|sum|count)$/, '')))
+      series.set(key, Number(line.slice(line.lastIndexOf(' ') + 1)));
+  }
+  return series;
+}
+
+function timeOf(line: LogLine): number {
+  return typeof line.time === 'number' ? line.time : Date.parse(String(line.time));
+}
+
 function startedWorkers(): LogLine[] {
   return front.logLines().filter((l) => l.event === 'worker_started');
 }
@@ -173,6 +193,9 @@ describe('e2e front: workers=2', () => {
     const victim = startedWorkers().find((l) => l.worker === 1);
     assert.ok(victim !== undefined);
     const startsBefore = startedWorkers().length;
+    // What Prometheus saw last: no summed series may be lower after the replacement (it would read a reset).
+    const scraped = await summedSeries();
+    assert.ok((scraped.get('streamfront_requests_total{route="/v2/ready",status="200"}') ?? 0) > 0);
     process.kill(victim.pid as number, 'SIGKILL');
     const exited = await front.waitForLog((l) => l.event === 'worker_exited', 10_000);
     assert.equal(exited.worker, 1);
@@ -190,6 +213,9 @@ describe('e2e front: workers=2', () => {
     assert.equal(metricSum(samples, 'streamfront_worker_restarts_total'), 1);
     const pids = samples.filter((s) => s.name === 'streamfront_worker_info').map((s) => Number(s.labels.pid));
     assert.ok(pids.includes(replacement.pid as number), 'the replacement answers scrapes');
+    const later = await summedSeries();
+    const dropped = [...scraped].filter(([series, value]) => (later.get(series) ?? -1) < value);
+    assert.deepEqual(dropped, [], 'summed counters never drop across a replacement');
   });
 
   it('a replacement worker resumes the sessions the others issued (the current key, not the first one)', async () => {
@@ -213,6 +239,65 @@ describe('e2e front: workers=2', () => {
     await front.waitForLog((l) => l.event === 'worker_started' && l.worker === 2 && l.pid !== current.pid, 15_000);
     for (let i = 0; i < 6; i++) assert.equal((await call(front.port, { tls, path: '/v2/ready' })).status, 200);
     assert.equal(metricSum(await scrape(front.adminPort), 'streamfront_worker_restarts_total'), 2);
+  });
+
+  it('replaces a worker that cannot answer a reload (stopped) after 5 s, logs why, and serves through the other meanwhile', async (t) => {
+    const tls = clientOptions(front.pki, 'good');
+    const victim = startedWorkers()
+      .filter((l) => l.worker === 2)
+      .at(-1);
+    assert.ok(victim !== undefined);
+    const pid = victim.pid as number;
+    const restartsBefore = metricSum(await scrape(front.adminPort), 'streamfront_worker_restarts_total');
+    const agent = new Agent({ keepAlive: false });
+    process.kill(pid, 'SIGSTOP');
+    try {
+      const before = new Set(front.logLines());
+      // New connections while it is stopped: the primary hands each to a worker that has taken its
+      // last one, so at most one goes to the stopped worker (it waits); the rest go to worker 1.
+      const sent = 10;
+      const settled: { status: number; requestId: string }[] = [];
+      for (let i = 0; i < sent; i++)
+        void call(front.port, { tls, path: '/v2/ready', agent }).then(
+          (a) => settled.push({ status: a.status, requestId: String(a.headers['x-request-id']) }),
+          () => settled.push({ status: 0, requestId: '' }),
+        );
+      await waitFor('answers from the running worker', () => (settled.length >= sent - 1 ? true : undefined), 15_000);
+      const whileStopped = settled.slice();
+      const crl = await buildCrl(front.pki, { revoke: [front.pki.clients.revoked.cert] });
+      await renameOver(join(front.runDir, 'keys', 'ca.crl'), crl);
+      const applied = await front.waitForLog((l) => !before.has(l) && l.event === 'material_reloaded', 10_000);
+      const failed = await front.waitForLog((l) => !before.has(l) && l.event === 'worker_apply_failed', 15_000);
+      assert.equal(failed.worker, 2);
+      assert.equal(failed.pid, pid);
+      assert.equal(failed.reason, 'no answer within 5000 ms');
+      const waitedMs = timeOf(failed) - timeOf(applied);
+      t.diagnostic(`the primary gave up on the stopped worker ${waitedMs} ms after the reload`);
+      assert.ok(waitedMs >= 4_900 && waitedMs < 10_000, `gave up after ${waitedMs} ms, its bound is 5 s`);
+      const exited = await front.waitForLog((l) => l.event === 'worker_exited' && l.pid === pid, 10_000);
+      assert.equal(exited.signal, 'SIGKILL');
+      await front.waitForLog(
+        (l) => l.event === 'worker_started' && l.worker === 2 && timeOf(l) > timeOf(failed),
+        15_000,
+      );
+      const answered = whileStopped.filter((a) => a.status === 200);
+      t.diagnostic(`${answered.length} of ${sent} requests on new connections answered while worker 2 was stopped`);
+      t.diagnostic(`after its replacement: ${settled.length} of ${sent} settled`);
+      assert.ok(answered.length >= sent - 1, `${answered.length} of ${sent} answered`);
+      const servedBy = await Promise.all(
+        answered.map((a) => waitFor(`access line of ${a.requestId}`, () => workerOfRequest(a.requestId))),
+      );
+      assert.deepEqual([...new Set(servedBy)], [1], 'the running worker served them');
+      for (let i = 0; i < 6; i++) assert.equal((await call(front.port, { tls, path: '/v2/ready' })).status, 200);
+      assert.equal(metricSum(await scrape(front.adminPort), 'streamfront_worker_restarts_total'), restartsBefore + 1);
+    } finally {
+      agent.destroy();
+      try {
+        process.kill(pid, 'SIGCONT');
+      } catch {
+        // Already gone: the primary killed it.
+      }
+    }
   });
 
   it('drains every worker on SIGTERM and exits 0', async () => {

@@ -1,7 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FrontMetrics } from '../../../src/server/metrics.js';
-import { mergeExpositions, parseExposition, withWorkerLabel } from '../../../src/server/metrics-merge.js';
+import {
+  mergeExpositions,
+  parseExposition,
+  RetiredTotals,
+  withWorkerLabel,
+} from '../../../src/server/metrics-merge.js';
 
 function sample(text: string, series: string): number | undefined {
   const line = text.split('\n').find((l) => l.startsWith(`${series} `));
@@ -125,4 +130,39 @@ test("process series: CPU summed over the group, each worker's memory and loop l
     w1.stop();
     w2.stop();
   }
+});
+
+test('a replaced worker does not make a summed counter drop: its last counts stay in the sums', () => {
+  const primary = new FrontMetrics({ serverName: 'sf' }).render();
+  const first = worker(3, 1).render();
+  const retired = new RetiredTotals();
+  const before = mergeExpositions(
+    primary,
+    [
+      { id: 1, pid: 101, text: first },
+      { id: 2, pid: 102, text: worker(4, 2).render() },
+    ],
+    0,
+    retired,
+  );
+  // Worker 1 is killed; its replacement starts from zero and has served one request since.
+  retired.fold(first);
+  const after = mergeExpositions(
+    primary,
+    [
+      { id: 1, pid: 103, text: worker(1, 0).render() },
+      { id: 2, pid: 102, text: worker(4, 2).render() },
+    ],
+    1,
+    retired,
+  );
+  assert.equal(sample(after, 'streamfront_requests_total{route="infer",status="200"}'), 8);
+  const summed = parseExposition(before).filter((f) => f.type === 'counter' || f.type === 'histogram');
+  assert.ok(summed.length >= 4, 'counters and histograms to compare');
+  for (const f of summed)
+    for (const [series, value] of f.samples)
+      assert.ok((sample(after, series) ?? -1) >= value, `${series}: ${sample(after, series)} after, ${value} before`);
+  // Its gauges died with it: open connections are the live workers' only.
+  assert.equal(sample(after, 'streamfront_open_connections{worker="1"}'), 0);
+  assert.equal(sample(after, 'streamfront_open_connections{worker="2"}'), 2);
 });
