@@ -9,6 +9,12 @@ import type { Http2ServerResponse } from 'node:http2';
 
 /** Longest time spent reading and discarding a body after an early answer. */
 export const DRAIN_MAX_MS = 10_000;
+/**
+ * Between a refused h2 stream's end and the GOAWAY: long enough for a client to have read the
+ * answer on its own before the GOAWAY arrives, short next to the handshake-timeout budget that
+ * bounds how long a refused connection may stay.
+ */
+export const REFUSAL_GOAWAY_GRACE_MS = 500;
 /** A declared body larger than this is not drained: the connection closes right after the answer. */
 export const DRAIN_MAX_BYTES = 128 * 1024 * 1024;
 
@@ -85,6 +91,8 @@ export function answerEarly(reply: FastifyReply, status: number, body: string, m
  * those already open finish (each is refused on its own). The GOAWAY waits until the stream has
  * closed (or DRAIN_MAX_MS): nghttp2 sends it ahead of the answer's queued DATA otherwise, and
  * python-h2 (httpx http2=True) then drops the answer ("RECV_DATA in state CLOSED", h2 #1199).
+ * Even after the stream closed, a GOAWAY that reaches httpx in the same read as the answer makes
+ * httpcore raise ConnectionTerminated instead of returning the answer; so it waits a little more.
  */
 function answerStream(reply: FastifyReply, body: string, mustClose: boolean): void {
   const req = reply.request.raw;
@@ -100,8 +108,12 @@ function answerStream(reply: FastifyReply, body: string, mustClose: boolean): vo
   };
   const timer = setTimeout(goaway, DRAIN_MAX_MS);
   timer.unref();
-  if (stream.closed) goaway();
-  else stream.once('close', goaway);
+  const goawaySoon = (): void => {
+    clearTimeout(timer);
+    setTimeout(goaway, REFUSAL_GOAWAY_GRACE_MS).unref();
+  };
+  if (stream.closed) goawaySoon();
+  else stream.once('close', goawaySoon);
 }
 
 function readThenAnswer(req: IncomingMessage, reply: FastifyReply, body: string): void {
