@@ -1,7 +1,7 @@
 // The whole certificate verdict (CA bundle, server certificate, CRL) from bytes and a time: the
 // one entry point the loader calls for everything except the key.
-import { parseCaBundle, validateCaBundle } from './ca-bundle.js';
-import { parseCertificate, validateServerCert, type CertSummary } from './certificate.js';
+import { issuerInBundle, parseCaBundle, validateCaBundle } from './ca-bundle.js';
+import { parseCertificate, validateServerCert, type CertSummary, type ParsedCert } from './certificate.js';
 import { parseCrl, revokedSerialsOf, validateCrl, type CrlSummary } from './crl.js';
 import { error, PkiError, type Finding } from './findings.js';
 import { issuerKeyOfCertificate } from './issuer-key.js';
@@ -57,10 +57,39 @@ export function validateCertificates(input: CertificateInput): CertificateVerdic
           ),
         );
       }
+      findings.push(...revokedCasAboveServer(server, bundle, crl));
     } catch (err) {
       if (err instanceof PkiError) findings.push(err.finding);
       else throw err;
     }
   }
   return verdict;
+}
+
+/**
+ * The CAs between the server certificate and its root, each against its own issuer's CRL: a root
+ * that revokes the intermediate which issued the server certificate has revoked the server too
+ * (RFC 5280 6.1.3), and clients that check the whole path would refuse the front.
+ */
+function revokedCasAboveServer(server: ParsedCert, bundle: readonly ParsedCert[], crl: CrlSummary): Finding[] {
+  const out: Finding[] = [];
+  const seen = new Set<ParsedCert>();
+  let current = issuerInBundle(server.x509, bundle);
+  while (current !== undefined && !seen.has(current)) {
+    seen.add(current);
+    const issuer = issuerInBundle(current.x509, bundle);
+    if (issuer === undefined) break; // a root: nothing above it to revoke it
+    if (revokedSerialsOf(crl, issuerKeyOfCertificate(current.der))?.has(current.summary.serial) === true) {
+      out.push(
+        error(
+          'PKI_CRL_REVOKES_SERVER_CA',
+          'crl',
+          `the CRL of '${issuer.summary.subject}' revokes the CA '${current.summary.subject}' (serial ${current.summary.serial}) that the server certificate '${server.summary.subject}' chains through`,
+          'issue the server certificate from a CA that is not revoked, or give the current CRL',
+        ),
+      );
+    }
+    current = issuer;
+  }
+  return out;
 }

@@ -48,6 +48,10 @@ export const pkiErrors = {
   PKI_CRL_NOT_YET_VALID: { summary: 'The CRL thisUpdate is in the future.', exitCode: 1 },
   PKI_CRL_EXPIRED: { summary: 'The CRL nextUpdate has passed.', exitCode: 1 },
   PKI_CRL_REVOKES_SERVER: { summary: 'The CRL lists the server certificate.', exitCode: 1 },
+  PKI_CRL_REVOKES_SERVER_CA: {
+    summary: 'A CRL revokes a CA between the server certificate and its root.',
+    exitCode: 1,
+  },
   PKI_CRL_DELTA: {
     summary: 'The CRL is a delta CRL (deltaCRLIndicator); only complete CRLs are enforced.',
     exitCode: 1,

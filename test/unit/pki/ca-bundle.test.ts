@@ -114,6 +114,23 @@ test('a CRL file with the root and intermediate CRLs: one set per issuer, and a 
   assert.equal(ofIntermediate?.size, 1);
 });
 
+test('a server certificate under an intermediate that the root CRL revokes is refused, naming both CAs', async () => {
+  const pki = await buildPki();
+  const b = await buildBundlePki(pki);
+  const found = errors(run(b.bundle, b.serverByRevokedIntermediate, b.crls.full).findings);
+  assert.deepEqual(codes(found), ['error:PKI_CRL_REVOKES_SERVER_CA']);
+  assert.equal(found[0]?.role, 'crl');
+  assert.match(
+    found[0]?.message ?? '',
+    /^the CRL of 'CN=streamfront test CA, O=streamfront test' revokes the CA 'CN=revoked intermediate, O=streamfront test' \(serial [0-9A-F]+\) that the server certificate 'CN=localhost, O=streamfront test' chains through$/,
+  );
+  // Without the root's CRL nothing says the intermediate is revoked, and a server certificate of
+  // the intermediate that is still good passes with the full CRL.
+  assert.deepEqual(errors(run(b.bundle, b.serverByRevokedIntermediate, b.crls.intermediateOnly).findings), []);
+  assert.deepEqual(errors(run(b.bundle, b.serverByRevokedIntermediate).findings), []);
+  assert.deepEqual(errors(run(b.bundle, b.serverByIntermediate, b.crls.full).findings), []);
+});
+
 test('with only the intermediate CRL, the root and the other intermediate are both named as uncovered', async () => {
   const pki = await buildPki();
   const b = await buildBundlePki(pki);
