@@ -156,6 +156,9 @@ function handleServing(message: Exclude<ToWorker, { type: 'init' }>): void {
     case 'metrics':
       send({ type: 'metrics', seq: message.seq, text: metrics?.render() ?? '' });
       return;
+    case 'ping':
+      send({ type: 'pong' });
+      return;
     case 'drain':
       drain(message.graceMs);
       return;

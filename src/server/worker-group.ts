@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import type { FrontConfig } from '../config/items.js';
 import type { TlsMaterial } from '../material/load.js';
+import { StreamfrontError } from '../errors/error.js';
 import { forTransfer, rebuildError } from '../reload/load-request.js';
 import { buildSecureContextOptions, validateSecureContext } from '../tls/context.js';
 import { TicketKeys } from '../tls/ticket-keys.js';
@@ -22,6 +23,15 @@ const WORKER_SCRIPT = fileURLToPath(new URL('./serving-worker.js', import.meta.u
 export const WORKER_START_TIMEOUT_MS = 30_000;
 /** Longest wait for a worker's answer to an apply or a metrics request. */
 export const WORKER_ANSWER_TIMEOUT_MS = 5_000;
+/** How often the primary asks each listening worker for a sign of life. */
+export const WORKER_PING_INTERVAL_MS = 5_000;
+/**
+ * A listening worker that has sent nothing for this long (three pings unanswered) is hung: its
+ * event loop is stuck or the process is stopped, and the connections the kernel hands it wait for
+ * nothing. It is killed and replaced. A healthy worker answers a ping within milliseconds even on
+ * a loaded machine; no event of the serving path blocks its loop for seconds.
+ */
+export const WORKER_HUNG_AFTER_MS = 15_000;
 /** A worker that dies sooner than this after its start is replaced only after RESTART_BACKOFF_MS (no fork loop). */
 const YOUNG_EXIT_MS = 2_000;
 const RESTART_BACKOFF_MS = 1_000;
@@ -43,13 +53,16 @@ export interface WorkerGroupOptions {
   /**
    * Tests only (no config item or variable reaches it): another module for the workers to run,
    * with its argv, and shorter bounds, so a worker that never listens or never answers is quick
-   * to provoke. Default: serving-worker.js, WORKER_START_TIMEOUT_MS, WORKER_ANSWER_TIMEOUT_MS.
+   * to provoke. Default: serving-worker.js, WORKER_START_TIMEOUT_MS, WORKER_ANSWER_TIMEOUT_MS,
+   * WORKER_PING_INTERVAL_MS, WORKER_HUNG_AFTER_MS.
    */
   readonly seam?: {
     readonly script?: string;
     readonly args?: readonly string[];
     readonly startTimeoutMs?: number;
     readonly answerTimeoutMs?: number;
+    readonly pingIntervalMs?: number;
+    readonly hungAfterMs?: number;
   };
 }
 
@@ -72,6 +85,10 @@ interface Slot {
   lastExposition: string | undefined;
   /** It exited and its last exposition is in the retired totals: a late answer must not count twice. */
   isRetired: boolean;
+  /** When its last message of any kind arrived (performance.now()): the liveness check's clock. */
+  lastHeardAt: number;
+  /** It was found hung and killed: its exit is already explained in the log. */
+  isHung: boolean;
 }
 
 function wire(material: TlsMaterial): WiredMaterial {
@@ -83,6 +100,8 @@ export async function startWorkerGroup(opts: WorkerGroupOptions): Promise<Worker
   let material = opts.material;
   let ticketKey: Buffer = randomBytes(48);
   let isStopping = false;
+  /** Every first worker listened: from then on a worker that exits is replaced, not a failed start. */
+  let isStarted = false;
   let restarts = 0;
   let seq = 0;
   let port = config.serverPort;
@@ -90,6 +109,8 @@ export async function startWorkerGroup(opts: WorkerGroupOptions): Promise<Worker
   const retired = new RetiredTotals();
   const startTimeoutMs = opts.seam?.startTimeoutMs ?? WORKER_START_TIMEOUT_MS;
   const answerTimeoutMs = opts.seam?.answerTimeoutMs ?? WORKER_ANSWER_TIMEOUT_MS;
+  const pingIntervalMs = opts.seam?.pingIntervalMs ?? WORKER_PING_INTERVAL_MS;
+  const hungAfterMs = opts.seam?.hungAfterMs ?? WORKER_HUNG_AFTER_MS;
   // Only for /readyz's view of the CRL: the workers enforce it and log its expiry, so this copy is silent.
   const revocation = new RevocationGuard(material.crl, config.crlExpiredPolicy, logger.child({}, { level: 'silent' }));
 
@@ -129,15 +150,28 @@ export async function startWorkerGroup(opts: WorkerGroupOptions): Promise<Worker
       answers: new Map(),
       lastExposition: undefined,
       isRetired: false,
+      lastHeardAt: performance.now(),
+      isHung: false,
     };
     slots.set(id, slot);
     const started = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
-        reject(new Error(`serving worker ${id} did not listen within ${startTimeoutMs} ms`));
+        reject(
+          new StreamfrontError(
+            'FRONT_WORKER_START_TIMEOUT',
+            `serving worker ${id} did not listen within ${startTimeoutMs} ms`,
+            {
+              hint: "read the log lines before this one for the worker's own error; on a machine this loaded, lower workers",
+            },
+          ),
+        );
         worker.process.kill('SIGKILL');
       }, startTimeoutMs);
       worker.on('message', (message: FromWorker) => {
+        slot.lastHeardAt = performance.now();
         switch (message.type) {
+          case 'pong':
+            return;
           case 'log':
             opts.writeLog(message.text);
             return;
@@ -170,7 +204,13 @@ export async function startWorkerGroup(opts: WorkerGroupOptions): Promise<Worker
         if (slot.lastExposition !== undefined) retired.fold(slot.lastExposition);
         slot.isRetired = true;
         slot.isReady = false;
-        reject(new Error(`serving worker ${id} exited before listening (code ${code}, signal ${signal})`));
+        reject(
+          new StreamfrontError(
+            'FRONT_WORKER_START_EXITED',
+            `serving worker ${id} exited before listening (code ${code}, signal ${signal})`,
+            { hint: "read the log lines before this one for the worker's own error" },
+          ),
+        );
         for (const answer of slot.answers.values()) answer(undefined);
         slot.answers.clear();
         onExit(slot, worker, code, signal);
@@ -180,7 +220,7 @@ export async function startWorkerGroup(opts: WorkerGroupOptions): Promise<Worker
   }
 
   function onExit(slot: Slot, worker: Worker, code: number | null, signal: string | null): void {
-    if (isStopping || slots.get(slot.id)?.worker !== worker) return;
+    if (isStopping || !isStarted || slots.get(slot.id)?.worker !== worker) return;
     restarts += 1;
     const ranMs = Date.now() - slot.startedAt;
     logger.warn(
@@ -220,7 +260,30 @@ export async function startWorkerGroup(opts: WorkerGroupOptions): Promise<Worker
     for (const slot of slots.values()) slot.worker.process.kill('SIGTERM');
     throw err;
   }
+  isStarted = true;
   revocation.start();
+  const liveness = setInterval(checkLiveness, pingIntervalMs);
+  liveness.unref();
+
+  /** Kills a listening worker that has been silent past the bound; pings the others. */
+  function checkLiveness(): void {
+    if (isStopping) return;
+    const now = performance.now();
+    for (const slot of slots.values()) {
+      if (!slot.isReady || slot.isRetired || slot.isHung) continue;
+      const silentMs = Math.round(now - slot.lastHeardAt);
+      if (silentMs < hungAfterMs) {
+        post(slot, { type: 'ping' });
+        continue;
+      }
+      slot.isHung = true;
+      logger.error(
+        { event: 'worker_unresponsive', worker: slot.id, pid: slot.worker.process.pid, silentMs },
+        'a serving worker stopped answering; killing it and starting a replacement',
+      );
+      slot.worker.process.kill('SIGKILL');
+    }
+  }
 
   /** Sends the set to every worker; one that cannot take it is replaced (it starts with this set). */
   async function applyToWorkers(next: TlsMaterial, revocationTicketKey: Buffer): Promise<void> {
@@ -295,6 +358,7 @@ export async function startWorkerGroup(opts: WorkerGroupOptions): Promise<Worker
     },
     async shutdown(graceMs: number): Promise<void> {
       isStopping = true;
+      clearInterval(liveness);
       keys.stop();
       revocation.stop();
       const exits = [...slots.values()].map(

@@ -29,6 +29,8 @@ export type ToWorker =
     }
   | { readonly type: 'ticket-key'; readonly key: Buffer }
   | { readonly type: 'metrics'; readonly seq: number }
+  /** The liveness check: any answer will do, a pong is the cheapest. */
+  | { readonly type: 'ping' }
   | { readonly type: 'drain'; readonly graceMs: number };
 
 export type FromWorker =
@@ -39,4 +41,5 @@ export type FromWorker =
   | { readonly type: 'applied'; readonly seq: number; readonly isRotated: boolean }
   | { readonly type: 'apply-failed'; readonly seq: number; readonly error: CarriedError }
   | { readonly type: 'metrics'; readonly seq: number; readonly text: string }
-  | { readonly type: 'log'; readonly text: string };
+  | { readonly type: 'log'; readonly text: string }
+  | { readonly type: 'pong' };

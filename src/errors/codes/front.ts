@@ -9,4 +9,12 @@ export const frontErrors = {
     exitCode: 1,
   },
   FRONT_LISTEN: { summary: 'The mTLS listener could not bind its address and port.', exitCode: 1 },
+  FRONT_WORKER_START_TIMEOUT: {
+    summary: 'A serving worker (workers > 1) did not listen within its start bound (30 s).',
+    exitCode: 1,
+  },
+  FRONT_WORKER_START_EXITED: {
+    summary: 'A serving worker (workers > 1) exited before it listened.',
+    exitCode: 1,
+  },
 } as const satisfies Record<string, ErrorDef>;

@@ -1,6 +1,7 @@
 // The worker group with stand-in workers (test/fixtures/fake-serving-worker.ts) through the
-// group's test seam: a worker that never listens fails the start within the bound and leaves no
-// process behind; one that refuses a reload, or never answers it, is logged and replaced.
+// group's test seam: a worker that never listens, or exits first, fails the start with its own
+// catalogue code and leaves no process behind; one that refuses a reload, never answers it, or
+// stops answering the liveness pings is logged, killed and replaced.
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -10,7 +11,7 @@ import { loadConfigFile, readFrontConfig, type FrontConfig } from '../../../src/
 import { loadMaterial, type TlsMaterial } from '../../../src/material/load.js';
 import { FrontMetrics } from '../../../src/server/metrics.js';
 import { startWorkerGroup, type WorkerGroup } from '../../../src/server/worker-group.js';
-import { FAKE_REFUSAL, type FakeWorkerMode } from '../../fixtures/fake-serving-worker.js';
+import { FAKE_EXIT_CODE, FAKE_REFUSAL, type FakeWorkerMode } from '../../fixtures/fake-serving-worker.js';
 import { configPathOf, importInProcess, newRunDir } from '../../fixtures/import-in-process.js';
 import { buildPki } from '../../fixtures/pki.js';
 
@@ -42,7 +43,14 @@ interface Started {
   readonly start: Promise<WorkerGroup>;
 }
 
-function startFake(mode: FakeWorkerMode, bounds: { startTimeoutMs?: number; answerTimeoutMs?: number }): Started {
+interface Bounds {
+  startTimeoutMs?: number;
+  answerTimeoutMs?: number;
+  pingIntervalMs?: number;
+  hungAfterMs?: number;
+}
+
+function startFake(mode: FakeWorkerMode, bounds: Bounds): Started {
   const lines: Line[] = [];
   const keep = (text: string): void => {
     for (const line of text.split('\n')) if (line !== '') lines.push(JSON.parse(line) as Line);
@@ -82,12 +90,58 @@ describe('worker group: workers that fail', () => {
   it('refuses to start when a worker does not listen within the start bound, and leaves no worker running', async (t) => {
     const { lines, start } = startFake('never-listens', { startTimeoutMs: 400 });
     const t0 = performance.now();
-    await assert.rejects(start, /^Error: serving worker [12] did not listen within 400 ms$/);
+    await assert.rejects(start, (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'FRONT_WORKER_START_TIMEOUT');
+      assert.match(err.message, /^serving worker [12] did not listen within 400 ms$/);
+      return true;
+    });
     t.diagnostic(`start refused after ${Math.round(performance.now() - t0)} ms`);
     const pids = lines.filter((l) => l.event === 'fake_worker').map((l) => l.pid as number);
     assert.equal(pids.length, 2, 'both workers were told what to serve');
     await waitFor('both workers gone', () => (pids.some(isAlive) ? undefined : true));
     assert.equal(lines.filter((l) => l.event === 'worker_exited').length, 0, 'a failed start is not a restart');
+  });
+
+  it('refuses to start when a worker exits before listening, naming its exit code', async () => {
+    const { lines, start } = startFake('exits-at-init', {});
+    await assert.rejects(start, (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'FRONT_WORKER_START_EXITED');
+      assert.match(
+        err.message,
+        new RegExp(`^serving worker [12] exited before listening \\(code ${FAKE_EXIT_CODE}, signal null\\)$`),
+      );
+      return true;
+    });
+    const pids = lines.filter((l) => l.event === 'fake_worker').map((l) => l.pid as number);
+    await waitFor('no worker left', () => (pids.some(isAlive) ? undefined : true));
+    assert.equal(lines.filter((l) => l.event === 'worker_exited').length, 0, 'a failed start is not a restart');
+  });
+
+  it('kills and replaces a listening worker that stops answering, and leaves the one that answers', async (t) => {
+    // 2 s of silence at pings every 100 ms: a live worker answers twenty times over, even on a busy machine.
+    const { lines, start } = startFake('refuses-apply', { pingIntervalMs: 100, hungAfterMs: 2_000 });
+    const group = await start;
+    try {
+      const [stopped, healthy] = lines.filter((l) => l.event === 'fake_worker').map((l) => l.pid as number);
+      assert.ok(stopped !== undefined && healthy !== undefined);
+      const t0 = performance.now();
+      process.kill(stopped, 'SIGSTOP');
+      const hung = await waitFor('worker_unresponsive', () => lines.find((l) => l.event === 'worker_unresponsive'));
+      t.diagnostic(`found hung after ${Math.round(performance.now() - t0)} ms (silent ${hung.silentMs} ms)`);
+      assert.equal(hung.pid, stopped);
+      assert.ok((hung.silentMs as number) >= 2_000, `silent ${hung.silentMs} ms`);
+      const exited = await waitFor('worker_exited', () => lines.find((l) => l.event === 'worker_exited'));
+      assert.equal(exited.pid, stopped);
+      assert.equal(exited.signal, 'SIGKILL');
+      await waitFor('the replacement listening', () =>
+        group.servingWorkers === 2 && lines.filter((l) => l.event === 'worker_started').length === 3 ? true : undefined,
+      );
+      assert.ok(isAlive(healthy), 'the worker that answered is untouched');
+      assert.equal(lines.filter((l) => l.event === 'worker_unresponsive').length, 1);
+      assert.match(await group.renderMetrics(), /^streamfront_worker_restarts_total 1$/m);
+    } finally {
+      await group.shutdown(0);
+    }
   });
 
   for (const [mode, reason] of [
