@@ -10,6 +10,7 @@ import pino from 'pino';
 import { startFront } from '../src/server/front.js';
 import { CONNECTION_WINDOW_BYTES, STREAM_WINDOW_BYTES } from '../src/server/h2-sessions.js';
 import { FrontMetrics } from '../src/server/metrics.js';
+import { servingConfig } from '../test/fixtures/serving-config.js';
 import { buildTestPki } from '../test/unit/tls/pki-openssl.js';
 
 const PARALLEL = (process.env.H2_PARALLEL ?? '1,2,4,8').split(',').map(Number);
@@ -40,26 +41,13 @@ async function main(): Promise<void> {
   });
   await new Promise<void>((r) => engine.listen(0, '127.0.0.1', r));
   const front = await startFront({
-    config: {
+    config: servingConfig(`http://127.0.0.1:${(engine.address() as AddressInfo).port}`, {
       serverName: 'bench',
-      serverIp: '127.0.0.1',
-      serverPort: 0,
-      engineUrl: `http://127.0.0.1:${(engine.address() as AddressInfo).port}`,
       maxContentLengthKb: 65536,
-      cipherList: 'ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384',
       engineTimeoutMs: 30000,
-      requestTimeoutMs: 30000,
-      keepAliveTimeoutMs: 5000,
-      headerTimeoutMs: 10000,
-      maxHeaderSizeKb: 16,
-      maxConnections: 100,
-      maxUnauthenticatedConnections: 50,
-      handshakeTimeoutMs: 10000,
-      maxHeaderFields: 100,
       http2: true,
       accessLog: false,
-      crlExpiredPolicy: 'keep-enforcing',
-    },
+    }),
     material: { caPem: pki.caPem, certPem: pki.server.cert, keyPem: pki.server.key },
     logger: pino({ level: 'warn' }),
     metrics: new FrontMetrics({ serverName: 'bench' }),

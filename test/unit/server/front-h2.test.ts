@@ -2,17 +2,16 @@
 // revocation, limits and logs as HTTP/1 requests, HTTP/1.x still served on the same port, GOAWAY.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, randomBytes, X509Certificate } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect as h2Connect, type ClientHttp2Session, type OutgoingHttpHeaders } from 'node:http2';
 import { request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import pino from 'pino';
-import { RevokedSerials } from '../../../src/pki/revoked-serials.js';
-import { subjectKeyOfCertificate } from '../../../src/pki/issuer-key.js';
 import { startFront, type FrontHandle, type FrontServingConfig } from '../../../src/server/front.js';
 import { FrontMetrics } from '../../../src/server/metrics.js';
+import { crlOfCa, servingConfig, type TestCrl } from '../../fixtures/serving-config.js';
 import { waitUntil } from '../../fixtures/wait.js';
 import { buildTestPki, type Pair, type TestPki } from '../tls/pki-openssl.js';
 import {
@@ -99,35 +98,11 @@ function upstreamHandler(req: IncomingMessage, res: ServerResponse): void {
 }
 
 function config(over: Partial<FrontServingConfig> = {}): FrontServingConfig {
-  return {
-    serverName: 'test',
-    serverIp: '127.0.0.1',
-    serverPort: 0,
-    engineUrl: `http://127.0.0.1:${upstreamPort}`,
-    maxContentLengthKb: 8192,
-    cipherList: 'ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384',
-    engineTimeoutMs: 5000,
-    requestTimeoutMs: 30000,
-    keepAliveTimeoutMs: 5000,
-    headerTimeoutMs: 10000,
-    maxHeaderSizeKb: 16,
-    maxConnections: 100,
-    maxUnauthenticatedConnections: 50,
-    handshakeTimeoutMs: 10000,
-    maxHeaderFields: 100,
-    http2: true,
-    accessLog: true,
-    crlExpiredPolicy: 'keep-enforcing',
-    ...over,
-  };
+  return servingConfig(`http://127.0.0.1:${upstreamPort}`, { http2: true, ...over });
 }
 
-function crlOf(serials: string[]) {
-  return {
-    revokedSerials: RevokedSerials.fromHex(serials),
-    issuerKey: subjectKeyOfCertificate(new X509Certificate(pki.caPem).raw),
-    nextUpdate: new Date(Date.now() + 86400000),
-  };
+function crlOf(serials: string[]): TestCrl {
+  return crlOfCa(pki.caPem, serials);
 }
 
 async function withFront<T>(

@@ -18,20 +18,12 @@ import {
   type FrontServingConfig,
 } from '../../../src/server/front.js';
 import { buildTestPki, type Pair, type TestPki } from '../tls/pki-openssl.js';
-import { RevokedSerials } from '../../../src/pki/revoked-serials.js';
-import { subjectKeyOfCertificate } from '../../../src/pki/issuer-key.js';
+import { crlOfCa, servingConfig, type TestCrl } from '../../fixtures/serving-config.js';
 import { waitUntil } from '../../fixtures/wait.js';
 
 /** A CRL of the test CA as the front takes it: the serials listed, until nextUpdate. */
-function crlOf(
-  serials: string[],
-  nextUpdate: Date | undefined,
-): { revokedSerials: RevokedSerials; issuerKey: string; nextUpdate: Date | undefined } {
-  return {
-    revokedSerials: RevokedSerials.fromHex(serials),
-    issuerKey: subjectKeyOfCertificate(new X509Certificate(pki.caPem).raw),
-    nextUpdate,
-  };
+function crlOf(serials: string[], nextUpdate: Date | undefined): TestCrl {
+  return crlOfCa(pki.caPem, serials, nextUpdate);
 }
 
 interface Answer {
@@ -95,27 +87,7 @@ function upstreamHandler(req: IncomingMessage, res: ServerResponse): void {
 }
 
 function config(over: Partial<FrontServingConfig> = {}): FrontServingConfig {
-  return {
-    serverName: 'test',
-    serverIp: '127.0.0.1',
-    serverPort: 0,
-    engineUrl: `http://127.0.0.1:${upstreamPort}`,
-    maxContentLengthKb: 8192,
-    cipherList: 'ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384',
-    engineTimeoutMs: 5000,
-    requestTimeoutMs: 30000,
-    keepAliveTimeoutMs: 5000,
-    headerTimeoutMs: 10000,
-    maxHeaderSizeKb: 16,
-    maxConnections: 100,
-    maxUnauthenticatedConnections: 50,
-    handshakeTimeoutMs: 10000,
-    maxHeaderFields: 100,
-    http2: false,
-    accessLog: true,
-    crlExpiredPolicy: 'keep-enforcing',
-    ...over,
-  };
+  return servingConfig(`http://127.0.0.1:${upstreamPort}`, over);
 }
 
 function material(over: Partial<FrontMaterial> = {}): FrontMaterial {
