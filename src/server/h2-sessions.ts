@@ -12,6 +12,7 @@ import {
 } from 'node:http2';
 import type { TLSSocket } from 'node:tls';
 import type { FrontServingConfig } from '../config/items.js';
+import { REFUSAL_GOAWAY_GRACE_MS } from '../proxy/early-answer.js';
 
 /** h2 first; http/1.0 is still offered, curl --http1.0 offers nothing else. */
 export const ALPN_WITH_H2 = ['h2', 'http/1.1', 'http/1.0'];
@@ -182,6 +183,7 @@ export class H2Sessions {
   readonly open = new Set<ServerHttp2Session>();
   private readonly watches = new WeakMap<ServerHttp2Session, BlockWatch>();
   private timer: NodeJS.Timeout | undefined;
+  private isDraining = false;
 
   constructor(private readonly opts: H2SessionsOptions) {}
 
@@ -218,7 +220,9 @@ export class H2Sessions {
       watch.openStreams++;
       stream.once('close', () => {
         watch.openStreams--;
-        if (watch.isEnding && watch.openStreams === 0) session.destroy();
+        if (watch.openStreams !== 0) return;
+        if (watch.isEnding) session.destroy();
+        else if (this.isDraining) setTimeout(() => this.closeWhenIdle(session), REFUSAL_GOAWAY_GRACE_MS).unref();
       });
     });
     const everyMs = Math.max(100, Math.min(1000, Math.floor(this.opts.headerTimeoutMs / 2)));
@@ -258,9 +262,23 @@ export class H2Sessions {
     }
   }
 
-  /** GOAWAY to every session: no new streams, those in flight finish, then the connection closes. */
+  /**
+   * The drain: each session gets GOAWAY (no new streams, then the connection closes) once it has
+   * no stream in flight, as an HTTP/1 connection gets Connection: close on its answer in flight.
+   * A session with streams in flight gets it REFUSAL_GOAWAY_GRACE_MS after its last one closed,
+   * and serves the streams its client opens meanwhile: httpx (httpcore) fails every stream in
+   * flight when a GOAWAY arrives, even those the GOAWAY lets finish, and can read a GOAWAY sent
+   * with the last answer before that answer. shutdown_grace_ms bounds the wait.
+   */
   closeAll(): void {
     clearInterval(this.timer);
-    for (const session of this.open) if (!session.closed) session.close();
+    this.isDraining = true;
+    for (const session of this.open) this.closeWhenIdle(session);
+  }
+
+  private closeWhenIdle(session: ServerHttp2Session): void {
+    if (session.closed || session.destroyed) return;
+    const watch = this.watches.get(session);
+    if (watch === undefined || watch.openStreams === 0) session.close();
   }
 }
