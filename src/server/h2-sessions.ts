@@ -171,6 +171,8 @@ interface BlockWatch {
   /** Streams the application has open: Node keeps a session with a stalled block open after GOAWAY. */
   openStreams: number;
   isEnding: boolean;
+  /** Node's own close of this session (GOAWAY now, then close after the streams in flight). */
+  close: () => void;
 }
 
 export interface H2SessionsOptions {
@@ -202,13 +204,24 @@ export class H2Sessions {
       const socket = (session.socket as MarkedSocket)[kConnection] as MarkedSocket | undefined;
       if (socket !== undefined) socket[kSession] = session;
       this.open.add(session);
+      const close = session.close.bind(session);
       this.watches.set(session, {
         seenStreamId: 0,
         pendingStreamId: 0,
         pendingSinceMs: 0,
         openStreams: 0,
         isEnding: false,
+        close: () => close(),
       });
+      // From Node 24 on, the server's close() closes every session itself (GOAWAY at once, with
+      // streams in flight). During the drain that close is the drain's: GOAWAY when idle.
+      session.close = (callback?: () => void): void => {
+        if (!this.isDraining) return close(callback);
+        if (callback !== undefined) session.once('close', callback);
+        this.closeWhenIdle(session);
+      };
+      // A connection accepted as the drain began: it gets no stream of its own first.
+      if (this.isDraining) this.closeWhenIdle(session);
       session.once('close', () => this.open.delete(session));
       session.once('connect', () => session.setLocalWindowSize(CONNECTION_WINDOW_BYTES));
     });
@@ -279,6 +292,7 @@ export class H2Sessions {
   private closeWhenIdle(session: ServerHttp2Session): void {
     if (session.closed || session.destroyed) return;
     const watch = this.watches.get(session);
-    if (watch === undefined || watch.openStreams === 0) session.close();
+    if (watch === undefined) session.close();
+    else if (watch.openStreams === 0) watch.close();
   }
 }

@@ -25,9 +25,10 @@ export async function closeGracefully(
   graceMs: number,
   h2?: H2Sessions,
 ): Promise<void> {
-  const closing = app.close();
-  // h2 connections: GOAWAY, their open streams finish; the session closes its connection after them.
+  // h2 connections first: each gets GOAWAY once its streams in flight have finished, and the
+  // server's own close (which from Node 24 on closes every session at once) goes through this.
   h2?.closeAll();
+  const closing = app.close();
   for (const socket of sockets) if (sessionOf(socket) === undefined) closeAfterCurrent(socket);
   const timer = setTimeout(() => {
     for (const socket of sockets) socket.destroy();
