@@ -126,7 +126,15 @@ async function withFront<T>(
 
 function open(port: number, client: Pair): Promise<ClientHttp2Session> {
   return new Promise((resolve, reject) => {
-    const session = h2Connect(`https://127.0.0.1:${port}`, { ca: pki.caPem, cert: client.cert, key: client.key });
+    // maxSessionMemory (MB): from Node 24 on, Node's client counts the upload data it has queued
+    // against its 10 MB default, and resets its own streams (ENHANCE_YOUR_CALM) when four 15 MB
+    // uploads are written at once; the front is not involved.
+    const session = h2Connect(`https://127.0.0.1:${port}`, {
+      ca: pki.caPem,
+      cert: client.cert,
+      key: client.key,
+      maxSessionMemory: 64,
+    });
     session.once('connect', () => resolve(session));
     session.once('error', reject);
   });
