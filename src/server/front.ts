@@ -147,7 +147,7 @@ export async function startFront<M extends FrontMaterial>(opts: StartFrontOption
     });
   }
 
-  const gate = new TlsGate({ config, logger, metrics, revocation });
+  const gate = new TlsGate({ config, logger, metrics, revocation, caPem: material.caPem });
   gate.attach(server);
   const accessLog = new AccessLog({ config, logger, metrics });
 
@@ -252,6 +252,7 @@ export async function startFront<M extends FrontMaterial>(opts: StartFrontOption
       const nextOptions = buildSecureContextOptions(config, next);
       validateSecureContext(nextOptions);
       server.setSecureContext(nextOptions);
+      gate.useCaFile(next.caPem);
       const isChanged = revocation.replace(next.crl);
       material = next;
       if (isChanged) {

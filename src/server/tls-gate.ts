@@ -6,7 +6,8 @@ import type { Http2SecureServer } from 'node:http2';
 import type { Server as HttpsServer } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
-import { acceptPeer, peerOf, readPeerIdentity, refusePeer, type PeerRefusal } from '../tls/peer.js';
+import { acceptPeer, peerOf, refusePeer, type PeerRefusal } from '../tls/peer.js';
+import { PeerReader } from '../tls/peer-reader.js';
 import { parseRefusalReason } from '../tls/refusal.js';
 import type { FrontServingConfig } from '../config/items.js';
 import type { ServingMetrics } from './metrics.js';
@@ -29,6 +30,8 @@ export interface TlsGateOptions {
   readonly logger: Logger;
   readonly metrics: ServingMetrics;
   readonly revocation: RevocationGuard;
+  /** The CA file the clients are verified with: the chains of the identities come from it. */
+  readonly caPem: string;
 }
 
 export class TlsGate {
@@ -38,9 +41,11 @@ export class TlsGate {
   private readonly countedRevoked = new WeakSet<TLSSocket>();
   private readonly budget: ConnectionBudget;
   private readonly logRefusal: (fields: Record<string, unknown>, msg: string) => void;
+  private readonly peers: PeerReader;
 
   constructor(private readonly opts: TlsGateOptions) {
     const { logger, metrics, config } = opts;
+    this.peers = new PeerReader(opts.caPem);
     this.logRefusal = buildRateLimitedWriter((fields, msg) => logger.warn(fields, msg), {
       perSecond: REFUSAL_LOG_PER_SECOND,
       burst: REFUSAL_LOG_BURST,
@@ -65,6 +70,11 @@ export class TlsGate {
     // sent right behind the handshake already find the connection accepted or refused. Only
     // accepted connections get an identity, and nothing is proxied without one.
     server.prependListener('secureConnection', (socket: TLSSocket) => this.admit(socket));
+  }
+
+  /** A reload's CA file: connections from now on are read against it (setSecureContext verifies with it). */
+  useCaFile(caPem: string): void {
+    this.peers.useCaFile(caPem);
   }
 
   /** Closes the idle accepted connections whose client is now revoked; busy ones are refused at their next request. */
@@ -107,7 +117,7 @@ export class TlsGate {
     const { config, metrics, revocation } = this.opts;
     if (config.accessLog) recordConnectionFacts(socket);
     // A resumed session carries the peer certificate and verify result of the full handshake.
-    const identity = readPeerIdentity(socket);
+    const identity = this.peers.read(socket);
     if (identity === undefined) return this.refuse(socket, { reason: 'no-certificate' });
     const claimed = { serial: identity.serial, subject: identity.subject };
     if (!socket.authorized) {

@@ -55,7 +55,7 @@ function urisOf(altNames: string | undefined): string[] {
   return uris;
 }
 
-function revocationKeyOf(der: Buffer): RevocationKey {
+export function revocationKeyOf(der: Buffer): RevocationKey {
   const serial = serialTlvOfCertificate(der);
   let serialKey: Uint8Array | undefined = new Uint8Array(SERIAL_KEY_BYTES);
   if (!writeSerialKey(der, serial.bodyStart, serial.end, serialKey, 0)) serialKey = undefined;

@@ -7,6 +7,7 @@ import pino from 'pino';
 import { FrontMetrics } from '../../../src/server/metrics.js';
 import { RevocationGuard } from '../../../src/server/revocation-guard.js';
 import { TlsGate } from '../../../src/server/tls-gate.js';
+import { buildTestPki } from '../tls/pki-openssl.js';
 
 describe('TlsGate', () => {
   it('counts a connection closed for revocation once, however often it is reported', () => {
@@ -17,6 +18,7 @@ describe('TlsGate', () => {
       logger,
       metrics,
       revocation: new RevocationGuard(undefined, 'keep-enforcing', logger),
+      caPem: buildTestPki().caPem,
     });
     const session = {} as TLSSocket;
     const other = {} as TLSSocket;

@@ -10,8 +10,9 @@ import { connect, createServer, type TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { buildBundlePki, buildPki, type CertFiles } from '../../fixtures/pki.js';
 import { parseCrl } from '../../../src/pki/crl.js';
-import { issuerKeyOfCertificate } from '../../../src/pki/issuer-key.js';
+import { issuerKeyOfCertificate, subjectKeyOfCertificate } from '../../../src/pki/issuer-key.js';
 import { chainAboveLeaf, readPeerIdentity, type PeerIdentity } from '../../../src/tls/peer.js';
+import { chainIndexOf, PeerReader } from '../../../src/tls/peer-reader.js';
 import { buildRevocationState, isRevoked, isSameRevocation } from '../../../src/tls/revocation.js';
 import { buildServedChain } from '../../../src/tls/served-chain.js';
 import { forTransfer, fromTransfer, transferablesOf } from '../../../src/reload/load-request.js';
@@ -23,10 +24,16 @@ interface Seen {
   readonly isResumed: boolean;
 }
 
-/** A TLS server trusting `caPem`; each handshake's verdict and identity as the front reads them. */
+/**
+ * A TLS server trusting `caPem`; each handshake's verdict and identity as the full read gives them.
+ * The front's fast reader (one per server, so its leaf cache spans the handshakes) must give the
+ * same identity for every handshake: checked after the body.
+ */
 async function withServer(caPem: string, body: (port: number, seen: Seen[]) => Promise<void>): Promise<void> {
   const pki = await buildPki();
   const seen: Seen[] = [];
+  const reader = new PeerReader(caPem);
+  const fast: Array<PeerIdentity | undefined> = [];
   const server = createServer(
     {
       key: readFileSync(pki.server.keyPlain),
@@ -42,6 +49,7 @@ async function withServer(caPem: string, body: (port: number, seen: Seen[]) => P
         identity: readPeerIdentity(socket),
         isResumed: socket.isSessionReused(),
       });
+      fast.push(reader.read(socket));
       socket.end('ok');
     },
   );
@@ -51,6 +59,12 @@ async function withServer(caPem: string, body: (port: number, seen: Seen[]) => P
   } finally {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
+  assert.ok(seen.length > 0);
+  assert.deepEqual(
+    fast,
+    seen.map((s) => s.identity),
+    'the fast reader and the full read disagree',
+  );
 }
 
 /** One handshake; resolves with the session (for a resumption) once the server has answered. */
@@ -228,4 +242,26 @@ test('known limit: a resumed session no longer shows an intermediate that only t
     // docs/config.md "CA bundle": the ticket holds the leaf only; put such intermediates into ca_crt.
     assert.equal(seen[1]?.identity?.chain.length, 0);
   });
+});
+
+test('the CA file index: a root has no path, an intermediate its own, an intermediate without its issuer none', async () => {
+  const pki = await buildPki();
+  const b = await buildBundlePki(pki);
+  const read = (p: string): string => readFileSync(p, 'utf8');
+  const subjectOf = (p: string): string => subjectKeyOfCertificate(derOf(p));
+  const index = chainIndexOf(read(b.bundle));
+  assert.equal(index.size, 3);
+  assert.deepEqual(index.get(subjectOf(b.root)), []);
+  const ofIntermediate = index.get(subjectOf(b.intermediate));
+  assert.equal(ofIntermediate?.length, 1);
+  assert.equal(ofIntermediate?.[0]?.issuerKey, issuerKeyOfCertificate(derOf(b.intermediate)));
+  // The same certificate twice in the file is one CA, not two that share a name.
+  const twice = chainIndexOf(read(b.root) + read(b.intermediate) + read(b.intermediate));
+  assert.equal(twice.get(subjectOf(b.intermediate))?.length, 1);
+  assert.equal(
+    chainIndexOf(read(b.danglingBundle)).get(
+      subjectOf(b.danglingBundle.replace(/bundle-dangling/, 'intermediate-stray')),
+    ),
+    null,
+  );
 });
