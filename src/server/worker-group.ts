@@ -265,14 +265,19 @@ export async function startWorkerGroup(opts: WorkerGroupOptions): Promise<Worker
   const liveness = setInterval(checkLiveness, pingIntervalMs);
   liveness.unref();
 
+  let lastCheckAt = performance.now();
   /** Kills a listening worker that has been silent past the bound; pings the others. */
   function checkLiveness(): void {
     if (isStopping) return;
     const now = performance.now();
+    // A check that comes late means this process was not running (a stopped or starved primary):
+    // the workers' answers may wait unread behind this timer, so their silence proves nothing yet.
+    const isLate = now - lastCheckAt > 2 * pingIntervalMs;
+    lastCheckAt = now;
     for (const slot of slots.values()) {
       if (!slot.isReady || slot.isRetired || slot.isHung) continue;
       const silentMs = Math.round(now - slot.lastHeardAt);
-      if (silentMs < hungAfterMs) {
+      if (silentMs < hungAfterMs || isLate) {
         post(slot, { type: 'ping' });
         continue;
       }
