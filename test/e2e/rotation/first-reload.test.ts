@@ -15,12 +15,13 @@ const ROTATIONS = 5;
 /**
  * How much slower the first reload may be than the later ones' median. Measured on the 2-core
  * machine: later reloads 7-50 ms, a first reload that starts the worker thread 60-270 ms, one
- * whose worker started with the front 16-81 ms (its code runs cold once). The ranges overlap,
- * so the bound is generous (no flake on a busy machine) and the thread count below is what
- * pins the start-up to the front's start deterministically.
+ * whose worker started with the front 16-81 ms (its code runs cold once), and 317 ms against a
+ * median of 28 with busy loops on both cores and two other test files running. The ranges
+ * overlap, so this bound only catches a first reload that pays seconds; the thread count below
+ * is what pins the start-up to the front's start, deterministically.
  */
 const FIRST_RELOAD_FACTOR = 3;
-const FIRST_RELOAD_SLACK_MS = 150;
+const FIRST_RELOAD_SLACK_MS = 1000;
 
 /** The process's thread count (Linux): the reload worker is one thread of its own. */
 function threadsOf(pid: number): number {
