@@ -6,4 +6,5 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=src/cli/ensure-built.sh
 . "$root/src/cli/ensure-built.sh"
 streamfront_ensure_built "$root"
-exec node "$root/dist/src/cli/front.js" "$@"
+# The serving flags: src/server/node-flags.ts says why (a test keeps every launcher in step).
+exec node --max-semi-space-size=32 "$root/dist/src/cli/front.js" "$@"

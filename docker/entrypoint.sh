@@ -19,9 +19,10 @@ USAGE
 }
 verb="${1:-serve}"
 [ "$#" -gt 0 ] && shift
+# front.js starts with the serving flags: src/server/node-flags.ts says why.
 case "$verb" in
-  serve) exec node "$app/dist/src/cli/front.js" "$@" ;;
-  check) exec node "$app/dist/src/cli/front.js" --check "$@" ;;
+  serve) exec node --max-semi-space-size=32 "$app/dist/src/cli/front.js" "$@" ;;
+  check) exec node --max-semi-space-size=32 "$app/dist/src/cli/front.js" --check "$@" ;;
   import) exec node "$app/dist/src/cli/cert-import.js" "$@" ;;
   kmc) exec node "$app/dist/src/cli/kmc.js" "$@" ;;
   engine-sim) exec node "$app/dist/src/cli/engine-sim.js" "$@" ;;
@@ -39,7 +40,7 @@ case "$verb" in
     echo "init: wrote config/streamserver.conf (server_ip=0.0.0.0); next: import" >&2
     ;;
   -h | --help | help) usage ;;
-  -*) exec node "$app/dist/src/cli/front.js" "$verb" "$@" ;;
+  -*) exec node --max-semi-space-size=32 "$app/dist/src/cli/front.js" "$verb" "$@" ;;
   *)
     usage >&2
     exit 2

@@ -12,6 +12,7 @@ import { StreamfrontError } from '../errors/error.js';
 import { forTransfer, rebuildError } from '../reload/load-request.js';
 import { buildSecureContextOptions, validateSecureContext } from '../tls/context.js';
 import { TicketKeys } from '../tls/ticket-keys.js';
+import { missingServingFlags } from './node-flags.js';
 import type { FrontHandle } from './front.js';
 import type { FrontMetrics } from './metrics.js';
 import { mergeExpositions, RetiredTotals, type WorkerExposition } from './metrics-merge.js';
@@ -117,6 +118,8 @@ export async function startWorkerGroup(opts: WorkerGroupOptions): Promise<Worker
   cluster.setupPrimary({
     exec: opts.seam?.script ?? WORKER_SCRIPT,
     args: [...(opts.seam?.args ?? [])],
+    // The serving flags even when the primary was started without them (node front.js by hand).
+    execArgv: [...process.execArgv, ...missingServingFlags(process.execArgv)],
     serialization: 'advanced',
   });
 

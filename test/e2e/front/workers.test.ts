@@ -4,6 +4,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Agent } from 'node:https';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, type TLSSocket } from 'node:tls';
 import {
@@ -13,6 +14,7 @@ import {
   type FrontProcess,
   type LogLine,
 } from '../../fixtures/front-process.js';
+import { SERVING_NODE_FLAGS } from '../../../src/server/node-flags.js';
 import { buildCrl } from '../../fixtures/pki.js';
 import { renameOver } from '../rotation/rotation-kit.js';
 import { adminGet, call, jsonOf, metricSum, parseMetrics, scrape, sleep } from './client.js';
@@ -136,6 +138,11 @@ describe('e2e front: workers=2', () => {
     assert.equal(starts.length, 1);
     assert.equal(starts[0]?.workers, 2);
     assert.equal(starts[0]?.pid, front.pid);
+    // run.sh starts the primary with the serving flags; the workers it forks carry them too.
+    for (const pid of [front.pid, ...workers.map((l) => l.pid as number)]) {
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      for (const flag of SERVING_NODE_FLAGS) assert.ok(argv.includes(flag), `pid ${pid} runs ${argv.join(' ')}`);
+    }
   });
 
   it('resumes one TLS session on every reconnect, whichever worker takes it', async (t) => {

@@ -25,6 +25,7 @@ import { CREDENTIAL_NAME } from '../../../src/kmc/operator-secret.js';
 import { ADVISED_RSA_KEY_BITS } from '../../../src/pki/certificate.js';
 import { ADMIN_PATHS, buildAdminServer } from '../../../src/server/admin.js';
 import { FrontMetrics } from '../../../src/server/metrics.js';
+import { missingServingFlags, SERVING_NODE_FLAGS } from '../../../src/server/node-flags.js';
 import { projectRoot } from '../../fixtures/project-root.js';
 
 const DOCKER = join(projectRoot, 'docker');
@@ -98,6 +99,31 @@ describe('shell scripts', () => {
   });
 });
 
+describe('the serving process node flags', () => {
+  it('every launcher that starts front.js passes exactly SERVING_NODE_FLAGS to node', () => {
+    const launchers = ['run.sh', 'docker/entrypoint.sh', 'docker/systemd/streamfront.service'];
+    let starts = 0;
+    for (const file of launchers) {
+      for (const line of read(file).split('\n')) {
+        const m = /\bnode((?:\s+--\S+)*)\s+\S*dist\/src\/cli\/front\.js/.exec(line);
+        if (m === null) continue;
+        starts++;
+        const flags = (m[1] as string).trim().split(/\s+/).filter(Boolean);
+        assert.deepEqual(flags, [...SERVING_NODE_FLAGS], `${file}: ${line.trim()}`);
+      }
+      assert.ok(read(file).includes('dist/src/cli/front.js'), `${file} starts no front.js`);
+    }
+    assert.ok(starts >= 5, `found ${starts} lines that start front.js`);
+  });
+
+  it('a worker gets the flags the primary lacks, and none twice', () => {
+    assert.deepEqual(missingServingFlags([]), [...SERVING_NODE_FLAGS]);
+    assert.deepEqual(missingServingFlags([...SERVING_NODE_FLAGS]), []);
+    assert.deepEqual(missingServingFlags(['--max-semi-space-size=64', '--cpu-prof']), [], 'an operator choice stays');
+    assert.deepEqual(missingServingFlags(['--max-semi-space-size', '64']), []);
+  });
+});
+
 describe('docker/systemd/streamfront.service', () => {
   const unitPath = 'docker/systemd/streamfront.service';
   const unit = read(unitPath);
@@ -141,8 +167,9 @@ describe('docker/systemd/streamfront.service', () => {
 
   it('names the program, the credential and the run folder the code uses', () => {
     const [exec] = directives('ExecStart');
-    assert.match(exec ?? '', /^\/usr\/bin\/node \/opt\/streamfront\/dist\/src\/cli\/front\.js$/);
-    assert.ok(existsSync(join(projectRoot, sourceOf((exec as string).split(' ')[1] as string))));
+    assert.match(exec ?? '', /^\/usr\/bin\/node (--\S+ )*\/opt\/streamfront\/dist\/src\/cli\/front\.js$/);
+    const program = (exec as string).split(' ').find((word) => word.endsWith('.js')) as string;
+    assert.ok(existsSync(join(projectRoot, sourceOf(program))), `${program} has no source`);
     assert.deepEqual(
       directives('LoadCredentialEncrypted').map((v) => v.split(':')[0]),
       [CREDENTIAL_NAME],
