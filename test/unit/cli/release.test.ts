@@ -125,15 +125,16 @@ describe('the release artifact', { skip: isRoot ? false : 'needs root to unpack 
     assert.equal(imported.status, 0, `${imported.stdout}\n${imported.stderr}`);
     const checked = asNobody('bash', [join(install, 'run.sh'), '--check', '--config', config]);
     assert.equal(checked.status, 0, checked.stderr);
-    assert.match(checked.stdout, /check passed/);
+    assert.match(checked.stdout, /check passed/, `stderr: ${checked.stderr}`);
     assert.doesNotMatch(`${imported.stderr}${checked.stderr}`, /building|installing|EACCES/);
     // The packed systemd unit's ExecStart, from its WorkingDirectory with no --config: the README's
     // layout (the release linked as /opt/streamfront, config/ in the run folder) finds everything.
     const unit = readFileSync(join(install, 'docker', 'systemd', 'streamfront.service'), 'utf8');
-    const [node, script] = (/^ExecStart=(.*)$/m.exec(unit)?.[1] ?? '').split(' ');
+    const [node, ...args] = (/^ExecStart=(.*)$/m.exec(unit)?.[1] ?? '').split(' ');
     assert.equal(node, '/usr/bin/node');
+    // Its node flags too: the front's --check must come after the script, where node leaves it.
     const asUnit = asNobody(process.execPath, [
-      (script ?? '').replace(/^\/opt\/streamfront\//, `${install}/`),
+      ...args.map((word) => word.replace(/^\/opt\/streamfront\//, `${install}/`)),
       '--check',
     ]);
     assert.equal(asUnit.status, 0, `${asUnit.stdout}${asUnit.stderr}`);
