@@ -306,7 +306,7 @@ export const CONFIG_ITEMS: { readonly [K in keyof FrontConfigValues]: ItemSpec<F
     item: 'http2',
     defaultText: 'off',
     engine: false,
-    doc: 'on: offer HTTP/2 (ALPN h2) next to HTTP/1.1 on the TLS port, same identity, revocation, limits and logs per stream; off by default (resumed handshakes measured slightly slower). on or off.',
+    doc: 'on: offer HTTP/2 (ALPN h2) next to HTTP/1.1 on the TLS port, same identity, revocation, limits and logs per stream; off by default (with it on, 1 KB requests over HTTP/1.1 cost 2-5% more CPU in an idle A/B; docs/performance.md). on or off.',
     parse: (raw) => oneOf(['on', 'off'])(raw) === 'on',
   },
   // Loopback unless admin_allow_remote=on: readFrontConfig checks the pair.
