@@ -48,7 +48,10 @@ export function isIssuedBy(cert: X509Certificate, issuer: X509Certificate): bool
 }
 
 /** The certificate of the bundle that issued `cert` (itself excluded), if any. */
-export function issuerInBundle(cert: X509Certificate, bundle: readonly ParsedCert[]): ParsedCert | undefined {
+export function issuerInBundle<C extends { readonly x509: X509Certificate }>(
+  cert: X509Certificate,
+  bundle: readonly C[],
+): C | undefined {
   return bundle.find((c) => !c.x509.raw.equals(cert.raw) && isIssuedBy(cert, c.x509));
 }
 

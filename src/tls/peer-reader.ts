@@ -10,7 +10,7 @@
 // issuer's name two CAs of the file share takes the full read, which is exactly what it was.
 import { createHash, X509Certificate } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
-import { isIssuedBy } from '../pki/ca-bundle.js';
+import { isIssuedBy, issuerInBundle } from '../pki/ca-bundle.js';
 import { subjectKeyOfCertificate } from '../pki/issuer-key.js';
 import { isPem, pemBlocks } from '../pki/pem.js';
 import { parsePeerIdentity, readPeerIdentity, revocationKeyOf, type PeerIdentity, type RevocationKey } from './peer.js';
@@ -51,7 +51,7 @@ function pathAbove(start: CaEntry, cas: readonly CaEntry[]): RevocationKey[] | n
   for (let depth = 0; depth <= MAX_CHAIN; depth++) {
     if (isIssuedBy(current.x509, current.x509)) return path; // the root: not revocable by a CRL
     path.push(revocationKeyOf(current.der));
-    const issuer = cas.find((c) => c !== current && isIssuedBy(current.x509, c.x509));
+    const issuer = issuerInBundle(current.x509, cas);
     if (issuer === undefined) return null;
     current = issuer;
   }
