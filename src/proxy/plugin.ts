@@ -1,6 +1,13 @@
-// The Fastify plugin that forwards every request to the engine through @fastify/http-proxy:
-// bodies streamed both ways, our header rules, our error mapping, no silent retries.
-import httpProxy, { type FastifyHttpProxyOptions } from '@fastify/http-proxy';
+// The Fastify plugin that forwards every request to the engine through @fastify/reply-from (the
+// core of @fastify/http-proxy): bodies streamed both ways, our header rules, our error mapping,
+// no silent retries.
+//
+// reply-from directly, not through @fastify/http-proxy's routes: that wrapper parses three URLs
+// and re-checks the path on every request for a prefix rewrite the front does not do, which
+// reply-from's own destination check already covers (a path may not leave the engine's origin
+// or climb with '..'). On 1 KB requests the wrapper cost about 8% of the front's CPU
+// (docs/performance.md, "Below @fastify/http-proxy").
+import replyFrom, { type FastifyReplyFromHooks } from '@fastify/reply-from';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingHttpHeaders } from 'node:http';
 import { connectionOf, resetCutOffStream } from '../server/h2-sessions.js';
@@ -12,8 +19,7 @@ import { answerEarly } from './early-answer.js';
 import { mapEngineError } from './engine-errors.js';
 import { buildDownstreamHeaders, buildUpstreamHeaders } from './headers.js';
 
-/** reply-from's hooks as @fastify/http-proxy passes them on. */
-type ReplyHooks = NonNullable<FastifyHttpProxyOptions['replyOptions']>;
+type ReplyHooks = FastifyReplyFromHooks;
 // The hooks are typed for HTTP/1 and HTTP/2 servers alike; they are used through node:http's
 // types, which Node's HTTP/2 compatibility objects (http2=on) share for what is read here.
 type HookRequest = Parameters<NonNullable<ReplyHooks['rewriteRequestHeaders']>>[0];
@@ -59,6 +65,10 @@ function onEngineBodyError(this: WatchedBody, err: NodeJS.ErrnoException): void 
     'engine fault: the answer broke off mid-response; the client got a truncated body',
   );
 }
+
+/** Every path and the methods @fastify/http-proxy registered; CONNECT is answered before routing (server/http-edges.ts). */
+const PROXIED_ROUTES = ['/', '/*'];
+const PROXIED_METHODS = ['DELETE', 'GET', 'HEAD', 'PATCH', 'POST', 'PUT', 'OPTIONS'];
 
 export const BODY_TOO_LARGE_JSON = '{"error":"request body too large"}';
 
@@ -152,10 +162,8 @@ export async function engineProxy(app: FastifyInstance, opts: EngineProxyOptions
     reply.send(res.stream);
   }
 
-  await app.register(httpProxy, {
-    upstream: buildUpstream(opts.config.engineUrl),
-    prefix: '/',
-    proxyPayloads: false,
+  await app.register(replyFrom, {
+    base: buildUpstream(opts.config.engineUrl),
     disableRequestLogging: true,
     undici: {
       connections: 256,
@@ -164,13 +172,19 @@ export async function engineProxy(app: FastifyInstance, opts: EngineProxyOptions
       bodyTimeout: opts.config.engineTimeoutMs,
       keepAliveTimeout: 4000,
     },
-    replyOptions: {
-      onError,
-      onResponse,
-      rewriteRequestHeaders,
-      rewriteHeaders,
-      retryDelay: noRetry,
-      retriesCount: 0,
-    } satisfies ReplyHooks,
   });
+
+  const hooks = {
+    onError,
+    onResponse,
+    rewriteRequestHeaders,
+    rewriteHeaders,
+    retryDelay: noRetry,
+    retriesCount: 0,
+  } satisfies ReplyHooks;
+  function forward(_request: FastifyRequest, reply: FastifyReply): FastifyReply {
+    // No source: reply-from takes the request's own path and query, as the client sent them.
+    return reply.from(undefined, hooks);
+  }
+  for (const url of PROXIED_ROUTES) app.route({ url, method: PROXIED_METHODS, handler: forward });
 }

@@ -431,6 +431,36 @@ describe('front: headers', () => {
   });
 });
 
+describe('front: request targets', () => {
+  /** What the engine stub recorded for the request sent to `path`, or undefined if it never came. */
+  async function seenFor(port: number, path: string): Promise<{ status: number; seen: string | undefined }> {
+    const before = upstreamSeen.length;
+    const res = await call(port, { client: pki.good, path });
+    const seen = upstreamSeen.slice(before).map((line) => line.split(' ')[0]);
+    return { status: res.status, seen: seen[0] };
+  }
+
+  it('forwards the path and query byte for byte, percent-encodings and key order included', async () => {
+    await withFront({}, async (front) => {
+      for (const path of ['/echo', '/echo?b=2&a=1&a=3', '/echo?q=%20x%2By&empty=', '/v2/models/m%2Fx/infer?x=1']) {
+        assert.deepEqual(await seenFor(front.port, path), { status: 200, seen: path }, path);
+      }
+    });
+  });
+
+  it('keeps a target that looks like another host at the engine, and refuses one that climbs with ..', async () => {
+    await withFront({}, async (front) => {
+      // '//host/...' is a path here, never an authority: it reaches the engine, nobody else.
+      const twoSlashes = await seenFor(front.port, '//evil.example/echo');
+      assert.equal(twoSlashes.status, 200);
+      assert.equal(twoSlashes.seen, '//evil.example/echo');
+      for (const path of ['/a/../echo', '/a/%2e%2e/echo', '/a/%2E%2E%2Fecho']) {
+        assert.deepEqual(await seenFor(front.port, path), { status: 400, seen: undefined }, path);
+      }
+    });
+  });
+});
+
 describe('front: engine faults and limits', () => {
   it('answers 502 JSON when the engine is down', async () => {
     const dead = createServer();
