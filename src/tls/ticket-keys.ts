@@ -1,10 +1,11 @@
 // The session-ticket key of the TLS server: replaced on a schedule, so that a key taken from
 // memory opens only the tickets of one period, and at once when the revocation set changes, so
 // that no ticket issued before a revocation resumes after it.
-// Node's TLS server holds exactly one 48-byte key and offers no hook for a decrypt-only previous
-// key, so a replaced key ends every ticket issued under it: each client's next reconnect after a
-// rotation is one full handshake. Hourly, with tickets valid 300 s, that is one full handshake
-// per client per hour at most.
+// Node's TLS server holds exactly one 48-byte key and offers no public hook for a decrypt-only
+// previous key (the ticket key callback is an internal kept for Node's own tests), so a replaced
+// key ends every ticket issued under it: each client's next reconnect after a rotation is one
+// full handshake. Hourly, with tickets valid 300 s, that is one full handshake per client per
+// hour at most.
 import { randomBytes } from 'node:crypto';
 
 /** How often the key is replaced when nothing else replaces it. */
