@@ -1,4 +1,4 @@
-// The body limit for proxied requests: reply-from hands the body over as a raw stream,
+// The body limit for proxied requests: the body goes to the engine as a raw stream,
 // so Fastify's bodyLimit never applies; Content-Length is checked up front, chunked bodies counted.
 import { Transform, type TransformCallback } from 'node:stream';
 

@@ -1,7 +1,7 @@
 // Proxy faults as the client sees them, blamed on whoever failed: the engine (refused/reset ->
 // 502, too slow -> 504), the front itself (a request the HTTP client would not send -> 500), or
 // the client (gone mid-upload: nobody to answer). A small JSON error without internals; the raw
-// error goes to the log (reply-from's default maps resets to 500).
+// error goes to the log.
 export type FaultBlame = 'engine' | 'front' | 'client';
 
 export interface EngineErrorAnswer {
@@ -14,8 +14,6 @@ const TIMEOUT_CODES = new Set([
   'UND_ERR_HEADERS_TIMEOUT',
   'UND_ERR_BODY_TIMEOUT',
   'UND_ERR_CONNECT_TIMEOUT',
-  'FST_REPLY_FROM_GATEWAY_TIMEOUT',
-  'FST_REPLY_FROM_CONNECT_TIMEOUT',
   'ETIMEDOUT',
 ]);
 
@@ -64,7 +62,6 @@ export function mapEngineError(err: unknown, isClientGone = false): EngineErrorA
   const codes = codesOf(err);
   if (codes.some((c) => FRONT_CODES.has(c))) return FRONT;
   if (codes.some((c) => TIMEOUT_CODES.has(c))) return TIMEOUT;
-  if ((err as { statusCode?: number }).statusCode === 504) return TIMEOUT;
   if (
     codes.includes('ECONNREFUSED') ||
     codes.includes('ENOENT') ||
@@ -72,12 +69,6 @@ export function mapEngineError(err: unknown, isClientGone = false): EngineErrorA
     codes.includes('EHOSTUNREACH')
   )
     return UNREACHABLE;
-  if (
-    codes.includes('ECONNRESET') ||
-    codes.includes('UND_ERR_SOCKET') ||
-    codes.includes('EPIPE') ||
-    codes.includes('FST_REPLY_FROM_CONNECTION_RESET')
-  )
-    return RESET;
+  if (codes.includes('ECONNRESET') || codes.includes('UND_ERR_SOCKET') || codes.includes('EPIPE')) return RESET;
   return BAD;
 }

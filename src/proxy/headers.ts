@@ -59,20 +59,33 @@ const droppedNames = new Map<string, boolean>();
 /** Names are client-chosen: past this many, new ones are judged without being remembered. */
 const MAX_REMEMBERED_NAMES = 512;
 
-/** True when a request header must not reach the engine: hop-by-hop, answered here, or a forgeable identity. */
+/**
+ * True when a request header must not reach the engine: hop-by-hop, answered here, a forgeable
+ * identity, an h2 pseudo-header, or Host (undici sends the engine's own).
+ */
 function isDropped(name: string): boolean {
   let verdict = droppedNames.get(name);
   if (verdict === undefined) {
-    verdict = HOP_BY_HOP.has(name) || name === ANSWERED_HERE || isSpoofable(name);
+    verdict =
+      HOP_BY_HOP.has(name) || name === ANSWERED_HERE || name === 'host' || name.startsWith(':') || isSpoofable(name);
     if (droppedNames.size < MAX_REMEMBERED_NAMES) droppedNames.set(name, verdict);
   }
   return verdict;
 }
 
+/** Names a client's Connection header lists: hop-by-hop for this request only (RFC 9110 7.6.1). */
+function connectionListed(value: string | string[] | undefined): Set<string> | undefined {
+  if (value === undefined) return undefined;
+  const names = new Set<string>();
+  for (const part of Array.isArray(value) ? value : [value])
+    for (const name of part.split(',')) names.add(name.trim().toLowerCase());
+  return names;
+}
+
 /**
- * What the engine receives: a fresh object with the allowed headers copied over (deleting
- * from reply-from's copy would turn it into a slow dictionary-mode object for undici), then
- * our own identity and forwarding headers.
+ * What the engine receives: a fresh object with the allowed headers copied over (never
+ * deleting from one, which turns it into a slow dictionary-mode object), then our own
+ * identity and forwarding headers.
  */
 export function buildUpstreamHeaders(
   headers: IncomingHttpHeaders,
@@ -81,8 +94,9 @@ export function buildUpstreamHeaders(
   requestId: string,
 ): IncomingHttpHeaders {
   const out: IncomingHttpHeaders = {};
+  const listed = connectionListed(headers.connection);
   for (const name in headers) {
-    if (!isDropped(name)) out[name] = headers[name];
+    if (!isDropped(name) && (listed === undefined || !listed.has(name))) out[name] = headers[name];
   }
   if (identity !== undefined) out['x-forwarded-client-cert'] = identity.xfcc;
   if (clientIp !== undefined) out['x-forwarded-for'] = clientIp;

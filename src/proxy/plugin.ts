@@ -1,15 +1,15 @@
-// The Fastify plugin that forwards every request to the engine through @fastify/reply-from (the
-// core of @fastify/http-proxy): bodies streamed both ways, our header rules, our error mapping,
-// no silent retries.
+// The Fastify plugin that forwards every request to the engine: bodies streamed both ways, our
+// header rules, our error mapping, no silent retries.
 //
-// reply-from directly, not through @fastify/http-proxy's routes: that wrapper parses three URLs
-// and re-checks the path on every request for a prefix rewrite the front does not do, which
-// reply-from's own destination check already covers (a path may not leave the engine's origin
-// or climb with '..'). On 1 KB requests the wrapper cost about 11% of the front's CPU
-// (docs/performance.md, "Below @fastify/http-proxy").
-import replyFrom, { type FastifyReplyFromHooks } from '@fastify/reply-from';
+// Through undici's dispatcher (engine-exchange.ts), below @fastify/reply-from and
+// @fastify/http-proxy: the profile of a 1 KB request showed a fifth of the front's CPU in what
+// those layers add on top of undici: three URL objects and a path check per request in
+// http-proxy's route, and in reply-from a readable stream for the engine's answer that Fastify
+// then pipes into the response with two end-of-stream watchers (docs/performance.md, "Below
+// @fastify/reply-from"). Fastify still routes, runs the hooks, answers errors and logs.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
 import { connectionOf, resetCutOffStream } from '../server/h2-sessions.js';
 import { peerOf } from '../tls/peer.js';
 import type { FrontServingConfig } from '../config/items.js';
@@ -17,14 +17,10 @@ import type { ServingMetrics } from '../server/metrics.js';
 import { buildCountingLimit } from './body-limit.js';
 import { answerEarly } from './early-answer.js';
 import { mapEngineError } from './engine-errors.js';
+import { EngineExchange, type ExchangeRules } from './engine-exchange.js';
+import { buildEnginePool } from './engine-pool.js';
+import { CLIMBING_TARGET_JSON, isClimbingTarget } from './engine-target.js';
 import { buildDownstreamHeaders, buildUpstreamHeaders } from './headers.js';
-
-// The hooks are typed for HTTP/1 and HTTP/2 servers alike; they are used through node:http's
-// types, which Node's HTTP/2 compatibility objects (http2=on) share for what is read here.
-type HookRequest = Parameters<NonNullable<FastifyReplyFromHooks['rewriteRequestHeaders']>>[0];
-type HookReply = Parameters<NonNullable<FastifyReplyFromHooks['onError']>>[0];
-type EngineAnswer = Parameters<NonNullable<FastifyReplyFromHooks['onResponse']>>[2];
-type HookHeaders = Parameters<NonNullable<FastifyReplyFromHooks['rewriteHeaders']>>[0];
 
 export interface EngineProxyOptions {
   readonly config: Pick<FrontServingConfig, 'engineUrl' | 'engineTimeoutMs' | 'maxContentLengthKb'>;
@@ -51,57 +47,82 @@ export function isCutOffByEngine(raw: FastifyRequest['raw']): boolean {
   return (raw as MarkedRequest)[kEngineCutOff] === true;
 }
 
-const kRequestOf = Symbol('streamfront.requestOf');
-type WatchedBody = NodeJS.ReadableStream & { [kRequestOf]?: HookRequest };
-
-function onEngineBodyError(this: WatchedBody, err: NodeJS.ErrnoException): void {
-  const request = this[kRequestOf];
-  if (request === undefined) return;
-  (request.raw as MarkedRequest)[kEngineCutOff] = true;
-  resetCutOffStream(request.raw as MarkedRequest);
-  request.log.warn(
-    { requestId: request.id, err: { code: err.code, cause: (err.cause as NodeJS.ErrnoException | undefined)?.code } },
-    'engine fault: the answer broke off mid-response; the client got a truncated body',
-  );
-}
-
-/** Every path and the methods @fastify/http-proxy registered; CONNECT is answered before routing (server/http-edges.ts). */
+/** Every path, and the methods @fastify/http-proxy used to register; CONNECT is answered before routing (server/http-edges.ts). */
 const PROXIED_ROUTES = ['/', '/*'];
 const PROXIED_METHODS = ['DELETE', 'GET', 'HEAD', 'PATCH', 'POST', 'PUT', 'OPTIONS'];
 
 export const BODY_TOO_LARGE_JSON = '{"error":"request body too large"}';
 
-/** http://host:port as is; an absolute socket path as reply-from's unix+http form. */
-export function buildUpstream(engineUrl: string): string {
-  return engineUrl.startsWith('/') ? `unix+http://${encodeURIComponent(engineUrl)}` : engineUrl;
+/** Fastify refuses these as a reply code; an engine sending one has failed to answer. */
+const HIGHEST_STATUS = 599;
+
+class EngineStatusError extends Error {
+  readonly code = 'STREAMFRONT_ENGINE_STATUS';
 }
 
-function noRetry(): null {
-  // reply-from retries a GET that got 503 up to 10 times by default; the engine's answer is final.
-  return null;
+function errCodes(err: Error): { code: string | undefined; cause: string | undefined } {
+  return {
+    code: (err as NodeJS.ErrnoException).code,
+    cause: (err.cause as NodeJS.ErrnoException | undefined)?.code,
+  };
 }
 
-function rewriteRequestHeaders(request: HookRequest, headers: HookHeaders): IncomingHttpHeaders {
-  const raw = request.raw as MarkedRequest;
-  raw[kEngineStart] = performance.now();
-  return buildUpstreamHeaders(
-    headers as IncomingHttpHeaders,
-    peerOf(connectionOf(raw)),
-    raw.socket.remoteAddress,
-    request.id,
-  );
-}
+function buildRules(metrics: ServingMetrics): ExchangeRules {
+  return {
+    answerHead(reply: FastifyReply, statusCode: number, headers: IncomingHttpHeaders): OutgoingHttpHeaders {
+      if (statusCode > HIGHEST_STATUS) throw new EngineStatusError(`the engine answered status ${statusCode}`);
+      const raw = reply.request.raw as MarkedRequest;
+      const start = raw[kEngineStart];
+      if (start !== undefined) {
+        const seconds = (performance.now() - start) / 1000;
+        raw[kEngineSeconds] = seconds;
+        metrics.observeEngineLatency(seconds);
+      }
+      const out = buildDownstreamHeaders(headers, reply.request.id);
+      if (raw.httpVersionMajor === 2) delete out['http2-settings'];
+      // An HTTP/1 connection is out of step while the client is still sending a body nobody
+      // reads: it ends after this answer.
+      else if (!raw.complete) out.connection = 'close';
+      return out;
+    },
 
-function rewriteHeaders(headers: HookHeaders, request: HookRequest | undefined): IncomingHttpHeaders {
-  return buildDownstreamHeaders(
-    headers as IncomingHttpHeaders,
-    request === undefined ? '' : request.id,
-  ) as IncomingHttpHeaders;
+    failBeforeAnswer(reply: FastifyReply, error: Error): void {
+      const raw = reply.request.raw as MarkedRequest;
+      if (raw[kBodyTooLarge] === true) {
+        // The rest of the body is still coming: read and discarded (bounded) so the client reads the 413.
+        answerEarly(reply, 413, BODY_TOO_LARGE_JSON, false);
+        return;
+      }
+      const answer = mapEngineError(error, raw.destroyed && !raw.complete);
+      const fields = { requestId: reply.request.id, err: errCodes(error), status: answer.status };
+      if (answer.blame === 'engine') reply.log.warn(fields, 'engine fault');
+      else if (answer.blame === 'front') reply.log.error(fields, 'proxy fault: the request could not be forwarded');
+      else reply.log.info(fields, 'client went away mid-request');
+      // Through answerEarly: an upload the engine never took is read and discarded (bounded), so
+      // the connection serves the client's next request instead of stalling until it is reset.
+      answerEarly(reply, answer.status, answer.body, false);
+    },
+
+    cutOffByEngine(reply: FastifyReply, error: Error): void {
+      const raw = reply.request.raw as MarkedRequest;
+      raw[kEngineCutOff] = true;
+      // On h2 ending the stream would look like a complete answer: it is reset instead.
+      resetCutOffStream(raw);
+      reply.log.warn(
+        { requestId: reply.request.id, err: errCodes(error) },
+        'engine fault: the answer broke off mid-response; the client got a truncated body',
+      );
+    },
+  };
 }
 
 export async function engineProxy(app: FastifyInstance, opts: EngineProxyOptions): Promise<void> {
   const limitBytes = opts.config.maxContentLengthKb * 1024;
-  const metrics = opts.metrics;
+  const rules = buildRules(opts.metrics);
+  const pool = buildEnginePool(opts.config);
+  app.addHook('onClose', async () => {
+    await pool.destroy();
+  });
 
   // Bodies stay streams: no JSON parsing, no buffering. With a Content-Length (already checked
   // against the limit in onRequest) Node's parser delivers exactly that many bytes; without one
@@ -120,70 +141,24 @@ export async function engineProxy(app: FastifyInstance, opts: EngineProxyOptions
     done(null, payload.pipe(counted));
   });
 
-  function onError(hookReply: HookReply, { error }: { error: Error }): void {
-    const reply = hookReply as FastifyReply;
-    const raw = reply.request.raw as MarkedRequest;
-    if (raw[kBodyTooLarge] === true) {
-      // The rest of the body is still coming: read and discarded (bounded) so the client reads the 413.
-      answerEarly(reply, 413, BODY_TOO_LARGE_JSON, false);
-      return;
-    }
-    const answer = mapEngineError(error, raw.destroyed && !raw.complete);
-    const fields = {
-      requestId: reply.request.id,
-      err: {
-        code: (error as NodeJS.ErrnoException).code,
-        cause: (error.cause as NodeJS.ErrnoException | undefined)?.code,
-      },
-      status: answer.status,
-    };
-    if (answer.blame === 'engine') reply.log.warn(fields, 'engine fault');
-    else if (answer.blame === 'front') reply.log.error(fields, 'proxy fault: the request could not be forwarded');
-    else reply.log.info(fields, 'client went away mid-request');
-    // Through answerEarly: an upload the engine never took is read and discarded (bounded), so
-    // the connection serves the client's next request instead of stalling until it is reset.
-    answerEarly(reply, answer.status, answer.body, false);
-  }
-
-  function onResponse(request: HookRequest, reply: HookReply, res: EngineAnswer): void {
+  function forward(request: FastifyRequest, reply: FastifyReply): FastifyReply {
     const raw = request.raw as MarkedRequest;
-    const start = raw[kEngineStart];
-    if (start !== undefined) {
-      const seconds = (performance.now() - start) / 1000;
-      raw[kEngineSeconds] = seconds;
-      metrics.observeEngineLatency(seconds);
+    const url = raw.url as string;
+    if (isClimbingTarget(url)) {
+      answerEarly(reply, 400, CLIMBING_TARGET_JSON, false);
+      return reply;
     }
-    // Registered before reply.send, so the mark is set before Fastify destroys the response:
-    // the client then holds a cut-off body, and the front's 'close' listener writes why.
-    // One shared listener per answer, the request carried on the stream: no closure per request.
-    (res.stream as WatchedBody)[kRequestOf] = request;
-    res.stream.once('error', onEngineBodyError);
-    reply.send(res.stream);
-  }
-
-  await app.register(replyFrom, {
-    base: buildUpstream(opts.config.engineUrl),
-    disableRequestLogging: true,
-    undici: {
-      connections: 256,
-      pipelining: 1,
-      headersTimeout: opts.config.engineTimeoutMs,
-      bodyTimeout: opts.config.engineTimeoutMs,
-      keepAliveTimeout: 4000,
-    },
-  });
-
-  const hooks = {
-    onError,
-    onResponse,
-    rewriteRequestHeaders,
-    rewriteHeaders,
-    retryDelay: noRetry,
-    retriesCount: 0,
-  } satisfies FastifyReplyFromHooks;
-  function forward(_request: FastifyRequest, reply: FastifyReply): FastifyReply {
-    // No source: reply-from takes the request's own path and query, as the client sent them.
-    return reply.from(undefined, hooks);
+    raw[kEngineStart] = performance.now();
+    // Set only by the content-type parser, so only for methods that carry a body.
+    const body = (request.body as NodeJS.ReadableStream | undefined) ?? null;
+    const headers = buildUpstreamHeaders(raw.headers, peerOf(connectionOf(raw)), raw.socket.remoteAddress, request.id);
+    new EngineExchange(reply, rules).start(pool, {
+      path: url,
+      method: raw.method as string,
+      headers: headers as Record<string, string | string[]>,
+      body: body as unknown as Readable | null,
+    });
+    return reply;
   }
   for (const url of PROXIED_ROUTES) app.route({ url, method: PROXIED_METHODS, handler: forward });
 }

@@ -142,6 +142,8 @@ describe('e2e front: an engine that breaks HTTP', () => {
     ['nothing but a newline', '\r\n'],
     // undici refuses it as it parses the head: nothing invalid ever reaches the client's headers.
     ['a header value with a control character', 'HTTP/1.1 200 OK\r\nX-Engine: a\u0001b\r\nContent-Length: 2\r\n\r\nok'],
+    // Three digits, so it parses; but no HTTP status above 599 exists to relay.
+    ['a status above 599', 'HTTP/1.1 700 Odd\r\nContent-Length: 2\r\n\r\nok'],
   ] as const) {
     it(`malformed HTTP from the engine (${name}): 502 with a JSON reason, then served again`, async () => {
       engine.behave({ kind: 'malformed', raw });
@@ -151,6 +153,17 @@ describe('e2e front: an engine that breaks HTTP', () => {
       await servesAgain();
     });
   }
+
+  it('an interim 103 before the answer: the client gets the final answer only', async () => {
+    engine.behave({
+      kind: 'malformed',
+      raw: 'HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfinal',
+    });
+    const res = await call(front.port, { tls: clientOptions(front.pki, 'good'), path: '/v2/ready' });
+    assert.equal(res.status, 200);
+    assert.equal(res.body.toString(), 'final');
+    await servesAgain();
+  });
 
   it('a 200 MB answer to a client that stops reading for 2 s: streamed whole, the front holds a bounded share of it', async (t) => {
     const bytes = 200 * 1024 * 1024;

@@ -8,7 +8,7 @@ import { buildDownstreamHeaders, buildUpstreamHeaders, isSpoofable } from '../..
 import { mapEngineError } from '../../../src/proxy/engine-errors.js';
 import { buildCountingLimit, isDeclaredTooLarge } from '../../../src/proxy/body-limit.js';
 import { parseRequestId } from '../../../src/proxy/request-id.js';
-import { buildUpstream } from '../../../src/proxy/plugin.js';
+import { isClimbingTarget } from '../../../src/proxy/engine-target.js';
 
 const identity = {
   serial: '1A',
@@ -40,13 +40,30 @@ describe('proxy headers', () => {
       'rid',
     );
     assert.deepEqual(out, {
-      host: 'x',
       'content-type': 'image/jpeg',
       'x-forwarded-client-cert': identity.xfcc,
       'x-forwarded-for': '127.0.0.1',
       'x-forwarded-proto': 'https',
       'x-request-id': 'rid',
     });
+  });
+
+  it('drops what the client lists in Connection, h2 pseudo-headers and Host, which undici sets to the engine', () => {
+    const out = buildUpstreamHeaders(
+      {
+        ':method': 'POST',
+        ':path': '/x',
+        ':authority': 'front.example',
+        host: 'front.example',
+        connection: 'keep-alive, X-Secret',
+        'x-secret': 'drop me',
+        'x-kept': 'keep me',
+      },
+      undefined,
+      undefined,
+      'rid',
+    );
+    assert.deepEqual(out, { 'x-kept': 'keep me', 'x-forwarded-proto': 'https', 'x-request-id': 'rid' });
   });
 
   it('keeps ordinary headers', () => {
@@ -73,7 +90,8 @@ describe('engine errors', () => {
     assert.equal(mapEngineError(wrap('ECONNRESET')).status, 502);
     assert.equal(mapEngineError(wrap('UND_ERR_SOCKET')).status, 502);
     assert.equal(mapEngineError(wrap('UND_ERR_HEADERS_TIMEOUT')).status, 504);
-    assert.equal(mapEngineError(Object.assign(new Error('x'), { statusCode: 504 })).status, 504);
+    // undici's own errors arrive unwrapped.
+    assert.equal(mapEngineError(Object.assign(new Error('x'), { code: 'UND_ERR_BODY_TIMEOUT' })).status, 504);
     assert.doesNotMatch(mapEngineError(wrap('ECONNREFUSED')).body, /127\.0\.0\.1|8080|ECONN/);
     // Only the engine's failures are blamed on the engine.
     assert.equal(mapEngineError(wrap('ECONNRESET')).blame, 'engine');
@@ -125,8 +143,10 @@ describe('request id and upstream', () => {
     assert.equal(parseRequestId(['a', 'b']), undefined);
   });
 
-  it('turns a socket path into reply-from unix form', () => {
-    assert.equal(buildUpstream('http://127.0.0.1:8080'), 'http://127.0.0.1:8080');
-    assert.equal(buildUpstream('/run/engine.sock'), 'unix+http://%2Frun%2Fengine.sock');
+  it('refuses a target with a .. segment however it is spelled, and only those', () => {
+    for (const url of ['/a/../b', '/..', '/a/%2e%2e/b', '/a/%2E%2E%2Fb', '/a/..%5Cb', '/a\\..\\b', '/a/%zz'])
+      assert.equal(isClimbingTarget(url), true, url);
+    for (const url of ['/v2/models/m/infer', '/a/...b', '/a/..b', '/a.b/c.d', '/x?next=../y', '/m%2Fx'])
+      assert.equal(isClimbingTarget(url), false, url);
   });
 });

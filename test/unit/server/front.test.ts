@@ -38,6 +38,8 @@ let upstreamPort: number;
 const hung: ServerResponse[] = [];
 /** Every request the engine stub received, by the client subject the front vouched for. */
 const upstreamSeen: string[] = [];
+/** /drip answers whose request the front dropped (the engine saw its connection close). */
+let dripsDropped = 0;
 
 /** Resolves once the engine stub holds one more /slow request than `before`: it is in flight. */
 function slowArrived(before: number): Promise<number> {
@@ -57,6 +59,15 @@ function upstreamHandler(req: IncomingMessage, res: ServerResponse): void {
   }
   if (url.startsWith('/slow')) {
     setTimeout(() => res.end('slow done'), 400);
+    return;
+  }
+  if (url.startsWith('/drip')) {
+    // An answer that never ends: a chunk every 20 ms until the front lets go of the request.
+    const timer = setInterval(() => res.write('d'.repeat(512)), 20);
+    res.on('close', () => {
+      clearInterval(timer);
+      dripsDropped++;
+    });
     return;
   }
   if (url.startsWith('/chunked')) {
@@ -462,6 +473,31 @@ describe('front: request targets', () => {
 });
 
 describe('front: engine faults and limits', () => {
+  it('a client that goes away mid-answer: the engine request is dropped and the access line says so', async () => {
+    await withFront({}, async (front) => {
+      const dropped = dripsDropped;
+      const linesBefore = logLines.length;
+      await new Promise<void>((resolve, reject) => {
+        const req = httpsRequest(
+          { host: '127.0.0.1', port: front.port, path: '/drip', ca: pki.caPem, ...pki.good, agent: false },
+          (res) => {
+            assert.equal(res.statusCode, 200);
+            res.once('data', () => req.destroy());
+          },
+        );
+        req.on('error', reject);
+        req.on('close', resolve);
+        req.end();
+      });
+      const waited = await waitUntil('the engine sees the /drip request dropped', () => dripsDropped > dropped);
+      const isDripLine = (l: Record<string, unknown>): boolean => l.msg === 'request' && l.path === '/drip';
+      await waitUntil('the access line of /drip', () => logLines.slice(linesBefore).some(isDripLine));
+      const line = logLines.slice(linesBefore).find(isDripLine);
+      assert.equal(line?.outcome, 'truncated', `the engine saw the drop after ${waited} ms`);
+      assert.equal(line?.cutOffBy, 'client');
+    });
+  });
+
   it('answers 502 JSON when the engine is down', async () => {
     const dead = createServer();
     await new Promise<void>((r) => dead.listen(0, '127.0.0.1', r));
